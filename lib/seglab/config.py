@@ -1,0 +1,373 @@
+"""The params of one run: schema, loading, overrides and clear errors.
+
+A run is described by one YAML file (DESIGN §4). This module turns it into a
+validated, typed :class:`RunConfig` so that no stage ever meets a typo or a
+wrong type: papermill itself would silently run a misspelt parameter with its
+default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from seglab.errors import ParamsError
+
+SECTIONS = ("summary", "objectives", "quality", "segments", "personas", "value_risk",
+            "actions", "changes", "method", "glossary")
+
+
+class _Strict(BaseModel):
+    """Base model: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SqlSource(_Strict):
+    """Rows read by a SQL query through SQLAlchemy."""
+
+    sql: str = Field(description="The query; its result is the table.")
+    url: str = Field("sqlite:///data.db", description="SQLAlchemy URL; sqlite paths are relative to the params file.")
+
+
+class FileSource(_Strict):
+    """A file with reading options that auto-detection cannot always guess."""
+
+    path: Path
+    sheet: Union[str, int] = Field(0, description="Excel sheet name or 0-based index.")
+    header_row: int | None = Field(None, ge=0, description="0-based row of the header (Excel title blocks); auto when null.")
+    delimiter: str | None = Field(None, description="Column delimiter; sniffed when null.")
+    encoding: str | None = Field(None, description="Overrides data.encoding for this file.")
+
+
+Source = Union[Path, FileSource, SqlSource]
+
+
+class DataConfig(_Strict):
+    customers: Source | None = Field(None, description="Customer table (file path, {path: ...} or {sql, url}).")
+    transactions: Source | None = Field(None, description="Transaction lines; enables RFM, lifecycle, value and risk.")
+    encoding: str = Field("auto", description="auto detects utf-8, utf-8-sig, gb18030, utf-16.")
+    as_of: date | None = Field(None, description="Reference date for recency and tenure; default: last transaction date.")
+
+    @model_validator(mode="after")
+    def _need_one(self) -> "DataConfig":
+        if self.customers is None and self.transactions is None:
+            raise ValueError("give data.customers, data.transactions or both")
+        return self
+
+
+class TransactionColumns(_Strict):
+    customer_id: str = "customer_id"
+    date: str = "order_date"
+    amount: str | None = Field("amount", description="Line amount; or give quantity and unit_price.")
+    order_id: str | None = Field(None, description="Groups lines into orders; a leading 'C' marks a cancellation.")
+    quantity: str | None = None
+    unit_price: str | None = None
+
+
+class ColumnsConfig(_Strict):
+    customer_id: str = "customer_id"
+    pii: list[str] = Field(default_factory=list, description="Personal data: used for de-duplication, never reported.")
+    numeric: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
+    dates: list[str] = Field(default_factory=list)
+    birth_date: str | None = Field(None, description="Column of birth dates from which `age` is derived.")
+    transactions: TransactionColumns = Field(default_factory=TransactionColumns)
+
+
+MissingStrategy = Literal["median", "mean", "mode", "constant", "quarantine", "keep"]
+
+
+class ColumnMissing(_Strict):
+    strategy: MissingStrategy
+    value: Any = None
+
+
+class MissingConfig(_Strict):
+    numeric: MissingStrategy = "median"
+    categorical: MissingStrategy = "mode"
+    dates: MissingStrategy = "keep"
+    columns: dict[str, Union[MissingStrategy, ColumnMissing]] = Field(default_factory=dict)
+
+
+class CleaningConfig(_Strict):
+    dedupe_on: list[str] = Field(default_factory=list, description="Keys matched after normalisation (emails, phones).")
+    fuzzy_names: bool = Field(False, description="Also merge records with near-identical names within a key block.")
+    fuzzy_threshold: float = Field(92.0, ge=0, le=100)
+    required: list[str] = Field(default_factory=list, description="Rows missing any of these are quarantined.")
+    ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
+    categories: dict[str, dict[str, str]] = Field(default_factory=dict, description="Per column: raw value -> canonical value.")
+    date_formats: dict[str, str] = Field(default_factory=dict, description="Per column strftime format; inferred when absent.")
+    missing_tokens: list[str] = Field(default_factory=lambda: ["", "unknown", "n/a", "na", "-", "null", "none", "nan", "未知"])
+    missing: MissingConfig = Field(default_factory=MissingConfig)
+
+
+class LifecycleConfig(_Strict):
+    new_days: int | None = Field(None, gt=0, description="First purchase within this many days: new.")
+    active_days: int | None = Field(None, gt=0, description="Last purchase within this many days: active.")
+    churned_days: int | None = Field(None, gt=0, description="No purchase for this many days: churned.")
+
+
+class FeaturesConfig(_Strict):
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
+    clv_horizon_days: int = Field(365, gt=0)
+    value_tiers: tuple[float, float] | None = Field(None, description="Shares of customers in (high, mid) tiers; default (0.2, 0.3).")
+    risk_tiers: tuple[float, float] | None = Field(None, description="Churn-risk cut points (low|medium, medium|high).")
+    rfm_map: list[dict[str, Any]] | None = Field(None, description="Overrides the named RFM map rules.")
+
+
+class RuleSegment(_Strict):
+    name: str
+    when: str = Field(description="Condition over columns, e.g. \"age < 27 and interest == 'running'\".")
+
+
+class BinsSpec(_Strict):
+    column: str
+    edges: list[float] | None = None
+    labels: list[str] | None = None
+
+
+class SegmentationConfig(_Strict):
+    method: Literal["rules", "rfm", "kmeans", "kprototypes"] = "kprototypes"
+    features: list[str] = Field(default_factory=list, description="Columns the model uses; default: numeric + categorical + RFM.")
+    k: Union[Literal["auto"], int] = "auto"
+    k_range: tuple[int, int] = (2, 8)
+    min_segment_share: float = Field(0.05, ge=0, lt=1)
+    engine: Literal["seglab", "kmodes"] = "seglab"
+    gamma: float | None = Field(None, gt=0, description="Numeric vs categorical weight; estimated when null.")
+    n_init: int = Field(4, ge=1)
+    stability_runs: int = Field(5, ge=0, description="Bootstrap refits used to measure stability per k.")
+    silhouette_sample: int = Field(3000, ge=100)
+    rules: list[RuleSegment] = Field(default_factory=list)
+    default_segment: str = "Other"
+    bins: list[BinsSpec] = Field(default_factory=list, description="One or two binned dimensions (cross-tab).")
+
+    @field_validator("k")
+    @classmethod
+    def _k_at_least_two(cls, v):
+        if isinstance(v, int) and v < 2:
+            raise ValueError(f"must be 'auto' or an integer >= 2, got {v}")
+        return v
+
+    @field_validator("k_range")
+    @classmethod
+    def _k_range_ordered(cls, v):
+        lo, hi = v
+        if lo < 2 or hi < lo:
+            raise ValueError(f"must be [low, high] with 2 <= low <= high, got {list(v)}")
+        return v
+
+
+class PersonasConfig(_Strict):
+    names: dict[int, str] = Field(default_factory=dict, description="Segment id -> name chosen by the analyst.")
+    notes: dict[int, str] = Field(default_factory=dict, description="Segment id -> analyst's note shown on its card.")
+    min_count: int = Field(30, ge=1, description="Smallest category count read as a trait.")
+
+
+class ReportConfig(_Strict):
+    sections: list[Literal[SECTIONS]] = Field(default_factory=lambda: [s for s in SECTIONS if s != "changes"])  # type: ignore[valid-type]
+    objectives: str | None = Field(None, description="The segmentation objective in SMART form.")
+    pdf: bool = Field(True, description="Also print report.pdf when Chromium is installed.")
+
+
+class RunConfig(_Strict):
+    """One segmentation run, as written in ``params/<run>.yaml``."""
+
+    run_name: str = Field(description="Names the folder under reports/: lower-case letters, digits, _ and -.")
+    title: str = "Customer segmentation"
+    client: str = ""
+    language: Literal["en", "zh"] = "en"
+    seed: int = 42
+    output_dir: Path | None = Field(None, description="Root of run folders; default: reports/ beside params/.")
+    compare_to: str | None = Field(None, description="'previous' or a run folder to compare with.")
+    data: DataConfig
+    columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
+    cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
+    personas: PersonasConfig = Field(default_factory=PersonasConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    @field_validator("run_name")
+    @classmethod
+    def _folder_name(cls, v):
+        if not re.fullmatch(r"[a-z0-9_-]+", v):
+            raise ValueError(f"must use only a-z, 0-9, _ and - (it names a folder), got {v!r}")
+        return v
+
+    # Set by load_config, not by the YAML: where relative paths were resolved from.
+    source_path: Path | None = Field(None, exclude=True, description="internal")
+
+    def reports_root(self) -> Path:
+        """Folder that holds every run folder of every run name."""
+        if self.output_dir is not None:
+            return self.output_dir
+        base = self.source_path.parent if self.source_path else Path.cwd()
+        return base.parent / "reports" if base.name == "params" else base / "reports"
+
+    def input_paths(self) -> dict[str, Path]:
+        """The input files of this run by role (SQL sources have none)."""
+        out = {}
+        for role in ("customers", "transactions"):
+            src = getattr(self.data, role)
+            if isinstance(src, Path):
+                out[role] = src
+            elif isinstance(src, FileSource):
+                out[role] = src.path
+        return out
+
+    def to_yaml(self) -> str:
+        """The resolved params, as written into the run folder."""
+        return yaml.safe_dump(json.loads(self.model_dump_json(exclude={"source_path"})), sort_keys=False, allow_unicode=True)
+
+
+# --------------------------------------------------------------------- loading
+
+def load_config(path, overrides=()) -> RunConfig:
+    """Read, override and validate a params file.
+
+    Parameters
+    ----------
+    path : path-like
+        The YAML params file; relative paths in it resolve against its folder.
+    overrides : iterable of str
+        ``key.path=value`` strings (values parsed as YAML), applied before validation.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: params file not found; give the path of a YAML file such as params/demo.yaml")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ParamsError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise ParamsError(f"{path}: params file is not UTF-8 text; save it as UTF-8") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: params must be a mapping of keys (run_name:, data:, ...), got {type(raw).__name__}")
+    for item in overrides:
+        _apply_override(raw, item, path)
+    return config_from_dict(raw, base_dir=path.parent, source=path)
+
+
+def config_from_dict(raw: dict, *, base_dir: Path, source: Path | None = None) -> RunConfig:
+    """Validate a params mapping; relative paths resolve against ``base_dir``."""
+    where = str(source) if source else "params"
+    try:
+        cfg = RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        # In a union the deepest error is the one about what the user wrote.
+        err = max(exc.errors(), key=lambda e: len(e["loc"]))
+        raise ParamsError(f"{where}: {_describe(err, raw)}") from None
+    cfg.source_path = source.resolve() if source else None
+    _resolve_paths(cfg, base_dir.resolve())
+    return cfg
+
+
+def _resolve_paths(cfg: RunConfig, base: Path) -> None:
+    def fix(p: Path) -> Path:
+        p = p.expanduser()
+        return p if p.is_absolute() else (base / p).resolve()
+
+    for role in ("customers", "transactions"):
+        src = getattr(cfg.data, role)
+        if isinstance(src, Path):
+            setattr(cfg.data, role, fix(src))
+        elif isinstance(src, FileSource):
+            src.path = fix(src.path)
+        elif isinstance(src, SqlSource) and src.url.startswith("sqlite:///") and not src.url.startswith("sqlite:////"):
+            rel = src.url[len("sqlite:///"):]
+            if rel and rel != ":memory:":
+                src.url = "sqlite:///" + str(fix(Path(rel)))
+    if cfg.output_dir is not None:
+        cfg.output_dir = fix(cfg.output_dir)
+
+
+def _apply_override(raw: dict, item: str, path: Path) -> None:
+    if "=" not in item:
+        raise ParamsError(f"--set {item!r}: write key.path=value, e.g. --set segmentation.k=5")
+    key, _, value = item.partition("=")
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ParamsError(f"--set {item!r}: the key is empty; write key.path=value")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value
+    node = raw
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ParamsError(f"--set {item!r}: {'.'.join(parts[:i + 1])} is not a section")
+        node = child
+    node[parts[-1]] = parsed
+
+
+def _describe(err: dict, raw: dict) -> str:
+    """One line naming the key path, the bad value and what to do."""
+    loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
+    dotted = ".".join(loc) or "(top level)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(RunConfig, loc[:-1])
+        hint = ""
+        if parent is not None:
+            close = difflib.get_close_matches(loc[-1], list(parent.model_fields), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; allowed keys: {', '.join(k for k in parent.model_fields if k != 'source_path')}"
+        return f"unknown key '{dotted}'{hint}"
+    if kind == "missing":
+        return f"missing required key '{dotted}'"
+    value = _value_at(raw, loc)
+    msg = err["msg"]
+    msg = re.sub(r"^Value error, ", "", msg)
+    return f"{dotted}: {msg}" if "got" in msg else f"{dotted}: {msg} (got {value!r})"
+
+
+def _is_union_tag(p) -> bool:
+    return isinstance(p, str) and (p in {"FileSource", "SqlSource", "Path", "int", "str", "float"} or p.startswith(("literal[", "function-")) or "[" in p)
+
+
+def _model_at(model, loc):
+    for part in loc:
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return None
+    return model
+
+
+def _value_at(raw, loc):
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def json_schema() -> dict:
+    """JSON Schema of the params file, for editors' completion and checking."""
+    schema = RunConfig.model_json_schema()
+    schema["properties"].pop("source_path", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "seglab run params"
+    return schema
