@@ -1,0 +1,212 @@
+"""The ``seglab`` command line (DESIGN §5).
+
+Exit codes: 0 success, 2 the user's params or data need fixing (one line on
+stderr starting ``seglab: error:``), 1 an internal error. ``--debug`` shows
+tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from seglab import __version__
+from seglab.errors import SeglabError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="seglab", description="Customer segmentation runs: params file in, report out.")
+    p.add_argument("--version", action="version", version=f"seglab {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run one or more segmentations (params files or folders of them)")
+    r.add_argument("params", nargs="+", type=Path, help="params YAML files, or folders of them")
+    r.add_argument("--out", type=Path, help="reports root (default: reports/ beside params/)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override a param, e.g. --set segmentation.k=5 (repeatable)")
+    r.add_argument("--no-notebooks", action="store_true",
+                   help="call the stages directly instead of executing the notebooks (faster, no appendix)")
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    v = sub.add_parser("validate", help="check params and input files; runs nothing")
+    v.add_argument("params", type=Path)
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+
+    d = sub.add_parser("demo-data", help="write the demo data set")
+    d.add_argument("--out", type=Path, default=Path("data/demo"))
+    d.add_argument("--customers", type=int, default=10_000)
+    d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--scenario", default="retail", help="which demo or case-study data set")
+
+    ls = sub.add_parser("runs", help="list runs and rebuild reports/index.html")
+    ls.add_argument("--out", type=Path, default=Path("reports"), help="reports root")
+
+    s = sub.add_parser("schema", help="print the JSON Schema of params files")
+    s.add_argument("--out", type=Path, help="write to this file instead of stdout")
+
+    a = sub.add_parser("assign", help="segment new customers with a saved model")
+    a.add_argument("model", type=Path, help="model.joblib of a run (or the run folder)")
+    a.add_argument("data", type=Path, help="customers file (same columns as the run's input)")
+    a.add_argument("--transactions", type=Path, help="their transactions")
+    a.add_argument("--as-of", dest="as_of", help="reference date (default: the run's)")
+    a.add_argument("--out", type=Path, help="CSV to write (default: stdout)")
+
+    c = sub.add_parser("compare", help="migration between two runs of one segmentation")
+    c.add_argument("run_a", type=Path)
+    c.add_argument("run_b", type=Path)
+    c.add_argument("--out", type=Path, help="folder for compare.html and compare.json (default: RUN_B)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args) or 0
+    except SeglabError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"seglab: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:  # `seglab schema | head`: the reader left, nothing is wrong
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+    except KeyboardInterrupt:
+        print("seglab: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if args.debug:
+            traceback.print_exc()
+        print(f"seglab: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+# ---------------------------------------------------------------- commands
+
+def _params_files(items: list[Path]) -> list[Path]:
+    files = []
+    for item in items:
+        if item.is_dir():
+            found = sorted(list(item.glob("*.yaml")) + list(item.glob("*.yml")))
+            if not found:
+                raise SeglabError(f"{item}: folder holds no .yaml params files")
+            files.extend(found)
+        else:
+            files.append(item)
+    return files
+
+
+def cmd_run(args) -> int:
+    from seglab.config import load_config
+    from seglab.pipeline import execute
+
+    files = _params_files(args.params)
+    if len(files) == 1:
+        cfg = load_config(files[0], args.overrides)
+        folder = execute(cfg, out=args.out, notebooks=not args.no_notebooks, progress=not args.quiet)
+        print(folder / "report.html")
+        return 0
+    # A batch (cron): every run is tried; failures are reported, not fatal.
+    results = []
+    for path in files:
+        try:
+            cfg = load_config(path, args.overrides)
+            folder = execute(cfg, out=args.out, notebooks=not args.no_notebooks, progress=not args.quiet)
+            results.append((path, "complete", str(folder / "report.html")))
+        except SeglabError as exc:
+            results.append((path, "failed", f"error: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - a batch goes on past one broken run
+            if args.debug:
+                traceback.print_exc()
+            results.append((path, "failed", f"internal error: {type(exc).__name__}: {exc}"))
+    width = max(len(str(p)) for p, _, _ in results)
+    print("\n".join(f"{str(p):<{width}}  {s:<8}  {d}" for p, s, d in results), file=sys.stderr)
+    failed = sum(s != "complete" for _, s, _ in results)
+    print(f"seglab: {len(results) - failed} complete, {failed} failed", file=sys.stderr)
+    for _, status, detail in results:
+        if status == "complete":
+            print(detail)
+    return 2 if failed else 0
+
+
+def cmd_validate(args) -> int:
+    from seglab.config import load_config
+    from seglab.pipeline import validate
+
+    cfg = load_config(args.params, args.overrides)
+    inputs = validate(cfg)
+    for item in inputs:
+        print(f"{item['role']}: {item['path']} — {item['rows']} rows, {len(item.get('columns') or [])} columns"
+              f"{', encoding ' + item['encoding'] if item.get('encoding') else ''}")
+    print(f"{args.params}: ok")
+    return 0
+
+
+def cmd_demo_data(args) -> int:
+    from seglab.demo import write_demo_data
+
+    if args.customers < 1:
+        raise SeglabError(f"--customers must be at least 1, got {args.customers}")
+    paths = write_demo_data(args.out, n_customers=args.customers, seed=args.seed, scenario=args.scenario)
+    for p in paths.values():
+        print(p)
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from seglab.report import write_index
+    from seglab.runs import list_runs
+
+    runs = list_runs(args.out)
+    for r in runs:
+        k = "" if r.k is None else f"k={r.k}"
+        n = "" if r.customers is None else f"{r.customers} customers"
+        print(f"{r.run_name:<20} {r.stamp:<18} {r.status:<11} {k:<5} {n:<18} {r.path}")
+    index = write_index(args.out)
+    print(index)
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from seglab.config import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+        print(args.out)
+    else:
+        print(text)
+    return 0
+
+
+def cmd_assign(args) -> int:
+    from seglab.assign import assign_file
+
+    out = assign_file(args.model, args.data, transactions=args.transactions, as_of=args.as_of)
+    if args.out:
+        out.to_csv(args.out, index=False)
+        print(args.out)
+    else:
+        out.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from seglab.drift import compare_runs
+
+    path = compare_runs(args.run_a, args.run_b, out=args.out)
+    print(path)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo-data": cmd_demo_data, "runs": cmd_runs,
+            "schema": cmd_schema, "assign": cmd_assign, "compare": cmd_compare}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

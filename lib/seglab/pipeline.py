@@ -1,0 +1,167 @@
+"""One run end to end: validate, reserve a folder, execute the stages, finish.
+
+Everything a user can get wrong (params, input files, columns) is checked
+before a run folder exists, so a bad params file leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from seglab.config import RunConfig
+from seglab.errors import SeglabError
+from seglab.runs import Run
+from seglab.stages import STAGE_FUNCTIONS, STAGES
+
+log = logging.getLogger("seglab")
+
+NOTEBOOKS = {
+    "clean": "01_clean.ipynb",
+    "features": "02_features.ipynb",
+    "segment": "03_segment.ipynb",
+    "personas": "04_personas.ipynb",
+    "report": "05_report.ipynb",
+}
+
+# Exceptions raised inside a notebook kernel that are the user's to fix.
+USER_ERRORS = {"SeglabError", "ParamsError", "DataError"}
+
+
+def notebooks_dir() -> Path:
+    """The stage notebooks shipped beside lib/ in the seglab checkout."""
+    here = Path(__file__).resolve().parents[2] / "notebooks"
+    if not (here / NOTEBOOKS["clean"]).exists():
+        raise SeglabError(f"{here}: stage notebooks not found; install seglab from its checkout "
+                          "(pip install -e .) or run with --no-notebooks")
+    return here
+
+
+def validate(cfg: RunConfig) -> list[dict]:
+    """Check params against the input files; returns what was read of each input."""
+    from seglab.sources import inspect_inputs
+
+    inputs = inspect_inputs(cfg)
+    _check_segmentation_columns(cfg, inputs)
+    return inputs
+
+
+def _check_segmentation_columns(cfg: RunConfig, inputs: list[dict]) -> None:
+    """Names in segmentation.features must be input columns or derived features."""
+    import difflib
+
+    from seglab.errors import ParamsError
+    from seglab.features import DERIVED_COLUMNS
+
+    customer_cols = set()
+    for item in inputs:
+        if item["role"] == "customers":
+            customer_cols |= set(item.get("columns") or [])
+    has_tx = any(i["role"] == "transactions" for i in inputs)
+    known = customer_cols | (set(DERIVED_COLUMNS) if has_tx else set()) | ({"age"} if cfg.columns.birth_date else set())
+    known -= set(cfg.columns.pii)
+    for name in cfg.segmentation.features:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else (
+                " (transaction features need data.transactions)" if not has_tx else "")
+            raise ParamsError(f"segmentation.features: unknown column '{name}'{hint}")
+
+
+def execute(cfg: RunConfig, *, out: Path | None = None, notebooks: bool = True, progress: bool = True) -> Path:
+    """Run every stage into a new run folder and return the folder.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        Validated params.
+    out : Path, optional
+        Reports root; default ``cfg.reports_root()``.
+    notebooks : bool, default=True
+        Execute the stage notebooks with Papermill (the documented path, with
+        the technical appendix); False calls the stage functions directly.
+    progress : bool, default=True
+        Show Papermill's cell progress bar on stderr.
+    """
+    from seglab.report import write_index
+
+    inputs = validate(cfg)
+    nb_dir = notebooks_dir() if notebooks else None
+    root = Path(out) if out else cfg.reports_root()
+    cfg = cfg.model_copy(update={"output_dir": root.resolve()})
+    run = Run.reserve(root, cfg.run_name)
+    params = json.loads(cfg.model_dump_json(exclude={"source_path"}))
+    params_path = run.work_dir / "params.yaml"
+    params_path.write_text(cfg.to_yaml(), encoding="utf-8")
+    run.start(params=params, seed=cfg.seed, inputs=inputs)
+    try:
+        for stage in STAGES:
+            with run.stage(stage):
+                if nb_dir is None:
+                    STAGE_FUNCTIONS[stage](cfg, run.work_dir)
+                else:
+                    _execute_notebook(nb_dir / NOTEBOOKS[stage], run, params_path, progress)
+        if nb_dir is not None:
+            _finish_notebook_outputs(cfg, run)
+        run.manifest["summary"] = _summary(run.work_dir)
+        final = run.finish("complete")
+    except SeglabError as exc:
+        run.finish("failed", str(exc))
+        raise
+    except BaseException as exc:
+        run.finish("failed", f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        try:
+            write_index(root)
+        except OSError as exc:  # the run itself is done; the index can be rebuilt with `seglab runs`
+            log.warning("could not rebuild %s/index.html: %s", root, exc)
+    return final
+
+
+def _execute_notebook(nb_path: Path, run: Run, params_path: Path, progress: bool) -> None:
+    import papermill as pm
+
+    out_dir = run.work_dir / "notebooks"
+    out_dir.mkdir(exist_ok=True)
+    try:
+        pm.execute_notebook(
+            str(nb_path), str(out_dir / nb_path.name),
+            parameters={"params_path": str(params_path), "run_dir": str(run.work_dir)},
+            kernel_name="python3", progress_bar=progress, cwd=str(nb_path.parent),
+            stdout_file=None, stderr_file=None, log_output=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        if exc.ename in USER_ERRORS:
+            raise SeglabError(exc.evalue) from None
+        raise RuntimeError(f"{nb_path.name} failed: {exc.ename}: {exc.evalue}") from None
+
+
+def _finish_notebook_outputs(cfg: RunConfig, run: Run) -> None:
+    """The client report from 05_report, and every stage notebook as the appendix."""
+    from seglab.report import export_appendix, write_report_from_notebook
+
+    nb_out = run.work_dir / "notebooks"
+    with run.stage("export"):
+        write_report_from_notebook(cfg, run.work_dir, nb_out / NOTEBOOKS["report"])
+        for name in NOTEBOOKS.values():
+            export_appendix(nb_out / name, nb_out / name.replace(".ipynb", ".html"))
+
+
+def _summary(run_dir: Path) -> dict:
+    """The few numbers the runs list shows."""
+    out = {}
+    try:
+        seg = json.loads((run_dir / "segmentation.json").read_text(encoding="utf-8"))
+        out["k"] = seg.get("k")
+        out["method"] = seg.get("method")
+    except (OSError, ValueError):
+        pass
+    try:
+        q = json.loads((run_dir / "quality.json").read_text(encoding="utf-8"))
+        out["customers"] = q.get("rows_clean")
+    except (OSError, ValueError):
+        pass
+    return out
+

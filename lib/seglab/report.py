@@ -1,0 +1,234 @@
+"""HTML export: the client report, the technical appendix and the runs index.
+
+The client report is the executed ``05_report`` notebook exported without code
+and wrapped in seglab's own page (title block, contents, print stylesheet). No
+page refers to another host: nbconvert's MathJax, require.js and Mermaid
+loaders are left out, and every image is inline (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+# ------------------------------------------------------------ notebooks
+
+def _strip_noise(nb):
+    """Drop what a client must not see: stderr, tracebacks, the parameter cells."""
+    keep = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"parameters", "injected-parameters", "remove_cell"}:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.output_type == "stream" and o.get("name") == "stderr")
+                            and o.output_type != "error"]
+        keep.append(cell)
+    nb.cells = keep
+    return nb
+
+
+def notebook_body(nb_path: Path) -> str:
+    """The outputs of an executed notebook as an HTML fragment, without code."""
+    from nbconvert import HTMLExporter
+
+    nb = _strip_noise(nbformat.read(nb_path, as_version=4))
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, anchor_link_text="")
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def export_appendix(nb_path: Path, out_path: Path) -> Path:
+    """An executed stage notebook as a standalone HTML page with its code."""
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(nb_path, as_version=4)
+    exporter = HTMLExporter(template_name="lab", extra_template_basedirs=[str(TEMPLATES)],
+                            template_file="appendix.html.j2")
+    body, _ = exporter.from_notebook_node(nb)
+    out_path.write_text(body, encoding="utf-8")
+    return out_path
+
+
+# ------------------------------------------------------------ the page
+
+def _labels(language: str) -> dict:
+    from seglab import i18n
+
+    return {k: i18n.t(k, language) for k in ("report_client", "report_date", "report_run", "report_contents",
+                                               "report_generated_by")}
+
+
+def render_page(body: str, *, title: str, client: str, run_id: str, language: str, when: dt.date | None = None) -> str:
+    """Wrap report sections in the client page: title block, contents, styles."""
+    from seglab.sections import report_css
+
+    lab = _labels(language)
+    when = when or dt.date.today()
+    toc = "".join(f'<li><a href="#{html.escape(i)}">{t}</a></li>' for i, t in _headings(body))
+    return f"""<!DOCTYPE html>
+<html lang="{'zh-CN' if language == 'zh' else 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{report_css()}</style>
+</head>
+<body>
+<header class="title-block">
+<h1>{html.escape(title)}</h1>
+<dl>
+<dt>{lab['report_client']}</dt><dd>{html.escape(client)}</dd>
+<dt>{lab['report_date']}</dt><dd>{when.isoformat()}</dd>
+<dt>{lab['report_run']}</dt><dd>{html.escape(run_id)}</dd>
+</dl>
+</header>
+<nav class="toc"><h2 class="toc-title">{lab['report_contents']}</h2><ol>{toc}</ol></nav>
+<main>
+{body}
+</main>
+<footer><p>{lab['report_generated_by']}</p></footer>
+</body>
+</html>
+"""
+
+
+_H2 = re.compile(r'<h2[^>]*\bid="([^"]+)"[^>]*>(.*?)</h2>', re.S)
+
+
+def _headings(body: str) -> list[tuple[str, str]]:
+    return [(i, re.sub(r"<[^>]+>", "", t).strip()) for i, t in _H2.findall(body)]
+
+
+def run_identity(run_dir: Path) -> str:
+    """``run_name/stamp`` of a run folder, also while it is still a hidden working folder."""
+    run_dir = Path(run_dir)
+    name = run_dir.name
+    if name.startswith(".") and name.endswith(".partial"):
+        name = name[1:-len(".partial")]
+    return f"{run_dir.parent.name}/{name}"
+
+
+def write_report_from_notebook(cfg, run_dir: Path, nb_path: Path) -> Path:
+    """report.html from the executed 05_report notebook, plus the consultant's extras."""
+    page = render_page(notebook_body(nb_path), title=cfg.title, client=cfg.client,
+                       run_id=run_identity(run_dir), language=cfg.language)
+    return _finish_report(cfg, run_dir, page)
+
+
+def write_report_direct(cfg, run_dir: Path) -> Path:
+    """report.html straight from the sections, without executing a notebook."""
+    from seglab.sections import load_report_data, render_section
+
+    data = load_report_data(run_dir)
+    body = "\n".join(render_section(name, data, cfg.language) for name in cfg.report.sections)
+    page = render_page(body, title=cfg.title, client=cfg.client, run_id=run_identity(run_dir), language=cfg.language)
+    return _finish_report(cfg, run_dir, page)
+
+
+def _finish_report(cfg, run_dir: Path, page: str) -> Path:
+    out = Path(run_dir) / "report.html"
+    out.write_text(page, encoding="utf-8")
+    write_workbook(run_dir)
+    if cfg.report.pdf:
+        print_pdf(out)
+    return out
+
+
+# ------------------------------------------------------------ extras
+
+def write_workbook(run_dir: Path) -> Path:
+    """segments.xlsx for consultants: summary, personas and assignments."""
+    import pandas as pd
+
+    run_dir = Path(run_dir)
+    segments = json.loads((run_dir / "segments.json").read_text(encoding="utf-8"))["segments"]
+    summary = pd.DataFrame([{k: s.get(k) for k in ("id", "name", "size", "share", "revenue_share")}
+                            | {"value_risk_cell": (s.get("value_risk") or {}).get("name")} for s in segments])
+    personas = pd.DataFrame([{"id": s["id"], "name": s["name"], **(s.get("persona") or {}),
+                              "actions": "; ".join(" / ".join(str(v) for v in a.values()) for a in s.get("actions", []))}
+                             for s in segments])
+    assignments = pd.read_csv(run_dir / "assignments.csv", dtype={"customer_id": str})
+    out = run_dir / "segments.xlsx"
+    with pd.ExcelWriter(out, engine="openpyxl") as xl:
+        summary.to_excel(xl, sheet_name="segments", index=False)
+        personas.to_excel(xl, sheet_name="personas", index=False)
+        assignments.to_excel(xl, sheet_name="assignments", index=False)
+    return out
+
+
+def chromium_binary() -> str | None:
+    """Path of a headless-capable Chromium, if one is installed."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-pdf-header-footer")
+
+
+def print_pdf(html_path: Path, timeout: float = 120) -> Path | None:
+    """report.pdf through headless Chromium; skipped (None) when Chromium is absent."""
+    import tempfile
+
+    binary = chromium_binary()
+    if binary is None:
+        return None
+    out = html_path.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={out}", html_path.resolve().as_uri()]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
+        except (subprocess.SubprocessError, OSError):
+            return None
+    return out if out.exists() else None
+
+
+# ------------------------------------------------------------ runs index
+
+def write_index(root: Path) -> Path:
+    """reports/index.html: every run, newest first, with links (rebuilt under a lock)."""
+    from seglab.runs import list_runs, locked
+
+    root = Path(root)
+    with locked(root):
+        rows = []
+        for r in list_runs(root):
+            rel = r.path.relative_to(root).as_posix()
+            link = f'<a href="{html.escape(rel)}/report.html">report</a>' if r.has_report and r.status == "complete" else ""
+            extra = [f'<a href="{html.escape(rel)}/{p.name}">{html.escape(p.stem)}</a>'
+                     for p in sorted(r.path.glob("compare*.html"))]
+            rows.append(
+                f"<tr class='{r.status}'><td>{html.escape(r.run_name)}</td><td>{html.escape(r.stamp)}</td>"
+                f"<td>{html.escape(r.title)}</td><td>{html.escape(r.status)}</td>"
+                f"<td>{'' if r.k is None else r.k}</td><td>{'' if r.customers is None else r.customers}</td>"
+                f"<td>{link} {' '.join(extra)}</td><td>{html.escape(r.error or '')}</td></tr>")
+        page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>seglab runs</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}
+td,th{{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:left}}tr.failed td,tr.interrupted td{{color:#a33}}</style>
+</head><body><h1>seglab runs</h1>
+<table><thead><tr><th>run</th><th>folder</th><th>title</th><th>status</th><th>k</th><th>customers</th><th>links</th><th>error</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table></body></html>
+"""
+        out = root / "index.html"
+        tmp = root / ".index.html.tmp"
+        tmp.write_text(page, encoding="utf-8")
+        tmp.replace(out)
+    return out
