@@ -73,7 +73,7 @@ class TransactionColumns(_Strict):
 
 
 class ColumnsConfig(_Strict):
-    customer_id: str = "customer_id"
+    customer_id: str | None = Field("customer_id", description="Customer id column; null numbers the rows (1, 2, ...) for files without one.")
     pii: list[str] = Field(default_factory=list, description="Personal data: used for de-duplication, never reported.")
     numeric: list[str] = Field(default_factory=list)
     categorical: list[str] = Field(default_factory=list)
@@ -98,9 +98,13 @@ class MissingConfig(_Strict):
 
 
 class CleaningConfig(_Strict):
-    dedupe_on: list[str] = Field(default_factory=list, description="Keys matched after normalisation (emails, phones).")
-    fuzzy_names: bool = Field(False, description="Also merge records with near-identical names within a key block.")
+    dedupe_on: list[str] = Field(default_factory=list, description="Records equal on all these keys after normalisation (emails, phones) are one customer.")
+    fuzzy_names: bool = Field(False, description="Also merge records with near-identical names within a key block (records sharing one key).")
     fuzzy_threshold: float = Field(92.0, ge=0, le=100)
+    name_column: str | None = Field(None, description="Names compared by fuzzy_names; default: the first pii column called *name*.")
+    dedupe_max_block: int = Field(10, ge=2, description="A key value shared by more records is a placeholder (e.g. 000000), not a person.")
+    phone_country_code: str | None = Field(None, description="Country code of phones written without +/00; inferred from the column when null.")
+    cancel_prefix: str = Field("C", min_length=1, description="Order ids starting with this mark cancellations (returns).")
     required: list[str] = Field(default_factory=list, description="Rows missing any of these are quarantined.")
     ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
     categories: dict[str, dict[str, str]] = Field(default_factory=dict, description="Per column: raw value -> canonical value.")
@@ -148,6 +152,11 @@ class SegmentationConfig(_Strict):
     rules: list[RuleSegment] = Field(default_factory=list)
     default_segment: str = "Other"
     bins: list[BinsSpec] = Field(default_factory=list, description="One or two binned dimensions (cross-tab).")
+    gamma_rule: Literal["variance_ratio", "huang"] = Field(
+        "variance_ratio", description="How gamma is estimated when null: clustMixType's variance ratio or Huang's rule.")
+    log_transform: Union[Literal["auto"], list[str]] = Field(
+        "auto", description="Numeric features to log1p; auto: non-negative ones with skewness > 1 (money columns).")
+    stability_sample: int = Field(5000, ge=100, description="Size of each bootstrap resample used to measure stability.")
 
     @field_validator("k")
     @classmethod
@@ -164,11 +173,23 @@ class SegmentationConfig(_Strict):
             raise ValueError(f"must be [low, high] with 2 <= low <= high, got {list(v)}")
         return v
 
+    @model_validator(mode="after")
+    def _rules_are_safe(self) -> "SegmentationConfig":
+        # Conditions are parsed (never eval'd) by seglab.rules; unsafe ones fail at load time.
+        from seglab.rules import check_rule_params
+
+        try:
+            check_rule_params(self, method=False)
+        except ParamsError as exc:
+            raise ValueError(re.sub(r"^segmentation[.:]\s*", "", str(exc))) from None
+        return self
+
 
 class PersonasConfig(_Strict):
     names: dict[int, str] = Field(default_factory=dict, description="Segment id -> name chosen by the analyst.")
     notes: dict[int, str] = Field(default_factory=dict, description="Segment id -> analyst's note shown on its card.")
     min_count: int = Field(30, ge=1, description="Smallest category count read as a trait.")
+    min_lift: float = Field(1.2, gt=1, description="Smallest lift (segment share / base share) listed as over-represented.")
 
 
 class ReportConfig(_Strict):

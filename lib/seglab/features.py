@@ -1,0 +1,587 @@
+"""Customer-level features from the clean tables: RFM, tenure, lifecycle stage,
+lifetime value, churn risk, and the value and risk tiers that place a customer on the
+value × risk grid.
+
+Everything is computed with integer customer codes and array reductions (one sort per
+distinct-count), so twenty million transaction lines take seconds; every rule and
+threshold used is returned in a JSON-ready ``meta`` dict for the run's ``features.json``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from seglab import clv, targeting
+from seglab.errors import DataError, ParamsError
+
+__all__ = ["RFM_MAP", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS",
+           "DEFAULT_LIFECYCLE", "FEATURE_COLUMNS", "build_features", "score_edges",
+           "scores_from_edges", "rfm_rules", "rfm_segment"]
+
+#: The named RFM map.  Score ranges are inclusive; rows are checked top to bottom
+#: and the first match names the customer, so every (r, f, m) gets exactly one name.
+RFM_MAP: tuple[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]], ...] = (
+    # name                  r       f       m
+    ("Champions",          (4, 5), (4, 5), (4, 5)),
+    ("Loyal Customers",    (3, 5), (4, 5), (1, 5)),
+    ("Can't Lose Them",    (1, 2), (4, 5), (4, 5)),
+    ("At Risk",            (1, 2), (3, 5), (1, 5)),
+    ("New Customers",      (5, 5), (1, 1), (1, 5)),
+    ("Promising",          (4, 4), (1, 1), (1, 5)),
+    ("Potential Loyalist", (4, 5), (2, 3), (1, 5)),
+    ("Need Attention",     (3, 3), (3, 3), (1, 5)),
+    ("About To Sleep",     (3, 3), (1, 2), (1, 5)),
+    ("Lost",               (1, 1), (1, 1), (1, 5)),
+    ("Hibernating",        (1, 2), (1, 2), (1, 5)),
+)
+
+#: What each feature means (written into ``meta["definitions"]``).
+DEFINITIONS = {
+    "window": "transaction lines dated on or before as_of; later lines are ignored",
+    "purchase_occasion": ("a distinct order id among non-return lines; lines without an "
+                          "order id count once per calendar day"),
+    "recency": "days from the last purchase (non-return line) to as_of",
+    "frequency": "number of purchase occasions",
+    "monetary": "sum of all line amounts in the window, returns (negative) included",
+    "rfm_scores": ("1-5 per dimension: 1 + the number of quintile edges strictly below the "
+                   "value (bins closed on the right, so equal values always share a score); "
+                   "recency is reversed (6 minus that), so recent buyers score 5. Edges are "
+                   "the 20/40/60/80th percentiles (numpy 'linear') over customers with a "
+                   "purchase; tied data can merge edges and leave some scores unused"),
+    "rfm_score": "the three scores as a string, recency first, e.g. '545'",
+    "rfm_segment": "the name of the first rfm_map row whose score ranges contain the scores",
+    "first_purchase": "date of the first purchase in the window",
+    "last_purchase": "date of the last purchase in the window",
+    "tenure_days": "days from the first purchase to as_of",
+    "aov": "monetary / frequency: net spend per purchase occasion",
+    "n_returns": "number of return occasions (distinct return order ids, else return days)",
+    "buyer_type": "'first-time' (1 occasion), 'repeat' (2 or more), 'none' (no purchase)",
+    "lifecycle": ("'new' if tenure_days <= new_days; otherwise 'active' if recency <= "
+                  "active_days, 'dormant' if recency <= churned_days, else 'churned'; "
+                  "'prospect' without a purchase"),
+    "clv_historical": "= monetary",
+    "expected_purchases": ("BG/NBD expected purchase days over the horizon (purchase "
+                           "occasions for the lifetime-value models are calendar days)"),
+    "p_alive": ("BG/NBD probability of still being active; 1 by construction for customers "
+                "without a repeat purchase day"),
+    "churn_risk": ("1 - p_alive for customers with a repeat purchase day; for one-time "
+                   "buyers (whom BG/NBD cannot see drop out), and for everybody when BG/NBD "
+                   "is not fitted, 0 up to active_days of recency rising linearly to 1 at "
+                   "churned_days"),
+    "churn_risk_basis": "'bgnbd' or 'recency': which of the two rules gave churn_risk",
+    "expected_avg_spend": ("Gamma-Gamma expected spend per future purchase day; without a "
+                           "Gamma-Gamma fit, the customer's own net spend per purchase day"),
+    "clv_predicted": "expected_purchases * expected_avg_spend over the horizon, undiscounted",
+    "value_tier": ("'high' / 'mid' / 'low' by clv_predicted (clv_historical when BG/NBD is "
+                   "not fitted) among customers with a purchase; customers without a "
+                   "purchase are 'low'"),
+    "risk_tier": "'high' / 'medium' / 'low' by churn_risk; missing without a purchase",
+    "value_risk_cell": ("the value x risk grid cell (seglab.targeting); 'prospect' for "
+                        "customers without a purchase"),
+}
+
+QUINTILES = (0.2, 0.4, 0.6, 0.8)
+#: Shares of purchasing customers in the top value tiers, ranked by lifetime value.
+DEFAULT_VALUE_TIERS = {"high": 0.2, "mid": 0.3}
+#: Lowest churn_risk of each risk tier.
+DEFAULT_RISK_TIERS = {"medium": 0.3, "high": 0.7}
+#: Lifecycle thresholds used when the data cannot support deriving them.
+DEFAULT_LIFECYCLE = {"new_days": 90, "active_days": 180, "churned_days": 365}
+_ACTIVE_PERCENTILE = 90
+_NEW_PERCENTILE = 50
+_CHURN_MULTIPLE = 2
+
+#: Columns added to the customer table when transactions are given, in order.
+FEATURE_COLUMNS = (
+    "recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score",
+    "rfm_segment", "first_purchase", "last_purchase", "tenure_days", "aov", "n_returns",
+    "buyer_type", "lifecycle", "clv_historical", "expected_purchases", "p_alive",
+    "churn_risk", "churn_risk_basis", "expected_avg_spend", "clv_predicted", "value_tier",
+    "risk_tier", "value_risk_cell",
+)
+
+_LIFECYCLE_STAGES = np.array(["new", "active", "dormant", "churned", "prospect"], dtype=object)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _did_you_mean(value, choices) -> str:
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _number_options(name: str, given, defaults: Mapping, *, allow_none=False) -> dict:
+    """``given`` checked against the keys of ``defaults``: known keys, finite numbers."""
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise ParamsError(f"{name} must be a mapping with keys {sorted(defaults)}, got {given!r}")
+    out = {}
+    for key, value in given.items():
+        if key not in defaults:
+            raise ParamsError(f"{name}: unknown key {key!r}{_did_you_mean(key, defaults)}; "
+                              f"allowed: {sorted(defaults)}")
+        if value is None and allow_none:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ParamsError(f"{name}.{key} must be a finite number, got {value!r}")
+        out[key] = float(value)
+    return out
+
+
+def _value_tier_shares(value_tiers) -> dict:
+    shares = {**DEFAULT_VALUE_TIERS, **_number_options("value_tiers", value_tiers,
+                                                       DEFAULT_VALUE_TIERS)}
+    if not (0 < shares["high"] and 0 <= shares["mid"] and shares["high"] + shares["mid"] <= 1):
+        raise ParamsError(f"value_tiers: need 0 < high and 0 <= mid and high + mid <= 1 "
+                          f"(shares of purchasing customers), got {shares}")
+    return shares
+
+
+def _risk_thresholds(risk_tiers) -> dict:
+    cuts = {**DEFAULT_RISK_TIERS, **_number_options("risk_tiers", risk_tiers, DEFAULT_RISK_TIERS)}
+    if not 0 < cuts["medium"] <= cuts["high"] <= 1:
+        raise ParamsError(f"risk_tiers: need 0 < medium <= high <= 1 (lowest churn_risk of "
+                          f"each tier), got {cuts}")
+    return cuts
+
+
+# --------------------------------------------------------------------------- RFM
+
+
+def score_edges(values) -> list[float] | None:
+    """Quintile edges (20/40/60/80th percentiles) of ``values``; None if empty."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return None
+    return [float(e) for e in np.quantile(values, QUINTILES)]
+
+
+def scores_from_edges(values, edges, *, reverse: bool = False) -> np.ndarray:
+    """Scores 1-5: 1 + the number of edges strictly below each value.
+
+    Bins are closed on the right, so a value equal to an edge falls in the lower bin
+    and equal values always share a score.  ``reverse=True`` (recency) gives 6 minus
+    that, so the smallest values score 5.
+    """
+    below = np.searchsorted(np.asarray(edges, dtype=np.float64),
+                            np.asarray(values, dtype=np.float64), side="left")
+    return (5 - below if reverse else 1 + below).astype(np.int8)
+
+
+def _score_range(name, dim, value):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (value, value)
+    if (not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+            or not 1 <= value[0] <= value[1] <= 5):
+        raise ParamsError(f"rfm_map: {name!r}.{dim} must be a score or an inclusive range "
+                          f"[low, high] within 1..5, got {value!r}")
+    return [int(value[0]), int(value[1])]
+
+
+def rfm_rules(rfm_map=None) -> list[dict]:
+    """The RFM map as a list of ``{"name", "r", "f", "m"}`` rules with [low, high] ranges.
+
+    Parameters
+    ----------
+    rfm_map : list or mapping, optional
+        Rules in priority order, either as ``[{"name": ..., "r": [4, 5], "f": ..., "m":
+        ...}, ...]`` or as ``{name: {"r": ..., "f": ..., "m": ...}, ...}``; a single
+        score stands for ``[s, s]``.  Default :data:`RFM_MAP`.  Together the rules must
+        cover all 125 score combinations (a last catch-all row does that).
+    """
+    if rfm_map is None:
+        rows = [{"name": n, "r": r, "f": f, "m": m} for n, r, f, m in RFM_MAP]
+    elif isinstance(rfm_map, Mapping):
+        rows = [{"name": n, **(spec if isinstance(spec, Mapping) else {"r": spec})}
+                for n, spec in rfm_map.items()]
+    elif isinstance(rfm_map, Sequence) and not isinstance(rfm_map, str):
+        rows = [dict(row) if isinstance(row, Mapping) else {"name": row} for row in rfm_map]
+    else:
+        raise ParamsError(f"rfm_map must be a list of rules or a mapping name -> ranges, "
+                          f"got {rfm_map!r}")
+    rules = []
+    for row in rows:
+        unknown = set(row) - {"name", "r", "f", "m"}
+        if unknown or not isinstance(row.get("name"), str):
+            raise ParamsError(f"rfm_map: each rule needs a string 'name' and ranges 'r', 'f', "
+                              f"'m' (nothing else), got {row!r}")
+        rules.append({"name": row["name"],
+                      **{d: _score_range(row["name"], d, row.get(d, [1, 5])) for d in "rfm"}})
+    _rule_lookup(rules)  # raises on gaps
+    return rules
+
+
+def _rule_lookup(rules: list[dict]) -> np.ndarray:
+    """Index of the naming rule for each of the 125 combinations, at (r-1)*25+(f-1)*5+(m-1)."""
+    lookup = np.full(125, -1, dtype=np.int64)
+    for i, rule in enumerate(rules):
+        r = np.arange(rule["r"][0], rule["r"][1] + 1)
+        f = np.arange(rule["f"][0], rule["f"][1] + 1)
+        m = np.arange(rule["m"][0], rule["m"][1] + 1)
+        cells = ((r[:, None, None] - 1) * 25 + (f[None, :, None] - 1) * 5
+                 + (m[None, None, :] - 1)).ravel()
+        cells = cells[lookup[cells] < 0]
+        lookup[cells] = i
+    if (lookup < 0).any():
+        gap = int(np.flatnonzero(lookup < 0)[0])
+        raise ParamsError(f"rfm_map leaves {int((lookup < 0).sum())} score combinations without "
+                          f"a name, e.g. r={gap // 25 + 1} f={gap // 5 % 5 + 1} m={gap % 5 + 1}; "
+                          "add a catch-all last rule")
+    return lookup
+
+
+def rfm_segment(r_score, f_score, m_score, rfm_map=None) -> np.ndarray:
+    """The RFM segment name of each (r, f, m) score triple (scores 1-5)."""
+    rules = rfm_rules(rfm_map)
+    names = np.array([rule["name"] for rule in rules], dtype=object)
+    r, f, m = (np.asarray(s, dtype=np.int64) for s in (r_score, f_score, m_score))
+    if any(((s < 1) | (s > 5)).any() for s in (r, f, m)):
+        raise ValueError("RFM scores must lie in 1..5")
+    return names[_rule_lookup(rules)[(r - 1) * 25 + (f - 1) * 5 + (m - 1)]]
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def _lifecycle_thresholds(days: clv.PurchaseDays, lifecycle) -> dict:
+    """Thresholds from ``lifecycle`` where given, else from the data; with the rule used."""
+    given = _number_options("lifecycle", lifecycle, DEFAULT_LIFECYCLE, allow_none=True)
+    repeat = days.n_days >= 2
+    gaps = (days.last_day[repeat] - days.first_day[repeat]) / (days.n_days[repeat] - 1)
+    if len(gaps) >= clv.MIN_REPEAT_BUYERS:
+        p_new, p_active = np.percentile(gaps, [_NEW_PERCENTILE, _ACTIVE_PERCENTILE])
+        active = max(1, math.ceil(p_active))
+        derived = {"new_days": max(1, math.ceil(p_new)), "active_days": active,
+                   "churned_days": _CHURN_MULTIPLE * active}
+        rule = (f"per repeat buyer, the mean gap between purchase days; active_days = "
+                f"{_ACTIVE_PERCENTILE}th percentile of those gaps, new_days = "
+                f"{_NEW_PERCENTILE}th percentile, churned_days = {_CHURN_MULTIPLE} x "
+                "active_days (days, rounded up)")
+        basis = {"repeat_buyers": int(len(gaps)),
+                 f"p{_NEW_PERCENTILE}_gap_days": float(p_new),
+                 f"p{_ACTIVE_PERCENTILE}_gap_days": float(p_active)}
+    else:
+        derived = dict(DEFAULT_LIFECYCLE)
+        rule = (f"fixed defaults: fewer than {clv.MIN_REPEAT_BUYERS} repeat buyers "
+                f"({len(gaps)}) to derive thresholds from purchase gaps")
+        basis = {"repeat_buyers": int(len(gaps))}
+    values = {k: given.get(k, derived[k]) for k in DEFAULT_LIFECYCLE}
+    if not 0 <= values["new_days"] <= values["active_days"] < values["churned_days"]:
+        raise ParamsError(f"lifecycle: need 0 <= new_days <= active_days < churned_days, got "
+                          f"{values} ({', '.join(k for k in values if k not in given) or 'none'}"
+                          " derived from the data; set them explicitly)")
+    return {**values, "source": {k: "given" if k in given else "derived" for k in values},
+            "rule": rule, "basis": basis, "definition": DEFINITIONS["lifecycle"]}
+
+
+def _lifecycle_codes(tenure, recency, thresholds) -> np.ndarray:
+    """Index into _LIFECYCLE_STAGES per customer (NaN recency: prospect)."""
+    with np.errstate(invalid="ignore"):
+        code = np.select(
+            [np.isnan(recency), tenure <= thresholds["new_days"],
+             recency <= thresholds["active_days"], recency <= thresholds["churned_days"]],
+            [4, 0, 1, 2], default=3)
+    return code
+
+
+def _recency_risk(recency, thresholds) -> np.ndarray:
+    """0 within active_days, rising linearly to 1 at churned_days."""
+    active, churned = thresholds["active_days"], thresholds["churned_days"]
+    return np.clip((recency - active) / (churned - active), 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------- CLV
+
+
+def _lifetime_value(days, as_of_day, horizon_days, thresholds, recency, buyer):
+    """expected purchases, p_alive, churn risk (+ basis), expected spend; and the meta."""
+    n = len(buyer)
+    out = {k: np.full(n, np.nan) for k in ("expected_purchases", "p_alive", "churn_risk",
+                                            "expected_avg_spend", "clv_predicted")}
+    basis = np.where(buyer, "recency", None).astype(object)
+    risk_rule = DEFINITIONS["churn_risk"]
+    meta = {"model": "bgnbd", "fitted": False, "params": None, "time_unit": "weeks",
+            "horizon_days": float(horizon_days), "horizon": horizon_days / clv.TIME_UNITS["weeks"],
+            "discount_rate": 0.0, "purchase_occasion": "calendar day with a purchase line",
+            "churn_risk": risk_rule, "gamma_gamma": {"fitted": False, "p": None, "q": None,
+                                                     "v": None}}
+    out["churn_risk"][buyer] = _recency_risk(recency[buyer], thresholds)
+    if not buyer.any():
+        meta["reason"] = "no customer has a purchase in the window"
+        meta["fallback"] = "churn_risk from recency (no purchases: none computed)"
+        return out, basis, meta
+    s = {k: v[buyer] for k, v in days.summary(as_of_day, "weeks").items()}
+    x, t_x, T, m = s["frequency"], s["recency"], s["T"], s["monetary_value"]
+    t = horizon_days / clv.TIME_UNITS["weeks"]
+
+    # spend per purchase day: Gamma-Gamma, else the customer's own mean
+    own_spend = (days.gross + days.returned)[buyer] / days.n_days[buyer]
+    spend = own_spend
+    try:
+        gg = clv.fit_gamma_gamma(x, m)
+        if not gg.converged or gg.q <= 1:
+            raise DataError(f"Gamma-Gamma fit unusable (converged={gg.converged}, q={gg.q:.3g})")
+        use = (x > 0) & (m > 0)
+        corr = float(np.corrcoef(x[use], m[use])[0, 1]) if use.sum() > 2 else None
+        spend = clv.expected_avg_spend(gg, x, m)
+        meta["gamma_gamma"] = {"fitted": True, **gg.params, **gg.diagnostics(),
+                               "population_mean_spend": gg.p * gg.v / (gg.q - 1),
+                               "corr_frequency_monetary": corr}
+    except DataError as err:
+        meta["gamma_gamma"]["reason"] = str(err)
+        meta["gamma_gamma"]["fallback"] = "expected_avg_spend = own net spend per purchase day"
+    out["expected_avg_spend"][buyer] = spend
+
+    fallback = ("churn_risk from recency vs the lifecycle thresholds for every buyer; no "
+                "expected_purchases, p_alive or clv_predicted; value tiers by clv_historical")
+    try:
+        fit = clv.fit_bgnbd(x, t_x, T)
+    except DataError as err:
+        meta.update(reason=str(err), fallback=fallback)
+        return out, basis, meta
+    meta["fit"] = fit.diagnostics()
+    expected = clv.expected_purchases(fit, t, x, t_x, T)
+    alive = clv.p_alive(fit, x, t_x, T)
+    if not fit.converged:
+        meta.update(reason=f"BG/NBD did not converge ({fit.message})", fallback=fallback)
+        return out, basis, meta
+    if not (np.isfinite(expected).all() and np.isfinite(alive).all()):
+        meta.update(reason="BG/NBD predictions are not finite for some customers",
+                    fallback=fallback)
+        return out, basis, meta
+    out["expected_purchases"][buyer] = expected
+    out["p_alive"][buyer] = alive
+    out["clv_predicted"][buyer] = expected * spend
+    repeat = np.flatnonzero(buyer)[x > 0]
+    out["churn_risk"][repeat] = 1 - alive[x > 0]
+    basis[repeat] = "bgnbd"
+    meta.update(fitted=True, params=fit.params, fit=fit.diagnostics())
+    return out, basis, meta
+
+
+# --------------------------------------------------------------------------- tiers
+
+
+def _value_tier_codes(value, buyer, shares):
+    """0 low / 1 mid / 2 high; thresholds are quantiles of ``value`` over buyers."""
+    codes = np.zeros(len(value), dtype=np.int64)
+    if not buyer.any():
+        return codes, None
+    edges = np.quantile(value[buyer], [1 - shares["high"] - shares["mid"], 1 - shares["high"]])
+    codes[buyer] = np.searchsorted(edges, value[buyer], side="left")
+    return codes, {"mid": float(edges[0]), "high": float(edges[1])}
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _check_customers(customers) -> None:
+    if not isinstance(customers, pd.DataFrame):
+        raise DataError(f"customers must be a DataFrame, got {type(customers).__name__}")
+    if "customer_id" not in customers.columns:
+        raise DataError(f"customers: no 'customer_id' column; found {list(customers.columns)}")
+    ids = customers["customer_id"]
+    if ids.isna().any():
+        raise DataError(f"customers.customer_id: {int(ids.isna().sum())} missing ids")
+    if ids.duplicated().any():
+        raise DataError(f"customers.customer_id: {int(ids.duplicated().sum())} duplicated ids, "
+                        f"e.g. {ids[ids.duplicated()].iloc[:3].tolist()}; de-duplicate first")
+
+
+def _occasions(tx: clv.TransactionArrays, lines: np.ndarray) -> np.ndarray:
+    """Distinct occasions per customer among ``lines``: order ids, else calendar days."""
+    code, day = tx.code[lines], tx.day[lines]
+    if tx.order is None:
+        key = day
+    else:
+        order = tx.order[lines]
+        if len(order) == 0:
+            return np.zeros(tx.n_customers, dtype=np.int64)
+        key = np.where(order >= 0, order, int(tx.order.max()) + 1 + (day - int(day.min())))
+    pair_code, _ = clv.distinct_pairs(code, key)
+    return np.bincount(pair_code, minlength=tx.n_customers)
+
+
+def _labels(codes, table) -> np.ndarray:
+    return np.asarray(table, dtype=object)[codes]
+
+
+def _day_dates(day_numbers, known) -> np.ndarray:
+    dates = day_numbers.astype("datetime64[D]").astype("datetime64[ns]")
+    dates[~known] = np.datetime64("NaT")
+    return dates
+
+
+def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *, as_of=None,
+                   lifecycle=None, value_tiers=None, risk_tiers=None,
+                   clv_horizon_days: float = 365, rfm_map=None) -> tuple[pd.DataFrame, dict]:
+    """One row per customer: the attributes plus transactional features.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        Clean customer table with a unique ``customer_id``; every column is kept.
+    transactions : DataFrame or None
+        Clean lines: ``customer_id``, ``date``, ``amount``, ``is_return`` and optionally
+        ``order_id``.  None: the attributes are returned unchanged.
+    as_of : date-like, optional
+        Reference date for recency, tenure and the models; later lines are ignored.
+        Default: the last transaction date.
+    lifecycle : dict, optional
+        ``new_days``, ``active_days``, ``churned_days``; missing ones are derived from
+        the purchase gaps (the rule goes into ``meta``).
+    value_tiers : dict, optional
+        Shares of purchasing customers in the ``high`` and ``mid`` tiers by lifetime
+        value; default :data:`DEFAULT_VALUE_TIERS` (top 20 %, next 30 %).
+    risk_tiers : dict, optional
+        Lowest ``churn_risk`` of the ``medium`` and ``high`` tiers; default
+        :data:`DEFAULT_RISK_TIERS`.
+    clv_horizon_days : float, default=365
+        Horizon of ``expected_purchases`` and ``clv_predicted``.
+    rfm_map : list or dict, optional
+        Replaces :data:`RFM_MAP`, see :func:`rfm_rules`.
+
+    Returns
+    -------
+    features : DataFrame
+        ``customers`` (same order) followed by :data:`FEATURE_COLUMNS`.
+    meta : dict
+        JSON-ready record of every definition, edge, threshold and model fit.
+    """
+    _check_customers(customers)
+    rules = rfm_rules(rfm_map)
+    shares = _value_tier_shares(value_tiers)
+    risk_cuts = _risk_thresholds(risk_tiers)
+    if (isinstance(clv_horizon_days, bool) or not isinstance(clv_horizon_days, (int, float))
+            or not 0 < clv_horizon_days < math.inf):
+        raise ParamsError(f"clv_horizon_days must be a positive number of days, "
+                          f"got {clv_horizon_days!r}")
+    base = customers.reset_index(drop=True)
+    if transactions is None:
+        return base.copy(), {"transactions": False, "as_of": None,
+                             "note": "no transactions: attributes only"}
+    clash = [c for c in FEATURE_COLUMNS if c in base.columns]
+    if clash:
+        raise DataError(f"customers already has column(s) {clash} that features would "
+                        "overwrite; rename them during cleaning")
+
+    tx_all = clv.TransactionArrays.from_frame(transactions, base["customer_id"], orders=True)
+    as_of_day = tx_all.as_of_day(as_of)
+    tx = tx_all if as_of_day is None else tx_all.up_to(as_of_day)
+    n = tx.n_customers
+    days = clv.PurchaseDays.from_arrays(tx)
+    buyer = days.n_days > 0
+
+    # RFM
+    frequency = days.n_days if tx.order is None else _occasions(tx, ~tx.is_return)
+    monetary = days.gross + days.returned
+    recency = np.where(buyer, as_of_day - days.last_day, np.nan) if buyer.any() else np.full(n, np.nan)
+    tenure = np.where(buyer, as_of_day - days.first_day, np.nan) if buyer.any() else np.full(n, np.nan)
+    edges = {"recency": score_edges(recency[buyer]), "frequency": score_edges(frequency[buyer]),
+             "monetary": score_edges(monetary[buyer])}
+    score = {}
+    for dim, values in (("r", recency), ("f", frequency), ("m", monetary)):
+        edge = edges[{"r": "recency", "f": "frequency", "m": "monetary"}[dim]]
+        s = np.zeros(n, dtype=np.int8)
+        if edge is not None:
+            s[buyer] = scores_from_edges(values[buyer], edge, reverse=dim == "r")
+        score[dim] = s
+    cell = (score["r"].astype(np.int64) - 1) * 25 + (score["f"] - 1) * 5 + (score["m"] - 1)
+    combo_names = np.array([f"{i // 25 + 1}{i // 5 % 5 + 1}{i % 5 + 1}" for i in range(125)],
+                           dtype=object)
+    rule_names = np.array([rule["name"] for rule in rules], dtype=object)
+    rfm_score = np.where(buyer, combo_names[np.where(buyer, cell, 0)], None)
+    rfm_name = np.where(buyer, rule_names[_rule_lookup(rules)[np.where(buyer, cell, 0)]], None)
+
+    # lifecycle and lifetime value
+    thresholds = _lifecycle_thresholds(days, lifecycle)
+    stage = _lifecycle_codes(tenure, recency, thresholds)
+    value, risk_basis, clv_meta = _lifetime_value(days, as_of_day, clv_horizon_days,
+                                                  thresholds, recency, buyer)
+    tier_basis = "clv_predicted" if clv_meta["fitted"] else "clv_historical"
+    value_code, value_edges = _value_tier_codes(
+        value["clv_predicted"] if clv_meta["fitted"] else monetary.astype(np.float64),
+        buyer, shares)
+    with np.errstate(invalid="ignore"):
+        risk_code = ((value["churn_risk"] >= risk_cuts["medium"]).astype(np.int64)
+                     + (value["churn_risk"] >= risk_cuts["high"]))
+    value_names, risk_names = ("low", "mid", "high"), ("low", "medium", "high")
+    cell_table = np.array([[targeting.cell_key(v, r) for r in risk_names] for v in value_names],
+                          dtype=object)
+    grid_cell = np.where(buyer, cell_table[value_code, risk_code], targeting.PROSPECT.key)
+
+    n_returns = _occasions(tx, tx.is_return) if tx.is_return.any() else np.zeros(n, np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        aov = np.where(frequency > 0, monetary / np.maximum(frequency, 1), np.nan)
+    columns = {
+        "recency": recency,
+        "frequency": frequency.astype(np.int64),
+        "monetary": monetary,
+        **{f"{d}_score": pd.arrays.IntegerArray(score[d], ~buyer) for d in "rfm"},
+        "rfm_score": rfm_score,
+        "rfm_segment": rfm_name,
+        "first_purchase": _day_dates(days.first_day, buyer),
+        "last_purchase": _day_dates(days.last_day, buyer),
+        "tenure_days": tenure,
+        "aov": aov,
+        "n_returns": n_returns.astype(np.int64),
+        "buyer_type": _labels(np.minimum(frequency, 2), ("none", "first-time", "repeat")),
+        "lifecycle": _LIFECYCLE_STAGES[stage],
+        "clv_historical": monetary,
+        **{k: value[k] for k in ("expected_purchases", "p_alive", "churn_risk")},
+        "churn_risk_basis": risk_basis,
+        **{k: value[k] for k in ("expected_avg_spend", "clv_predicted")},
+        "value_tier": _labels(value_code, value_names),
+        "risk_tier": np.where(buyer, _labels(risk_code, risk_names), None),
+        "value_risk_cell": grid_cell,
+    }
+    features = pd.concat([base, pd.DataFrame(columns, index=base.index)], axis=1)
+
+    def counts(labels, among=None):
+        labels = pd.Series(labels if among is None else labels[among])
+        return {str(k): int(c) for k, c in labels.value_counts(sort=False).sort_index().items()}
+
+    first, last = (int(tx_all.day.min()), int(tx_all.day.max())) if len(tx_all.day) else (None, None)
+    meta = {
+        "transactions": True,
+        "as_of": None if as_of_day is None else _iso(as_of_day),
+        "as_of_source": "given" if as_of is not None else "last transaction date",
+        "window": {"lines_total": int(len(tx_all.day)), "lines_used": int(len(tx.day)),
+                   "lines_after_as_of": int(len(tx_all.day) - len(tx.day)),
+                   "first_date": None if first is None else _iso(first),
+                   "last_date": None if last is None else _iso(last),
+                   "order_ids": tx.order is not None},
+        "customers": {"total": int(n), "with_purchase": int(buyer.sum()),
+                      "without_purchase": int(n - buyer.sum())},
+        "definitions": dict(DEFINITIONS),
+        "rfm": {"score_edges": edges, "quintiles": list(QUINTILES), "map": rules,
+                "map_rule": "rules are checked top to bottom; the first whose ranges "
+                            "contain (r, f, m) names the customer",
+                "segment_counts": counts(rfm_name, buyer)},
+        "lifecycle": {**thresholds, "counts": counts(_LIFECYCLE_STAGES[stage])},
+        "clv": clv_meta,
+        "value_tiers": {"basis": tier_basis, "shares": shares, "thresholds": value_edges,
+                        "rule": "among customers with a purchase: 'low' up to the mid "
+                                "threshold, 'mid' up to the high threshold, 'high' above "
+                                "(thresholds are quantiles at 1-high-mid and 1-high)",
+                        "no_purchase": "value_tier 'low', risk_tier missing, cell 'prospect'",
+                        "counts": counts(_labels(value_code, value_names), buyer)},
+        "risk_tiers": {"basis": "churn_risk", "thresholds": risk_cuts,
+                       "rule": "'high' if churn_risk >= high, 'medium' if >= medium, "
+                               "else 'low'",
+                       "counts": counts(_labels(risk_code, risk_names), buyer)},
+        "value_risk_cells": counts(grid_cell),
+    }
+    return features, meta
+
+
+def _iso(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))

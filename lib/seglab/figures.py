@@ -1,0 +1,355 @@
+"""The report's figures, drawn with seaborn in one look and one colour per segment.
+
+Each function takes data and keyword-only options, draws on ``ax`` (or a new
+figure), returns the Axes and never saves: the caller decides where a figure
+goes. Text comes from :mod:`seglab.i18n`; for Chinese, :func:`use_language`
+(or :func:`figure_context`) sets a font that has the glyphs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import textwrap
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib import font_manager
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from seglab import i18n
+from seglab.errors import SeglabError
+
+# Where a font with Chinese glyphs may be, in order. The first is a declared
+# dependency of seglab (a PyPI package shipping Noto Sans CJK SC), so a plain
+# `pip install -e .` brings it; the rest are system fonts (Debian
+# fonts-noto-cjk, fonts-wqy-microhei; macOS; Windows).
+FONT_ENV = "SEGLAB_CJK_FONT"
+PACKAGED_FONTS = (("mplfonts", "fonts/NotoSansCJKsc-Regular.otf"),)
+SYSTEM_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simhei.ttf",
+)
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+                "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei", "PingFang SC")
+FIGURE_WIDTH = 7.0   # inches: the text width of an A4 page, so print size ≈ drawn size
+NEUTRAL = "#6b7b8c"  # for charts that are not about segments
+
+
+# ------------------------------------------------------------------ fonts and style
+
+def _packaged_font(package: str, relative: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        return None
+    path = Path(spec.origin).parent / relative
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def cjk_font_path() -> Path:
+    """The font file used for Chinese text.
+
+    Looks at ``$SEGLAB_CJK_FONT``, then the font shipped by the ``mplfonts``
+    package (a seglab dependency), then common system font files and fonts
+    matplotlib already knows. Raises :class:`~seglab.errors.SeglabError` with
+    the ways to install one when none is found.
+    """
+    env = os.environ.get(FONT_ENV)
+    if env:
+        if not Path(env).is_file():
+            raise SeglabError(f"{FONT_ENV}={env}: no such font file; point it at a .ttf, .otf or .ttc with Chinese glyphs")
+        return Path(env)
+    for package, relative in PACKAGED_FONTS:
+        found = _packaged_font(package, relative)
+        if found:
+            return found
+    for name in SYSTEM_FONT_FILES:
+        if Path(name).is_file():
+            return Path(name)
+    for entry in font_manager.fontManager.ttflist:
+        if entry.name in CJK_FAMILIES and Path(entry.fname).is_file():
+            return Path(entry.fname)
+    raise SeglabError(
+        "language: zh needs a font with Chinese glyphs and none was found; install one with "
+        "`pip install mplfonts` (a seglab dependency: reinstall with `pip install -e .`) or "
+        f"`apt-get install fonts-noto-cjk`, or set {FONT_ENV} to a .ttf/.otf/.ttc file")
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str:
+    """Register the Chinese font with matplotlib and return its family name."""
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+def style(language: str = "en") -> dict:
+    """matplotlib rc settings of every seglab figure: seaborn's whitegrid, print-sized text."""
+    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("paper", font_scale=1.25)}
+    rc.update({"figure.dpi": 100, "savefig.dpi": 150, "savefig.bbox": "tight", "axes.titleweight": "bold",
+               "axes.titlelocation": "left", "axes.spines.right": False, "axes.spines.top": False,
+               "legend.frameon": False})
+    if language == "zh":
+        rc.update({"font.family": "sans-serif", "font.sans-serif": [cjk_font(), "DejaVu Sans"],
+                   "axes.unicode_minus": False})
+    elif language != "en":
+        raise ValueError(f"language must be one of {', '.join(i18n.LANGUAGES)}; got {language!r}")
+    return rc
+
+
+def use_language(language: str) -> str | None:
+    """Set the figure style (and for ``zh`` the Chinese font) for this session.
+
+    For notebooks: call once before drawing. Returns the font family set for
+    Chinese, or None for English.
+    """
+    mpl.rcParams.update(style(language))
+    return cjk_font() if language == "zh" else None
+
+
+@contextlib.contextmanager
+def figure_context(language: str = "en"):
+    """The seglab style within a ``with`` block only: draw and save inside it."""
+    with plt.rc_context(style(language)):
+        yield
+
+
+def segment_palette(segment_ids) -> dict[int, tuple]:
+    """One colour per segment, the same in every figure of a run.
+
+    Colours follow the sorted ids (colour-blind-safe palette up to ten
+    segments), so every figure that passes the run's segment ids agrees.
+    """
+    ids = sorted({int(i) for i in segment_ids})
+    colours = sns.color_palette("colorblind" if len(ids) <= 10 else "husl", len(ids))
+    return dict(zip(ids, colours))
+
+
+def _axes(ax, size):
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def wrap(text: str, width: int = 18) -> str:
+    """Wrap a label on spaces, or every ``width`` characters in text without spaces (Chinese)."""
+    text = str(text)
+    if " " in text:
+        return textwrap.fill(text, width)
+    width = max(4, width // 2) if not text.isascii() else width
+    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+
+
+# ------------------------------------------------------------------ figures
+
+def segment_sizes(data: pd.DataFrame, *, palette: dict, language: str = "en", ax=None):
+    """Share of customers (solid) and of revenue (hatched) per segment.
+
+    ``data`` has columns ``id``, ``name``, ``share`` and, when there are
+    transactions, ``revenue_share``.
+    """
+    data = data.reset_index(drop=True)
+    with_revenue = "revenue_share" in data and data["revenue_share"].notna().any()
+    ax = _axes(ax, (FIGURE_WIDTH, 0.55 * len(data) + 1.2))
+    y = np.arange(len(data))
+    height = 0.38 if with_revenue else 0.6
+    colours = [palette[int(i)] for i in data["id"]]
+    ax.barh(y - (height / 2 if with_revenue else 0), data["share"], height=height, color=colours,
+            label=i18n.t("fig_customers", language))
+    if with_revenue:
+        ax.barh(y + height / 2, data["revenue_share"].fillna(0), height=height, color=colours, alpha=0.45,
+                hatch="//", edgecolor=colours, label=i18n.t("fig_revenue", language))
+    for i, row in data.iterrows():
+        ax.annotate(i18n.percent(row["share"]), (row["share"], y[i] - (height / 2 if with_revenue else 0)),
+                    xytext=(3, 0), textcoords="offset points", va="center", fontsize="small")
+        if with_revenue and pd.notna(row["revenue_share"]):
+            ax.annotate(i18n.percent(row["revenue_share"]), (row["revenue_share"], y[i] + height / 2),
+                        xytext=(3, 0), textcoords="offset points", va="center", fontsize="small")
+    ax.set_yticks(y, [wrap(n, 26) for n in data["name"]])
+    ax.invert_yaxis()
+    top = float(np.nanmax([data["share"].max(), data["revenue_share"].max() if with_revenue else 0]))
+    ax.set_xlim(0, min(1.0, top * 1.18 + 0.02))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(i18n.t("fig_share_axis", language))
+    ax.grid(axis="y", visible=False)
+    handles = [Rectangle((0, 0), 1, 1, color="#555555")]
+    labels = [i18n.t("fig_customers", language)]
+    if with_revenue:
+        handles.append(Rectangle((0, 0), 1, 1, facecolor="#55555570", hatch="//", edgecolor="#555555"))
+        labels.append(i18n.t("fig_revenue", language))
+    ax.legend(handles, labels, loc="lower right")
+    ax.set_title(i18n.t("fig_sizes_title", language))
+    return ax
+
+
+def profile_heatmap(matrix: pd.DataFrame, *, palette: dict, names: dict | None = None, mask: pd.DataFrame | None = None,
+                    language: str = "en", ax=None):
+    """Index of each segment (columns) on each trait (rows); 100 = the whole base.
+
+    Colour is the index on a log scale (half and double equally far from
+    average); each cell is annotated with the index; masked cells (too few
+    customers to read) are left blank. A coloured band names each segment.
+    """
+    names = names or {}
+    ax = _axes(ax, (FIGURE_WIDTH, 0.32 * len(matrix) + 1.8))
+    colour = np.log2(matrix.astype(float).clip(lower=12.5, upper=800) / 100)
+    annot = matrix.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
+    sns.heatmap(colour, mask=mask if mask is not None else matrix.isna(), annot=annot, fmt="", cmap="vlag",
+                center=0, vmin=-2, vmax=2, linewidths=0.5, linecolor="white", ax=ax,
+                annot_kws={"fontsize": "x-small"},
+                cbar_kws={"label": i18n.t("fig_index", language), "ticks": [-2, -1, 0, 1, 2], "shrink": 0.6,
+                          "format": FuncFormatter(lambda v, _: f"{100 * 2.0 ** float(v):.0f}")})
+    ax.set_facecolor("#f2f2f2")
+    for j, sid in enumerate(matrix.columns):
+        ax.add_patch(Rectangle((j + 0.05, -0.45), 0.9, 0.35, color=palette[int(sid)], clip_on=False))
+    ax.set_ylim(len(matrix), -0.5)
+    ax.set_xticks(np.arange(len(matrix.columns)) + 0.5,
+                  [wrap(names.get(int(s), str(s)), 14) for s in matrix.columns], rotation=0, fontsize="small")
+    ax.xaxis.tick_top()
+    ax.tick_params(axis="x", pad=14, length=0)
+    ax.set_yticks(np.arange(len(matrix)) + 0.5, [wrap(r, 34) for r in matrix.index], rotation=0, fontsize="small")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title(i18n.t("fig_heatmap_title", language), pad=ax.title.get_fontsize() * 4.5)
+    return ax
+
+
+def value_risk_grid(placements: pd.DataFrame, *, palette: dict, cell_names: dict | None = None,
+                    language: str = "en", ax=None):
+    """The value × risk grid with each segment placed at its customers' mean tiers.
+
+    ``placements`` has ``id``, ``share``, ``value_score`` and ``risk_score``
+    (0 = low … 2 = high); ``cell_names`` maps ``(value_tier, risk_tier)`` to
+    the cell's name, printed in its corner. Bubble area is the segment's share.
+    """
+    ax = _axes(ax, (FIGURE_WIDTH, FIGURE_WIDTH * 0.78))
+    value_tiers, risk_tiers = ("low", "mid", "high"), ("low", "medium", "high")
+    for v in range(3):
+        for r in range(3):
+            shade = 0.93 + 0.02 * (v - r) / 2
+            ax.add_patch(Rectangle((r - 0.5, v - 0.5), 1, 1, facecolor=(shade, shade, min(1, shade + 0.03)),
+                                   edgecolor="white", linewidth=2, zorder=0))
+            name = (cell_names or {}).get((value_tiers[v], risk_tiers[r]))
+            if name:
+                ax.text(r - 0.45, v + 0.45, wrap(name, 20), ha="left", va="top", fontsize="x-small",
+                        color="#555555", zorder=1)
+    data = placements.dropna(subset=["value_score", "risk_score"]).reset_index(drop=True)
+    sizes = 300 + 4000 * data["share"].astype(float)
+    ax.scatter(data["risk_score"], data["value_score"], s=sizes, c=[palette[int(i)] for i in data["id"]],
+               alpha=0.85, edgecolor="white", linewidth=1.5, zorder=3)
+    for _, row in data.iterrows():
+        ax.text(row["risk_score"], row["value_score"], str(int(row["id"])), ha="center", va="center",
+                fontsize="small", fontweight="bold", color="black", zorder=4)
+    ax.set_xlim(-0.5, 2.5)
+    ax.set_ylim(-0.5, 2.5)
+    ax.set_xticks(range(3), [i18n.t(f"tier_risk_{t}", language) for t in risk_tiers])
+    ax.set_yticks(range(3), [i18n.t(f"tier_value_{t}", language) for t in value_tiers])
+    ax.set_xlabel(i18n.t("fig_risk_axis", language))
+    ax.set_ylabel(i18n.t("fig_value_axis", language))
+    ax.grid(False)
+    ax.set_aspect("equal")
+    ax.set_title(i18n.t("fig_grid_title", language))
+    return ax
+
+
+def segment_legend(ax, *, palette: dict, names: dict, **kwargs):
+    """A legend naming each segment's colour (``id · name``) on ``ax``."""
+    handles = [plt.Line2D([], [], marker="o", linestyle="", markersize=9, color=palette[int(i)]) for i in names]
+    labels = [f"{int(i)} · {wrap(n, 30)}" for i, n in names.items()]
+    kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "fontsize": "small", **kwargs}
+    ax.legend(handles, labels, **kwargs)
+    return ax
+
+
+def quarantine_reasons(counts: pd.Series, *, language: str = "en", ax=None):
+    """Rows set aside, by reason (``counts``: reason label -> rows)."""
+    counts = counts.sort_values(ascending=False)
+    ax = _axes(ax, (FIGURE_WIDTH, 0.4 * len(counts) + 1.2))
+    sns.barplot(x=counts.to_numpy(), y=[wrap(r, 34) for r in counts.index], color=NEUTRAL, orient="h", ax=ax)
+    for i, v in enumerate(counts.to_numpy()):
+        ax.annotate(i18n.integer(v), (v, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize="small")
+    ax.set_xlim(0, counts.max() * 1.15 if len(counts) and counts.max() > 0 else 1)
+    ax.set_xlabel(i18n.t("fig_rows", language))
+    ax.set_ylabel("")
+    ax.grid(axis="y", visible=False)
+    ax.set_title(i18n.t("fig_quarantine_title", language))
+    return ax
+
+
+def k_scores(scores: pd.DataFrame, *, chosen_k: int | None = None, language: str = "en", ax=None):
+    """Silhouette and stability for each number of segments tried.
+
+    ``scores`` has ``k`` and any of ``silhouette``, ``stability``; an
+    ``eligible`` column (False: a segment would be too small) draws those k hollow.
+    """
+    ax = _axes(ax, (FIGURE_WIDTH, 3.4))
+    eligible = scores["eligible"].astype(bool) if "eligible" in scores else pd.Series(True, index=scores.index)
+    for col, colour, marker in (("silhouette", "#1f5f8b", "o"), ("stability", "#c0392b", "s")):
+        if col not in scores or scores[col].isna().all():
+            continue
+        ax.plot(scores["k"], scores[col], color=colour, label=i18n.t(f"fig_{col}", language), zorder=2)
+        ax.scatter(scores["k"][eligible], scores[col][eligible], color=colour, marker=marker, zorder=3)
+        ax.scatter(scores["k"][~eligible], scores[col][~eligible], facecolor="white", edgecolor=colour,
+                   marker=marker, zorder=3)
+    if chosen_k is not None:
+        ax.axvline(chosen_k, color="#333333", linestyle="--", linewidth=1)
+        ax.annotate(i18n.t("fig_chosen_k", language, k=chosen_k), (chosen_k, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(4, -12), textcoords="offset points", fontsize="small")
+    ax.set_xticks(sorted(scores["k"].astype(int).unique()))
+    ax.set_xlabel(i18n.t("fig_k_axis", language))
+    ax.set_ylabel(i18n.t("fig_score_axis", language))
+    ax.legend(loc="lower left")
+    ax.set_title(i18n.t("fig_k_title", language))
+    return ax
+
+
+def trait_bars(traits: pd.DataFrame, *, color, language: str = "en", ax=None):
+    """How one segment differs from the base: bars from 100 to each trait's index.
+
+    ``traits`` has ``label`` and ``index`` (for categories, lift × 100); the
+    axis is logarithmic so that index 50 and 200 are equally far from 100.
+    """
+    traits = traits.reset_index(drop=True)
+    ax = _axes(ax, (FIGURE_WIDTH * 0.62, 0.34 * len(traits) + 1.0))
+    y = np.arange(len(traits))
+    idx = traits["index"].astype(float).clip(lower=5)
+    ax.barh(y, idx - 100, left=100, color=color, height=0.6)
+    ax.set_xscale("log")
+    lo, hi = min(50.0, float(idx.min()) * 0.8), max(200.0, float(idx.max()) * 1.25)
+    ax.set_xlim(lo, hi)
+    ticks = [t for t in (25, 50, 100, 200, 400, 800, 1600) if lo <= t <= hi]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda *_: ""))
+    ax.axvline(100, color="#333333", linewidth=1)
+    for i, v in enumerate(idx):
+        ax.annotate(f"{v:.0f}", (v, i), xytext=(3 if v >= 100 else -3, 0), textcoords="offset points",
+                    va="center", ha="left" if v >= 100 else "right", fontsize="x-small")
+    ax.set_yticks(y, [wrap(label, 30) for label in traits["label"]], fontsize="small")
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(i18n.t("fig_index", language))
+    return ax
+
+
+def close(ax) -> None:
+    """Release a figure drawn by one of these functions (after saving it)."""
+    plt.close(ax.figure)
+
+
+__all__ = ["cjk_font", "cjk_font_path", "close", "figure_context", "k_scores", "profile_heatmap", "quarantine_reasons",
+           "segment_legend", "segment_palette", "segment_sizes", "style", "trait_bars", "use_language",
+           "value_risk_grid", "wrap"]
+

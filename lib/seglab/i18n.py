@@ -1,0 +1,104 @@
+"""Every word a client reads, in each report language, from one table per language.
+
+The tables live in ``seglab/i18n/<language>.json`` (flat keys, ``str.format``
+fields) so that a translator edits data, not code, and a test can check that
+every language has every key. Data values (category values, column names the
+analyst chose) pass through unchanged unless a table knows a translation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+
+LANGUAGES = ("en", "zh")
+
+
+@lru_cache(maxsize=None)
+def table(language: str) -> dict[str, str]:
+    """The whole string table of one language (read once, then cached)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}; got {language!r}")
+    text = resources.files("seglab").joinpath("i18n", f"{language}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def has(key: str, language: str) -> bool:
+    """Whether ``key`` is translated in ``language``."""
+    return key in table(language)
+
+
+def t(key: str, language: str, /, **fields) -> str:
+    """The text of ``key`` in ``language`` with ``fields`` filled in.
+
+    Raises ``KeyError`` naming the key and language: a missing key is a bug in
+    seglab, never something a user can fix.
+    """
+    try:
+        text = table(language)[key]
+    except KeyError:
+        raise KeyError(f"no {language!r} text for i18n key {key!r}") from None
+    return text.format(**fields) if fields else text
+
+
+def feature_label(feature: str, language: str) -> str:
+    """Client-facing name of a column; the column name itself when unknown."""
+    key = f"feature_{feature}"
+    return t(key, language) if has(key, language) else str(feature)
+
+
+def value_label(feature: str, value, language: str) -> str:
+    """Client-facing text of a category value: translated if known, else the value."""
+    for key in (f"value_{feature}_{value}", f"value_{value}"):
+        if has(key, language):
+            return t(key, language)
+    return str(value)
+
+
+def join(items, language: str) -> str:
+    """``a, b and c`` / ``a、b和c``."""
+    items = [str(i) for i in items]
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return t("list_join", language, head=t("list_sep", language).join(items[:-1]), last=items[-1])
+
+
+# ------------------------------------------------------------------ numbers
+
+def number(x, digits: int | None = None) -> str:
+    """A number as a client reads it: thousands separators, sensible decimals.
+
+    ``digits`` fixes the decimals; by default large numbers get none, numbers
+    below 100 one and numbers below 1 two. Missing values are shown as "–".
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    x = float(x)
+    if digits is None:
+        ax = abs(x)
+        digits = 0 if ax >= 100 else 1 if ax >= 1 else 2
+    text = f"{x:,.{digits}f}"
+    if digits and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def integer(x) -> str:
+    """A count with thousands separators."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{int(round(float(x))):,}"
+
+
+def percent(share, digits: int = 0) -> str:
+    """A share (0–1) as a percentage; "<1%" rather than a misleading "0%"."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    pct = 100.0 * float(share)
+    if 0 < pct < 0.5 and digits == 0:
+        return "<1%"
+    return f"{pct:.{digits}f}%"

@@ -1,0 +1,626 @@
+"""The client report's sections, each an HTML fragment built only from a run's artifacts.
+
+A section never shows code or personal data; every figure is an inline PNG
+with alt text, so the page opens offline. The same fragments serve the
+``05_report`` notebook (displayed as HTML) and the direct export.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from seglab import figures, i18n, personas
+from seglab.config import RunConfig, config_from_dict
+from seglab.errors import SeglabError
+
+MIX_LIMIT = 5      # categories shown per mix before "other"
+TRAIT_BARS = 8     # bars in a persona card's figure
+
+
+@dataclass
+class ReportData:
+    """Everything a report section may show, read from one run folder."""
+
+    cfg: RunConfig
+    segments: dict
+    segmentation: dict = field(default_factory=dict)
+    features_meta: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)
+    assignments: pd.DataFrame | None = None
+    features: pd.DataFrame | None = None
+    comparison: dict | None = None   # compare.json of a previous run, for the "changes" section
+    run_dir: Path | None = None
+
+    @property
+    def segment_list(self) -> list[dict]:
+        return self.segments.get("segments", [])
+
+    @cached_property
+    def palette(self) -> dict:
+        return figures.segment_palette([s["id"] for s in self.segment_list])
+
+    @property
+    def names(self) -> dict:
+        return {int(s["id"]): s["name"] for s in self.segment_list}
+
+
+def load_report_data(run_dir) -> ReportData:
+    """Read a run folder's artifacts (the report's only inputs).
+
+    ``segments.json`` and ``params.yaml`` are required; the rest is shown when
+    present. ``compare.json`` (written by ``seglab compare`` into the later
+    run's folder) feeds the optional "changes" section.
+    """
+    import yaml
+
+    run_dir = Path(run_dir)
+
+    def read_json(name, required=False):
+        path = run_dir / name
+        if not path.exists():
+            if required:
+                raise SeglabError(f"{path}: not found; run the stages before the report (seglab run PARAMS.yaml)")
+            return {}
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    params = run_dir / "params.yaml"
+    if not params.exists():
+        raise SeglabError(f"{params}: not found; {run_dir} is not a run folder")
+    cfg = config_from_dict(yaml.safe_load(params.read_text(encoding="utf-8")), base_dir=run_dir, source=params)
+    assignments = (pd.read_csv(run_dir / "assignments.csv", dtype={"customer_id": str, "segment_name": str})
+                   if (run_dir / "assignments.csv").exists() else None)
+    features = pd.read_parquet(run_dir / "features.parquet") if (run_dir / "features.parquet").exists() else None
+    return ReportData(cfg=cfg, segments=read_json("segments.json", required=True),
+                      segmentation=read_json("segmentation.json"), features_meta=read_json("features.json"),
+                      quality=read_json("quality.json"), assignments=assignments, features=features,
+                      comparison=read_json("compare.json") or None, run_dir=run_dir)
+
+
+def render_section(name: str, data: ReportData, language: str) -> str:
+    """One report section as an HTML fragment ("" when it has nothing to show).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`seglab.config.SECTIONS`.
+    data : ReportData
+        From :func:`load_report_data`.
+    language : {"en", "zh"}
+    """
+    try:
+        renderer = RENDERERS[name]
+    except KeyError:
+        raise SeglabError(f"report.sections: unknown section {name!r}; choose from {', '.join(RENDERERS)}") from None
+    return renderer(data, language)
+
+
+# ------------------------------------------------------------------ HTML helpers
+
+def e(text) -> str:
+    """Text content escaped for HTML (quotes stay readable: names keep their apostrophes)."""
+    return html.escape(str(text), quote=False)
+
+
+def attr(text) -> str:
+    """An attribute value escaped for HTML."""
+    return html.escape(str(text), quote=True)
+
+
+class Html(str):
+    """Markup that tables insert as it is (everything else is escaped)."""
+
+
+def _section(name: str, language: str, *parts: str) -> str:
+    title = i18n.t(f"sec_{name}", language)
+    return f'<section class="sec sec-{name}">\n<h2 id="sec-{name}">{e(title)}</h2>\n' + "\n".join(parts) + "\n</section>"
+
+
+def _p(text: str, cls: str = "") -> str:
+    return (f'<p class="{cls}">' if cls else "<p>") + f"{e(text)}</p>"
+
+
+def _table(header: list[str], rows: list[list], *, numeric: set[int] = frozenset(), cls: str = "") -> str:
+    """A table; cells are escaped unless :class:`Html`; ``numeric`` columns align right."""
+    def cell(tag, i, v):
+        text = v if isinstance(v, Html) else e("" if v is None else str(v))
+        return f'<{tag}{" class=num" if i in numeric else ""}>{text}</{tag}>'
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _swatch(data: ReportData, sid: int) -> Html:
+    r, g, b = (int(round(255 * c)) for c in data.palette[int(sid)][:3])
+    return Html(f'<span class="swatch" style="background:#{r:02x}{g:02x}{b:02x}"></span>')
+
+
+def _segment_cell(data: ReportData, s: dict) -> Html:
+    return Html(f'{_swatch(data, s["id"])}<a href="#persona-{int(s["id"])}">{e(s["name"])}</a>')
+
+
+def _image(draw, alt: str, language: str, cls: str = "figure") -> str:
+    """Run ``draw()`` in the seglab style, embed the PNG inline with its alt text."""
+    with figures.figure_context(language):
+        ax = draw()
+        buf = io.BytesIO()
+        ax.figure.savefig(buf, format="png", metadata={"Software": None})
+        figures.close(ax)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<figure class="{cls}"><img src="data:image/png;base64,{data}" alt="{attr(alt)}"></figure>'
+
+
+def _tr(language: str):
+    """``t(key, **fields)`` bound to one language."""
+    def t(key: str, /, **fields) -> str:
+        return i18n.t(key, language, **fields)
+    return t
+
+
+def _priority(p, language: str) -> str:
+    return i18n.t("priority_none", language) if p is None else i18n.t("priority_rank", language, rank=p)
+
+
+def _cell_name(s: dict, language: str) -> str:
+    vr = s.get("value_risk")
+    return vr["name"] if vr and vr.get("name") else i18n.t("not_available", language)
+
+
+# ------------------------------------------------------------------ sections
+
+def summary(data: ReportData, language: str) -> str:
+    """Segments at a glance: a table and one sentence each."""
+    t = _tr(language)
+    segs = data.segment_list
+    base = data.segments.get("base", {})
+    has_revenue = any(s.get("revenue_share") is not None for s in segs)
+    method = data.segmentation.get("method") or data.cfg.segmentation.method
+    intro = t("summary_intro", customers=i18n.integer(base.get("customers")), k=len(segs),
+              method=t(f"method_{method}") if i18n.has(f"method_{method}", language) else method)
+    header = [t("col_segment"), t("col_customers"), t("col_share")]
+    header += [t("col_revenue_share")] if has_revenue else []
+    header += [t("col_cell"), t("col_priority")]
+    rows = []
+    for s in segs:
+        vr = s.get("value_risk") or {}
+        row = [_segment_cell(data, s), i18n.integer(s["size"]), i18n.percent(s["share"])]
+        row += [i18n.percent(s.get("revenue_share"))] if has_revenue else []
+        row += [_cell_name(s, language), _priority(vr.get("priority"), language)]
+        rows.append(row)
+    numeric = {1, 2, 3} if has_revenue else {1, 2}
+    sentences = "".join(f"<li>{_swatch(data, s['id'])}{e(s['persona']['summary'])}</li>" for s in segs)
+    return _section("summary", language, _p(intro), _table(header, rows, numeric=numeric, cls="summary"),
+                    f'<ul class="one-liners">{sentences}</ul>')
+
+
+def objectives(data: ReportData, language: str) -> str:
+    """The analyst's SMART objective, when the params give one."""
+    text = data.cfg.report.objectives
+    if not text:
+        return ""
+    return _section("objectives", language, _p(text.strip(), "objective"))
+
+
+def _rule_label(rule: str, language: str) -> str:
+    """A quarantine rule id ("missing_customer_id", "range:age") in client words."""
+    if i18n.has(f"rule_{rule}", language):
+        return i18n.t(f"rule_{rule}", language)
+    for sep in (":", "_"):
+        head, _, column = rule.partition(sep)
+        while column:
+            if i18n.has(f"rule_{head}", language):
+                return i18n.t("rule_with_column", language, rule=i18n.t(f"rule_{head}", language),
+                              column=i18n.feature_label(column, language))
+            more, _, column = column.partition(sep)
+            head = f"{head}{sep}{more}"
+    return i18n.t("rule_other", language, rule=rule)
+
+
+def quality(data: ReportData, language: str) -> str:
+    """Rows in and out per source, repairs and imputations, quarantine by reason."""
+    t = _tr(language)
+    q = data.quality
+    if not q:
+        return _section("quality", language, _p(t("quality_missing")))
+    sources = q.get("sources") or {"customers": q}
+    parts = []
+    cust = sources.get("customers", q)
+    parts.append(_p(t("quality_customers", rows_in=i18n.integer(cust.get("rows_in")),
+                      duplicates=i18n.integer(cust.get("duplicates_merged", 0)),
+                      quarantined=i18n.integer(cust.get("rows_quarantined", 0)),
+                      clean=i18n.integer(cust.get("rows_clean")),
+                      share=i18n.percent((cust.get("rows_clean") or 0) / cust["rows_in"]) if cust.get("rows_in") else "–")))
+    tx = sources.get("transactions")
+    if tx:
+        parts.append(_p(t("quality_transactions", rows_in=i18n.integer(tx.get("rows_in")),
+                          clean=i18n.integer(tx.get("rows_clean")), duplicates=i18n.integer(tx.get("duplicates_merged", 0)),
+                          quarantined=i18n.integer(tx.get("rows_quarantined", 0)))))
+    rows = [[t(f"source_{name}") if i18n.has(f"source_{name}", language) else name,
+             i18n.integer(s.get("rows_in")), i18n.integer(s.get("duplicates_merged", 0)),
+             i18n.integer(s.get("rows_quarantined", 0)), i18n.integer(s.get("rows_clean"))]
+            for name, s in sources.items() if isinstance(s, dict)]
+    parts.append(_table([t("col_source"), t("col_rows_in"), t("col_duplicates"), t("col_quarantined"), t("col_rows_used")],
+                        rows, numeric={1, 2, 3, 4}))
+
+    columns = sorted(set(cust.get("repaired", {})) | set(cust.get("imputed", {})) | set(cust.get("missing", {})))
+    repaired = sum(cust.get("repaired", {}).values())
+    imputed = sum(cust.get("imputed", {}).values())
+    parts.append(f"<h3>{e(t('quality_values_title'))}</h3>")
+    parts.append(_p(t("quality_values", repaired=i18n.integer(repaired), imputed=i18n.integer(imputed))))
+    if columns:
+        parts.append(_table([t("col_column"), t("col_missing"), t("col_repaired"), t("col_imputed")],
+                            [[i18n.feature_label(c, language), i18n.integer(cust.get("missing", {}).get(c, 0)),
+                              i18n.integer(cust.get("repaired", {}).get(c, 0)), i18n.integer(cust.get("imputed", {}).get(c, 0))]
+                             for c in columns], numeric={1, 2, 3}))
+
+    reasons = []
+    for name, s in sources.items():
+        if isinstance(s, dict):
+            label = t(f"source_{name}") if i18n.has(f"source_{name}", language) else name
+            reasons += [(label, _rule_label(rule, language), int(n)) for rule, n in (s.get("by_rule") or {}).items() if n]
+    parts.append(f"<h3>{e(t('quality_quarantine_title'))}</h3>")
+    if reasons:
+        parts.append(_p(t("quality_quarantine")))
+        counts = pd.Series({f"{src} · {label}" if len(sources) > 1 else label: n for src, label, n in reasons})
+        alt = t("alt_quarantine", items=i18n.join([f"{k}: {i18n.integer(v)}" for k, v in counts.sort_values(ascending=False).items()], language))
+        parts.append(_image(lambda: figures.quarantine_reasons(counts, language=language), alt, language))
+        parts.append(_table([t("col_source"), t("col_reason"), t("col_rows")],
+                            [[src, label, i18n.integer(n)] for src, label, n in sorted(reasons, key=lambda r: -r[2])],
+                            numeric={2}))
+    else:
+        parts.append(_p(t("quality_no_quarantine")))
+    return _section("quality", language, *parts)
+
+
+def segments(data: ReportData, language: str) -> str:
+    """Segment sizes and the heatmap of profile indices."""
+    t = _tr(language)
+    segs = data.segment_list
+    sizes = pd.DataFrame([{"id": s["id"], "name": s["name"], "share": s["share"],
+                           "revenue_share": s.get("revenue_share")} for s in segs])
+    has_revenue = sizes["revenue_share"].notna().any()
+    alt_sizes = t("alt_sizes", items=i18n.join(
+        [t("alt_size_item_revenue" if has_revenue else "alt_size_item", name=s["name"], share=i18n.percent(s["share"]),
+           revenue=i18n.percent(s.get("revenue_share"))) for s in segs], language))
+    parts = [_p(t("segments_intro", k=len(segs))),
+             _image(lambda: figures.segment_sizes(sizes, palette=data.palette, language=language), alt_sizes, language)]
+    matrix, mask = _matrix(data, language)
+    if not matrix.empty:
+        high = []
+        for sid in matrix.columns:
+            col = matrix[sid].where(~mask[sid]).dropna()
+            if len(col):
+                top = (col / 100).apply(lambda v: abs(math.log(v)) if v > 0 else 0).idxmax()
+                high.append(t("alt_heatmap_item", name=data.names.get(int(sid), sid), trait=top, index=i18n.integer(col[top])))
+        alt = t("alt_heatmap", items=i18n.join(high, language))
+        parts += [_p(t("segments_heatmap")),
+                  _image(lambda: figures.profile_heatmap(matrix, palette=data.palette, names=data.names, mask=mask,
+                                                         language=language), alt, language, cls="figure wide")]
+    return _section("segments", language, *parts)
+
+
+def _matrix(data: ReportData, language: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Profile indices per segment: from the customers when available, else from segments.json."""
+    if data.features is not None and data.assignments is not None:
+        return personas.profile_matrix(data.features, data.assignments, data.cfg, language=language)
+    rows = {}
+    for s in data.segment_list:
+        for p in s["profile"]["numeric"]:
+            rows.setdefault(i18n.feature_label(p["feature"], language), {})[s["id"]] = p["index"]
+    matrix = pd.DataFrame(rows).T.astype(float) if rows else pd.DataFrame()
+    return matrix, matrix.isna()
+
+
+def _trait_table(s: dict, language: str) -> pd.DataFrame:
+    """A segment's strongest differences from the base: label and index (lift × 100)."""
+    rows = [{"label": i18n.feature_label(p["feature"], language), "index": p["index"]}
+            for p in s["profile"]["numeric"] if p.get("index")]
+    rows += [{"label": f"{i18n.feature_label(c['feature'], language)}: {i18n.value_label(c['feature'], c['value'], language)}",
+              "index": 100 * c["lift"]} for c in s["profile"]["categorical"]]
+    frame = pd.DataFrame(rows, columns=["label", "index"])
+    if frame.empty:
+        return frame
+    frame["strength"] = (frame["index"].astype(float) / 100).map(lambda v: abs(math.log(v)) if v > 0 else 0)
+    return frame.sort_values("strength", ascending=False).head(TRAIT_BARS)
+
+
+def _mix_bars(mix: dict | None, feature: str, language: str) -> str:
+    if not mix:
+        return ""
+    items = list(mix.items())
+    shown, rest = items[:MIX_LIMIT], sum(v or 0 for _, v in items[MIX_LIMIT:])
+    rows = [(i18n.value_label(feature, k, language), v or 0) for k, v in shown]
+    if rest > 0:
+        rows.append((i18n.t("mix_other", language), rest))
+    bars = "".join(f'<div class="mix-row"><span class="mix-label">{e(label)}</span>'
+                   f'<span class="mix-bar"><span style="width:{100 * v:.1f}%"></span></span>'
+                   f'<span class="mix-value">{i18n.percent(v)}</span></div>' for label, v in rows)
+    return f'<div class="mix"><h4>{e(i18n.feature_label(feature, language))}</h4>{bars}</div>'
+
+
+def _persona_card(data: ReportData, s: dict, language: str) -> str:
+    t = _tr(language)
+    sid = int(s["id"])
+    facts = [t("card_size", size=i18n.integer(s["size"]), share=i18n.percent(s["share"]))]
+    if s.get("revenue_share") is not None:
+        facts.append(t("card_revenue", revenue=i18n.percent(s["revenue_share"])))
+    if s.get("value_risk"):
+        facts.append(t("card_cell", cell=_cell_name(s, language)))
+    parts = [f'<article class="persona-card" id="persona-{sid}">',
+             f'<h3>{_swatch(data, sid)}{e(s["name"])}</h3>',
+             f'<p class="facts">{e(t("fact_sep").join(facts))}</p>']
+    if s.get("notes"):
+        parts.append(f'<p class="note"><strong>{e(t("card_note"))}</strong> {e(s["notes"])}</p>')
+    persona = s["persona"]
+    parts.append('<dl class="persona-text">' + "".join(
+        f"<dt>{e(t(f'card_{k}'))}</dt><dd>{e(persona[k])}</dd>" for k in ("who", "needs", "behaviour")) + "</dl>")
+    traits = _trait_table(s, language)
+    if not traits.empty:
+        alt = t("alt_traits", name=s["name"], items=i18n.join(
+            [f"{r.label} {i18n.integer(r.index)}" for r in traits.itertuples()], language))
+        parts.append(_image(lambda: figures.trait_bars(traits, color=data.palette[sid], language=language), alt,
+                            language, cls="figure traits"))
+    num = [p for p in s["profile"]["numeric"] if p.get("index") is not None]
+    if num:
+        parts.append(_table([t("col_feature"), t("col_segment_mean"), t("col_base_mean"), t("col_index")],
+                            [[i18n.feature_label(p["feature"], language), personas.format_value(p["feature"], p["mean"], language),
+                              personas.format_value(p["feature"], p["base_mean"], language), i18n.integer(p["index"])]
+                             for p in num], numeric={1, 2, 3}, cls="profile"))
+    if s["profile"]["categorical"]:
+        parts.append(_table([t("col_feature"), t("col_value"), t("col_segment_share"), t("col_base_share"), t("col_lift")],
+                            [[i18n.feature_label(c["feature"], language), i18n.value_label(c["feature"], c["value"], language),
+                              i18n.percent(c["share"]), i18n.percent(c["base_share"]), i18n.number(c["lift"], 1)]
+                             for c in s["profile"]["categorical"]], numeric={2, 3, 4}, cls="profile"))
+    mixes = _mix_bars(s.get("lifecycle_mix"), "lifecycle", language) + _mix_bars(s.get("rfm_mix"), "rfm_segment", language)
+    if mixes:
+        parts.append(f'<div class="mixes">{mixes}</div>')
+    parts.append(f"<h4>{e(t('card_actions'))}</h4>" + _actions_list(s, language))
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def _actions_list(s: dict, language: str) -> str:
+    t = _tr(language)
+    items = []
+    for a in s.get("actions", []):
+        fields = [(t("col_channel"), a.get("channel")), (t("col_offer"), a.get("offer")),
+                  (t("col_message"), a.get("message")), (t("col_priority"), _priority(a.get("priority"), language))]
+        items.append("<li>" + "".join(f'<span class="k">{e(k)}</span> {e(str(v))}<br>' for k, v in fields if v) + "</li>")
+    return f'<ul class="actions">{"".join(items)}</ul>'
+
+
+def persona_cards(data: ReportData, language: str) -> str:
+    """One card per segment: who, needs, behaviour, profile, mixes, actions."""
+    intro = _p(i18n.t("personas_intro", language, min_count=i18n.integer(data.segments.get("base", {}).get("min_count"))))
+    return _section("personas", language, intro, *(_persona_card(data, s, language) for s in data.segment_list))
+
+
+def value_risk(data: ReportData, language: str) -> str:
+    """The value × risk grid with every segment placed on it."""
+    from seglab import targeting
+
+    t = _tr(language)
+    placed = [s for s in data.segment_list if s.get("value_risk")]
+    if not placed:
+        return _section("value_risk", language, _p(t("value_risk_none")))
+    cell_names = {(c.value_tier, c.risk_tier): targeting.cell_info(c.key, language)["name"] for c in targeting.CELLS}
+    frame = pd.DataFrame([{"id": s["id"], "share": s["share"], "value_score": s["value_risk"].get("value_score"),
+                           "risk_score": s["value_risk"].get("risk_score")} for s in placed])
+
+    def draw():
+        ax = figures.value_risk_grid(frame, palette=data.palette, cell_names=cell_names, language=language)
+        return figures.segment_legend(ax, palette=data.palette, names={s["id"]: s["name"] for s in placed})
+
+    alt = t("alt_grid", items=i18n.join([t("alt_grid_item", name=s["name"], cell=_cell_name(s, language))
+                                         for s in placed], language))
+    rows = [[_segment_cell(data, s), _cell_name(s, language),
+             t(f"tier_value_{s['value_risk']['value_tier']}") if s["value_risk"].get("value_tier") else "–",
+             t(f"tier_risk_{s['value_risk']['risk_tier']}") if s["value_risk"].get("risk_tier") else "–",
+             i18n.percent(s["value_risk"].get("cell_share")), s["value_risk"].get("strategy") or ""]
+            for s in placed]
+    table = _table([t("col_segment"), t("col_cell"), t("col_value_tier"), t("col_risk_tier"), t("col_cell_share"),
+                    t("col_strategy")], rows, numeric={4})
+    return _section("value_risk", language, _p(t("value_risk_intro")), _image(draw, alt, language, cls="figure grid"), table)
+
+
+def _rank(p) -> float:
+    return float(p) if isinstance(p, (int, float)) else math.inf
+
+
+def actions(data: ReportData, language: str) -> str:
+    """Recommendations for every segment, highest priority first."""
+    t = _tr(language)
+    rows = []
+    for s in sorted(data.segment_list, key=lambda s: (min((_rank(a.get("priority")) for a in s.get("actions", [])),
+                                                           default=math.inf), -s["size"])):
+        for a in s.get("actions", []):
+            rows.append([_priority(a.get("priority"), language), _segment_cell(data, s), a.get("channel"),
+                         a.get("offer"), a.get("message")])
+    return _section("actions", language, _p(t("actions_intro")),
+                    _table([t("col_priority"), t("col_segment"), t("col_channel"), t("col_offer"), t("col_message")],
+                           rows, cls="actions-table"))
+
+
+def changes(data: ReportData, language: str) -> str:
+    """What changed since a previous run (``compare.json``); empty without one."""
+    if not data.comparison:
+        return ""
+    from seglab.drift import comparison_fragment
+
+    return f'<section class="sec sec-changes">\n{comparison_fragment(data.comparison, language)}\n</section>'
+
+
+def method(data: ReportData, language: str) -> str:
+    """How the segments were made: features, the choice of k with its scores, stability."""
+    t = _tr(language)
+    seg = data.segmentation
+    name = seg.get("method") or data.cfg.segmentation.method
+    parts = [_p(t("method_intro", method=t(f"method_{name}") if i18n.has(f"method_{name}", language) else name))]
+    used = seg.get("features") or {}
+    if isinstance(used, dict):
+        used = [f for key in ("numeric", "categorical") for f in used.get(key, []) if isinstance(f, str)]
+    used = used or data.cfg.segmentation.features
+    if used:
+        parts.append(_p(t("method_features", features=i18n.join([i18n.feature_label(f, language) for f in used], language))))
+    as_of = data.features_meta.get("as_of") or data.segments.get("base", {}).get("as_of")
+    if as_of:
+        parts.append(_p(t("method_as_of", date=as_of)))
+    scores = pd.DataFrame(seg.get("scores") or [])
+    if not scores.empty and "k" in scores:
+        k = seg.get("k_fitted") or seg.get("k")
+        parts.append(_p(t("method_k", k=k, chosen=len(data.segment_list),
+                          min_share=i18n.percent(seg.get("min_segment_share", data.cfg.segmentation.min_segment_share)))))
+        if language == "en" and seg.get("k_reason"):
+            parts.append(_p(seg["k_reason"], "note"))
+        if len(scores) > 1:
+            alt = t("alt_k", items=i18n.join([t("alt_k_item", k=int(r.k), silhouette=i18n.number(getattr(r, "silhouette", None), 2),
+                                                stability=i18n.number(getattr(r, "stability", None), 2))
+                                              for r in scores.itertuples()], language))
+            parts.append(_image(lambda: figures.k_scores(scores, chosen_k=k, language=language), alt, language))
+        cols = [c for c in ("k", "cost", "silhouette", "stability", "smallest_share", "eligible") if c in scores]
+        fmt = {"k": lambda v: str(int(v)), "cost": lambda v: i18n.number(v), "silhouette": lambda v: i18n.number(v, 3),
+               "stability": lambda v: i18n.number(v, 3), "smallest_share": lambda v: i18n.percent(v, 1),
+               "eligible": lambda v: t("yes") if v else t("no")}
+        parts.append(_table([t(f"col_{c}") for c in cols],
+                            [[fmt[c](r[c]) if r[c] is not None and r[c] == r[c] else "–" for c in cols]
+                             for _, r in scores.iterrows()], numeric=set(range(len(cols) - 1))))
+    stab = seg.get("stability") or {}
+    if isinstance(stab, dict) and stab.get("mean_ari") is not None:
+        parts.append(_p(t("method_stability", ari=i18n.number(stab["mean_ari"], 2), runs=stab.get("runs", "–"))))
+    gamma = seg.get("gamma")
+    if isinstance(gamma, dict) and gamma.get("value") is not None:
+        parts.append(_p(t("method_gamma", gamma=i18n.number(gamma["value"], 3))))
+    base = data.segments.get("base", {})
+    parts.append(_p(t("method_personas", min_count=i18n.integer(base.get("min_count")),
+                      min_lift=i18n.number(base.get("min_lift"), 2))))
+    return _section("method", language, *parts)
+
+
+GLOSSARY = ("segment", "persona", "index", "lift", "rfm", "recency", "frequency", "monetary", "lifecycle",
+            "clv", "churn_risk", "value_risk", "silhouette", "stability", "quarantine", "imputation")
+
+
+def glossary(data: ReportData, language: str) -> str:
+    """The terms a client meets in the report, in plain words."""
+    items = "".join(f"<dt>{e(i18n.t(f'term_{k}', language))}</dt><dd>{e(i18n.t(f'define_{k}', language))}</dd>"
+                    for k in GLOSSARY)
+    return _section("glossary", language, f'<dl class="glossary">{items}</dl>')
+
+
+RENDERERS = {"summary": summary, "objectives": objectives, "quality": quality, "segments": segments,
+             "personas": persona_cards, "value_risk": value_risk, "actions": actions, "changes": changes,
+             "method": method, "glossary": glossary}
+
+
+# ------------------------------------------------------------------ stylesheet
+
+_FONTS = ('system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans CJK SC", '
+          '"Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif')
+
+_CSS = """
+:root { --ink: #1d2733; --muted: #5b6773; --rule: #d9dee4; --accent: #1f5f8b; --paper: #ffffff; }
+html { font-family: FONTS; color: var(--ink); background: var(--paper); line-height: 1.5; }
+body { max-width: 60rem; margin: 0 auto; padding: 2rem 1.5rem 4rem; font-size: 16px; }
+h1 { font-size: 2rem; margin: 0 0 .5rem; }
+h2 { font-size: 1.5rem; margin: 2.5rem 0 .75rem; padding-bottom: .25rem; border-bottom: 2px solid var(--accent); }
+h3 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
+h4 { font-size: 1rem; margin: 1rem 0 .35rem; color: var(--muted); }
+p, li, dd { max-width: 48rem; }
+.title-block dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; color: var(--muted); }
+.title-block dd { margin: 0; }
+nav.toc ol { columns: 2; }
+table { border-collapse: collapse; margin: .75rem 0 1.25rem; font-size: .92rem; width: 100%; }
+th, td { padding: .35rem .6rem; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
+thead th { border-bottom: 2px solid var(--ink); background: #f5f7f9; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+figure { margin: 1rem 0 1.5rem; }
+figure img { display: block; max-width: 100%; height: auto; }
+figure.traits img { max-width: 70%; }
+.swatch { display: inline-block; width: .85em; height: .85em; border-radius: 2px; margin-right: .45em; vertical-align: -.05em; }
+ul.one-liners { padding-left: 1.2rem; list-style: none; }
+ul.one-liners li { margin: .35rem 0; }
+.persona-card { border: 1px solid var(--rule); border-radius: 6px; padding: .25rem 1.25rem 1rem; margin: 1.5rem 0; }
+.persona-card h3 { font-size: 1.35rem; }
+.facts { color: var(--muted); margin-top: -.25rem; }
+.note { color: var(--muted); font-style: italic; }
+dl.persona-text dt { font-weight: 600; margin-top: .6rem; }
+dl.persona-text dd { margin: .15rem 0 0; }
+.mixes { display: flex; flex-wrap: wrap; gap: 1rem 2.5rem; }
+.mix { min-width: 16rem; flex: 1; }
+.mix-row { display: grid; grid-template-columns: 9rem 1fr 3.2rem; align-items: center; gap: .5rem; font-size: .88rem; }
+.mix-bar { background: #eef1f4; height: .7rem; border-radius: 2px; overflow: hidden; }
+.mix-bar span { display: block; height: 100%; background: var(--accent); }
+.mix-value { text-align: right; font-variant-numeric: tabular-nums; }
+ul.actions { padding-left: 1.2rem; }
+ul.actions .k { font-weight: 600; }
+dl.glossary dt { font-weight: 600; margin-top: .6rem; }
+dl.glossary dd { margin: .1rem 0 0 1rem; }
+a { color: var(--accent); text-decoration: none; }
+footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
+@media print {
+  @page { size: A4; margin: 16mm 14mm 18mm; }
+  html { font-size: 10.5pt; }
+  body { max-width: none; padding: 0; font-size: 10.5pt; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  nav.toc { break-after: page; }
+  section.sec { break-before: page; }
+  section.sec-objectives, section.sec-summary { break-before: auto; }
+  h2, h3, h4 { break-after: avoid; }
+  table, figure, .mix, dl.persona-text dd, ul.actions li { break-inside: avoid; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; }
+  .persona-card { border: none; padding: 0; margin: 0; break-before: page; }
+  .persona-card:first-of-type { break-before: auto; }
+  figure img { max-width: 100%; }
+  figure.traits img { max-width: 65%; }
+  a { color: inherit; }
+  a[href]::after { content: none; }
+  footer { position: static; }
+}
+"""
+
+
+def report_css(language: str = "en", text: str = "") -> str:
+    """The report's stylesheet: screen and print (A4, clean page breaks).
+
+    With ``language="zh"`` and the page's ``text``, it also embeds the Chinese
+    font cut down to the characters the page uses (tens of kilobytes), so
+    print-to-PDF renders every glyph even where the reader has no Chinese font.
+    """
+    css = _CSS.replace("FONTS", _FONTS)
+    if language == "zh" and text:
+        css = _embedded_font(text) + css.replace(_FONTS, f'"seglab CJK", {_FONTS}', 1)
+    return css
+
+
+def _embedded_font(text: str) -> str:
+    """An @font-face rule holding the Chinese font, subset to the characters of ``text``."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    path = figures.cjk_font_path()
+    chars = "".join(sorted({c for c in text if ord(c) > 0x2000})) + "".join(chr(c) for c in range(0x20, 0x7F))
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    options.font_number = 0
+    with open(path, "rb") as fh:
+        font = TTFont(fh, fontNumber=0, lazy=True) if path.suffix.lower() == ".ttc" else TTFont(fh, lazy=True)
+        sub = subset.Subsetter(options)
+        sub.populate(text=chars)
+        sub.subset(font)
+        out = io.BytesIO()
+        font.save(out)
+        kind = "opentype" if "CFF " in font else "truetype"
+    data = base64.b64encode(out.getvalue()).decode("ascii")
+    return f'@font-face {{ font-family: "seglab CJK"; src: url(data:font/otf;base64,{data}) format("{kind}"); }}\n'

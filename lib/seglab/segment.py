@@ -1,0 +1,624 @@
+"""Segment customers: by the analyst's rules or bins, by the RFM map, or by clustering.
+
+:func:`fit_segmentation` is the one entry point (stage 03). Clustering chooses
+k by a documented rule from cost, silhouette and bootstrap stability, keeps
+every segment above ``min_segment_share`` and numbers segments by size, so the
+same params, data and seed always give the same assignments. Whatever the
+method, the result carries a picklable model whose ``predict`` segments new
+customers (``seglab assign``) exactly as the training customers.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from tqdm.auto import tqdm
+
+from seglab.errors import DataError, ParamsError
+from seglab.preprocess import GAMMA_RULES, MixedPreprocessor, mixed_sq_distances, select_features
+
+#: Above this many customers k-means uses MiniBatchKMeans (batches of
+#: :data:`MINIBATCH_SIZE`): Lloyd's KMeans is exact but its full passes make a
+#: k search over a million rows take minutes, mini-batches take seconds and
+#: land on the same partition when segments are well separated.
+MINIBATCH_THRESHOLD = 100_000
+MINIBATCH_SIZE = 4096
+
+#: Rows whose ``rfm_segment`` is missing (customers without purchases) form this segment.
+NO_PURCHASE = "No purchases"
+
+#: Thresholds of the k selection rule (see :func:`choose_k`).
+STABLE_ARI = 0.8
+ELBOW_RATIO = 2.0
+MATERIAL_GAIN = 0.1
+
+SELECTION_RULE = (
+    "k is chosen as the largest k in k_range that (1) keeps every segment at or above min_segment_share, "
+    f"(2) is stable: mean bootstrap adjusted Rand index >= {STABLE_ARI}, and (3) is an elbow of the cost curve: "
+    f"the gain of going from k-1 to k segments is at least {ELBOW_RATIO:g} times the gain of going on to k+1 "
+    f"and at least {MATERIAL_GAIN:g} of the largest gain in the range (gain = fall in cost as a share of the "
+    "cost of one segment). So: as many segments as the data supports, each one sizeable, reproducible and "
+    "adding real separation. If no k passes, the eligible k with the highest mean of silhouette and stability "
+    "(each divided by its best value) is taken, ties to the smaller k. Silhouette is measured on a seeded "
+    "sample with the k-prototypes dissimilarity sqrt(squared scaled numeric distance + gamma x categorical "
+    "mismatches); stability is the mean adjusted Rand index between the clustering of all customers and "
+    "refits on bootstrap resamples that predict all customers."
+)
+
+
+@dataclass
+class SegmentationResult:
+    """What stage 03 saves: one label per customer, names, the model and the report.
+
+    Attributes
+    ----------
+    labels : ndarray of int
+        Segment of each row of the feature table, in row order.
+    names : dict of int to str
+        Segment names for rules, bins and the RFM map; empty for clusters
+        (the personas stage names them).
+    model : object
+        Picklable, with ``predict(features_df) -> ndarray of int``.
+    report : dict
+        JSON-serialisable account of the method, written to segmentation.json.
+    """
+
+    labels: np.ndarray
+    names: dict[int, str]
+    model: object
+    report: dict = field(default_factory=dict)
+
+
+def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True) -> SegmentationResult:
+    """Segment the customers of a feature table as ``cfg.segmentation`` says.
+
+    Parameters
+    ----------
+    features : DataFrame
+        One row per customer (``seglab.features.build_features``).
+    cfg : RunConfig
+        Validated params; ``cfg.segmentation`` chooses the method and
+        ``cfg.seed`` seeds everything random.
+    progress : bool, default=True
+        Show a tqdm bar over the k search on stderr.
+
+    Returns
+    -------
+    SegmentationResult
+
+    Raises
+    ------
+    ParamsError
+        Unknown feature or rule column, unsafe rule, inconsistent method params.
+    DataError
+        Too few customers for k, or a column the method needs is missing.
+    """
+    seg = cfg.segmentation
+    if len(features) == 0:
+        raise DataError("the feature table has no customers to segment")
+    started = time.perf_counter()
+    if seg.method == "rules":
+        from seglab.rules import fit_rules
+
+        model = fit_rules(features, seg)
+        labels = model.predict(features)
+        names = dict(model.names_)
+        report = {"method": "rules", **model.describe(labels)}
+    elif seg.method == "rfm":
+        model = RfmSegmenter().fit(features)
+        labels = model.predict(features)
+        names = dict(model.names_)
+        report = {"method": "rfm", **model.describe(labels)}
+    else:
+        return _fit_clusters(features, cfg, progress=progress, started=started)
+    report.update(_sizes_report(labels, names, seg.min_segment_share))
+    report.update(seed=cfg.seed, n_customers=int(len(features)), seconds=round(time.perf_counter() - started, 3))
+    return SegmentationResult(labels=labels.astype(np.int64), names=names, model=model, report=_jsonable(report))
+
+
+# ======================================================================= RFM
+
+class RfmSegmenter:
+    """Segments are the named RFM map groups of the ``rfm_segment`` feature.
+
+    Groups are numbered by descending size, ties by name, so the largest is
+    segment 0 and the numbering is stable for the same data. Customers
+    without an RFM group (no purchases) form the group :data:`NO_PURCHASE`.
+
+    Attributes
+    ----------
+    codes_ : dict of str to int
+    names_ : dict of int to str
+    """
+
+    column = "rfm_segment"
+
+    def fit(self, features: pd.DataFrame, y=None):
+        """Number the RFM groups present in ``features``."""
+        values = self._values(features)
+        counts = values.value_counts()
+        order = sorted(counts.index, key=lambda name: (-counts[name], name))
+        self.codes_ = {name: i for i, name in enumerate(order)}
+        self.names_ = {i: name for name, i in self.codes_.items()}
+        return self
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """The segment of each customer; an RFM group unseen in training is a DataError."""
+        if not hasattr(self, "codes_"):
+            raise AttributeError("RfmSegmenter is not fitted yet; call fit first")
+        values = self._values(features)
+        codes = values.map(self.codes_)
+        if codes.isna().any():
+            unseen = sorted(values[codes.isna()].unique())
+            raise DataError(f"rfm_segment value '{unseen[0]}' was not among the training RFM groups "
+                            f"({', '.join(self.codes_)}); refit the segmentation")
+        return codes.to_numpy(dtype=np.int64)
+
+    def describe(self, labels) -> dict:
+        return {"engine": None, "k": len(self.names_),
+                "k_reason": "one segment per named RFM map group present in the features, numbered by size",
+                "features": {"numeric": [], "categorical": [self.column]}}
+
+    def _values(self, features):
+        if self.column not in features.columns:
+            raise DataError("segmentation.method 'rfm' needs the rfm_segment feature, which is computed from "
+                            "transactions; give data.transactions or choose another method")
+        return features[self.column].astype(object).where(features[self.column].notna(), NO_PURCHASE).astype(str)
+
+
+# ======================================================================= clusters
+
+class ClusterSegmenter:
+    """A fitted clustering: preprocessing, estimator and the map from clusters to segments.
+
+    ``predict`` prepares new customers with the training preprocessing, asks
+    the estimator for the nearest cluster and maps it to the segment number
+    (clusters merged for ``min_segment_share`` share a number; numbers follow
+    descending training size).
+
+    Parameters
+    ----------
+    preprocessor : MixedPreprocessor
+    estimator : fitted KMeans, MiniBatchKMeans or KPrototypes
+    label_map : ndarray of int
+        Segment of each estimator cluster.
+    design : dict
+        How the model matrix is assembled (see :func:`_design`).
+    """
+
+    def __init__(self, preprocessor, estimator, label_map, design):
+        self.preprocessor = preprocessor
+        self.estimator = estimator
+        self.label_map = np.asarray(label_map, dtype=np.int64)
+        self.design = design
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """Segment of each customer in ``features`` (a feature table like the training one)."""
+        num, cat = self.preprocessor.transform_parts(features)
+        X = _design(num, cat, self.preprocessor, self.design)
+        return self.label_map[_predict_raw(self.estimator, X, self.design)]
+
+    @property
+    def n_segments(self) -> int:
+        return int(self.label_map.max()) + 1
+
+
+def kprototypes_class(engine: str):
+    """The k-prototypes estimator class of an engine, and a note when it had to fall back.
+
+    ``seglab`` is :class:`seglab.kprototypes.KPrototypes` (vectorised, the
+    default); ``kmodes`` is :class:`kmodes.kprototypes.KPrototypes`, the
+    reference implementation (pure Python loops: fine for a few thousand
+    customers, slow beyond). Both share kmodes' API.
+    """
+    if engine == "kmodes":
+        from kmodes.kprototypes import KPrototypes
+
+        return KPrototypes, None
+    if engine != "seglab":
+        raise ParamsError(f"segmentation.engine: must be 'seglab' or 'kmodes', got {engine!r}")
+    try:
+        from seglab.kprototypes import KPrototypes
+    except ModuleNotFoundError as exc:
+        if exc.name != "seglab.kprototypes":
+            raise
+        from kmodes.kprototypes import KPrototypes
+
+        return KPrototypes, "seglab.kprototypes is not installed; used the kmodes engine"
+    return KPrototypes, None
+
+
+def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
+    seg = cfg.segmentation
+    numeric, categorical = select_features(features, cfg)
+    method = seg.method
+    pre = MixedPreprocessor(numeric, categorical, log_transform=seg.log_transform, gamma=seg.gamma,
+                            gamma_rule=seg.gamma_rule, encoding="onehot" if method == "kmeans" else "codes")
+    pre.fit(features)
+    num, cat = pre.transform_parts(features)
+    n = len(features)
+    notes = []
+
+    if method == "kprototypes" and not categorical:
+        design = {"method": "kmeans", "pad_numeric": False}
+        notes.append("no categorical feature: k-prototypes reduces to k-means, so k-means was used")
+    else:
+        design = {"method": method, "pad_numeric": method == "kprototypes" and not numeric}
+        if design["pad_numeric"]:
+            notes.append("no numeric feature: k-prototypes on categorical features alone (k-modes)")
+    engine_cls, note = (kprototypes_class(seg.engine) if design["method"] == "kprototypes" else (None, None))
+    if note:
+        notes.append(note)
+    X = _design(num, cat, pre, design)
+    if design["method"] == "kprototypes":
+        design["categorical"] = list(range(X.shape[1] - cat.shape[1], X.shape[1]))
+
+    if seg.k == "auto":
+        lo, hi = seg.k_range
+        if n <= lo:
+            raise DataError(f"n_customers={n} should be > k={lo} (the low end of segmentation.k_range); "
+                            "give more customers or a smaller k_range")
+        ks = [k for k in range(lo, hi + 1) if k < n]
+    else:
+        if n <= seg.k:
+            raise DataError(f"n_customers={n} should be > k={seg.k} (segmentation.k); "
+                            "give more customers or a smaller k")
+        ks = [seg.k]
+
+    search = _KSearch(X, num, cat, pre.gamma_, design, engine_cls, seg, seed=cfg.seed)
+    rows, costs = [], {}
+    # The cost curve's neighbours k_low-1 and k_high+1 tell whether the ends of the range are elbows.
+    neighbours = [k for k in (ks[0] - 1, ks[-1] + 1) if 2 <= k < n] if seg.k == "auto" else []
+    steps = [(k, True) for k in ks] + [(k, False) for k in neighbours]
+    for k, full in tqdm(steps, desc="k search", unit="k", file=sys.stderr, disable=not progress, leave=False):
+        if full:
+            rows.append(search.evaluate(k))
+        else:
+            costs[k] = search.cost_only(k)
+    if seg.k == "auto":
+        chosen, reason = choose_k(rows, seg.min_segment_share, total_cost=search.total_cost, costs=costs)
+    else:
+        chosen, reason = seg.k, f"k={seg.k} was given in segmentation.k"
+    fit = search.fits[chosen]
+
+    groups, merges = merge_small(fit["labels"], num, cat, pre.gamma_, seg.min_segment_share)
+    label_map = _size_order(groups, fit["labels"])
+    model = ClusterSegmenter(pre, fit["estimator"], label_map, design)
+    labels = model.predict(features)
+
+    gamma_report = ({"value": pre.gamma_, "source": "params (segmentation.gamma)"} if seg.gamma is not None else
+                    {"value": pre.gamma_, "source": "estimated", "rule": seg.gamma_rule,
+                     "rule_text": GAMMA_RULES[seg.gamma_rule]})
+    quality = _quality(search, labels, fit)
+    chosen_row = next(r for r in rows if r["k"] == chosen)
+    report = {
+        "method": method,
+        "engine": seg.engine if design["method"] == "kprototypes" else None,
+        "estimator": _estimator_name(fit["estimator"]),
+        "features": pre.describe(),
+        "gamma": gamma_report,
+        "k": int(label_map.max()) + 1,
+        "k_fitted": int(chosen),
+        "k_requested": seg.k,
+        "k_range": list(seg.k_range) if seg.k == "auto" else None,
+        "k_reason": reason,
+        "selection_rule": SELECTION_RULE if seg.k == "auto" else None,
+        "scores": rows,
+        "stability": {"k": int(chosen), "mean_ari": chosen_row["stability"], "runs_ari": fit["stability_runs"],
+                      "runs": seg.stability_runs, "resample_size": search.boot_size,
+                      "method": "adjusted Rand index between the full-data clustering and refits on bootstrap "
+                                "resamples, each predicting all customers"},
+        "quality": quality,
+        "merges": merges,
+        "min_segment_share": seg.min_segment_share,
+        "notes": notes,
+    }
+    report.update(_sizes_report(labels, {}, seg.min_segment_share))
+    report.update(seed=cfg.seed, n_customers=int(n), seconds=round(time.perf_counter() - started, 3))
+    report["method_text"] = method_text(report)
+    return SegmentationResult(labels=labels, names={}, model=model, report=_jsonable(report))
+
+
+class _KSearch:
+    """Fits and scores one clustering per k; keeps every fit for the final choice."""
+
+    def __init__(self, X, num, cat, gamma, design, engine_cls, seg, *, seed):
+        self.X, self.num, self.cat, self.gamma = X, num, cat, gamma
+        self.design, self.engine_cls, self.seg, self.seed = design, engine_cls, seg, seed
+        n = len(X)
+        self.boot_size = int(min(n, seg.stability_sample))
+        size = int(min(n, seg.silhouette_sample))
+        rng = np.random.default_rng([seed, 1])
+        self.sil_index = np.sort(rng.choice(n, size=size, replace=False)) if size < n else np.arange(n)
+        self._sil_dist = None
+        self.fits = {}
+        self.total_cost = _total_cost(X, num, cat, gamma, design)
+
+    @property
+    def sil_dist(self):
+        # Computed once, shared by every k: the same customers judge every k.
+        if self._sil_dist is None:
+            i = self.sil_index
+            d = mixed_sq_distances(self.num[i], self.cat[i], self.num[i], self.cat[i], self.gamma)
+            np.sqrt(d, out=d)
+            np.fill_diagonal(d, 0.0)
+            self._sil_dist = d
+        return self._sil_dist
+
+    def make(self, k, n_rows, seed, n_init):
+        if self.design["method"] == "kmeans":
+            if n_rows > MINIBATCH_THRESHOLD:
+                return MiniBatchKMeans(n_clusters=k, n_init=n_init, batch_size=MINIBATCH_SIZE, random_state=seed)
+            return KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+        return self.engine_cls(n_clusters=k, gamma=self.gamma, init="Cao", n_init=n_init, max_iter=100,
+                               random_state=seed, n_jobs=1)
+
+    def evaluate(self, k) -> dict:
+        n = len(self.X)
+        est = _fit_raw(self.make(k, n, self.seed, self.seg.n_init), self.X, self.design)
+        labels = np.asarray(est.labels_, dtype=np.int64)
+        counts = np.bincount(labels, minlength=k)
+        sil = self.silhouette(labels)
+        runs = self.stability(k, labels)
+        self.fits[k] = {"estimator": est, "labels": labels, "stability_runs": runs}
+        smallest = float(counts.min() / n)
+        return {"k": int(k), "cost": float(_cost(est)), "silhouette": sil,
+                "stability": (float(np.mean(runs)) if runs else None),
+                "smallest_share": smallest, "eligible": bool(smallest >= self.seg.min_segment_share)}
+
+    def cost_only(self, k) -> float:
+        """Cost of the k-cluster fit, for the elbow test at the ends of the range."""
+        return _cost(_fit_raw(self.make(k, len(self.X), self.seed, self.seg.n_init), self.X, self.design))
+
+    def silhouette(self, labels):
+        sample = labels[self.sil_index]
+        if len(np.unique(sample)) < 2 or len(np.unique(sample)) >= len(sample):
+            return None
+        return float(silhouette_score(self.sil_dist, sample, metric="precomputed"))
+
+    def stability(self, k, labels) -> list[float]:
+        out = []
+        n = len(self.X)
+        for run in range(self.seg.stability_runs):
+            rng = np.random.default_rng([self.seed, k, run])
+            idx = rng.integers(0, n, size=self.boot_size)
+            est = _fit_raw(self.make(k, self.boot_size, int(rng.integers(2**31 - 1)), self.seg.n_init), self.X[idx], self.design)
+            out.append(float(adjusted_rand_score(labels, _predict_raw(est, self.X, self.design))))
+        return out
+
+
+def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: dict[int, float]) -> tuple[int, str]:
+    """Pick k from the scored candidates by :data:`SELECTION_RULE`; returns k and the reason.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One per candidate k (``k``, ``cost``, ``silhouette``, ``stability``,
+        ``eligible``); each gains ``gain``, ``gain_ratio``, ``elbow``,
+        ``stable`` and ``score``.
+    min_share : float
+        ``min_segment_share``, for the reason.
+    total_cost : float
+        Cost of one segment (k=1): gains are shares of it.
+    costs : dict of int to float
+        Costs of the neighbours k_low-1 and k_high+1 when they could be fitted.
+
+    When no k is eligible, the best-scored k is taken and its clusters below
+    the share are merged afterwards (:func:`merge_small`); the reason says so.
+    """
+    cost = {**costs, **{r["k"]: r["cost"] for r in rows}}
+    if 1 not in cost:
+        cost[1] = total_cost
+    gain = {k: (cost[k - 1] - cost[k]) / total_cost for k in cost if k - 1 in cost and total_cost > 0}
+    top_gain = max([gain[r["k"]] for r in rows if r["k"] in gain] or [0.0])
+    eligible = [r for r in rows if r["eligible"]]
+    pool = eligible or rows
+    best_sil = max([r["silhouette"] for r in pool if r["silhouette"] is not None] or [0.0])
+    best_stab = max([r["stability"] for r in pool if r["stability"] is not None] or [0.0])
+    for r in rows:
+        k = r["k"]
+        g, g_next = gain.get(k), gain.get(k + 1)
+        r["gain"] = g
+        if g is None or g_next is None:
+            r["gain_ratio"] = None
+        else:
+            r["gain_ratio"] = g / g_next if g_next > 0 else (float("inf") if g > 0 else None)
+        r["elbow"] = bool(r["gain_ratio"] is not None and r["gain_ratio"] >= ELBOW_RATIO
+                          and g >= MATERIAL_GAIN * top_gain)
+        r["stable"] = bool(r["stability"] is not None and r["stability"] >= STABLE_ARI)
+        parts = []
+        if r["silhouette"] is not None and best_sil > 0:
+            parts.append(max(r["silhouette"], 0.0) / best_sil)
+        if r["stability"] is not None and best_stab > 0:
+            parts.append(max(r["stability"], 0.0) / best_stab)
+        r["score"] = float(np.mean(parts)) if parts else 0.0
+
+    passing = [r for r in eligible if r["stable"] and r["elbow"]]
+    excluded = [r["k"] for r in rows if not r["eligible"]]
+    excl = (f" k={_klist(excluded)} would leave a segment below min_segment_share={min_share:g}." if excluded else "")
+    if passing:
+        row = max(passing, key=lambda r: r["k"])
+        nxt = gain.get(row["k"] + 1)
+        after = (f", against {nxt:.1%} for going on to {row['k'] + 1}" if nxt is not None else "")
+        return row["k"], (f"k={row['k']} is the largest k that keeps every segment above min_segment_share, is "
+                          f"stable (bootstrap ARI {row['stability']:.3f}) and is an elbow of the cost curve: "
+                          f"going from {row['k'] - 1} to {row['k']} segments cut the cost by {row['gain']:.1%} of "
+                          f"the one-segment cost{after}.{excl}")
+    top = max(r["score"] for r in pool)
+    row = min((r for r in pool if r["score"] >= top - 1e-9), key=lambda r: r["k"])
+    detail = f"silhouette {_fmt(row['silhouette'])}, stability {_fmt(row['stability'])}"
+    if not eligible:
+        return row["k"], (f"no k in the range keeps every segment above min_segment_share={min_share:g}; "
+                          f"k={row['k']} scored best ({detail}) and its clusters below the share were merged "
+                          "into their nearest.")
+    return row["k"], (f"no k in the range is at once eligible, stable and an elbow of the cost curve (the data "
+                      f"shows no clear number of segments); k={row['k']} has the best mean of normalised "
+                      f"silhouette and stability ({detail}).{excl}")
+
+
+def merge_small(labels, num, cat, gamma, min_share) -> tuple[np.ndarray, list[dict]]:
+    """Merge clusters below ``min_share`` into their nearest cluster; returns groups and the merges.
+
+    Repeatedly the smallest cluster under the share joins the group of the
+    cluster whose centre (numeric means, categorical modes) is nearest by the
+    k-prototypes dissimilarity. ``groups[c]`` is the group of raw cluster ``c``.
+    """
+    k = int(labels.max()) + 1
+    n = len(labels)
+    counts = np.bincount(labels, minlength=k).astype(np.int64)
+    groups = np.arange(k)
+    merges = []
+    if min_share <= 0:
+        return groups, merges
+    c_num = np.vstack([num[labels == c].mean(axis=0) if counts[c] else np.zeros(num.shape[1]) for c in range(k)])
+    c_cat = np.vstack([_modes(cat[labels == c]) if counts[c] else np.zeros(cat.shape[1], int) for c in range(k)])
+    dist = mixed_sq_distances(c_num, c_cat, c_num, c_cat, gamma)
+    while len(np.unique(groups)) > 1:
+        sizes = {g: int(counts[groups == g].sum()) for g in np.unique(groups)}
+        small = [g for g, s in sizes.items() if s < min_share * n]
+        if not small:
+            break
+        g = min(small, key=lambda x: (sizes[x], x))
+        members = np.flatnonzero(groups == g)
+        others = np.flatnonzero(groups != g)
+        sub = dist[np.ix_(members, others)]
+        target = int(groups[others[np.unravel_index(np.argmin(sub), sub.shape)[1]]])
+        merges.append({"cluster": int(g), "into": target, "share": sizes[g] / n,
+                       "reason": f"share {sizes[g] / n:.3f} < min_segment_share {min_share:g}; nearest cluster"})
+        groups[groups == g] = target
+    return groups, merges
+
+
+def method_text(report: dict) -> str:
+    """The method section's paragraph: how segments were made and why this k."""
+    feats = report["features"]
+    parts = [f"Customers were segmented by {report['method']} ({report['estimator']}) on "
+             f"{len(feats['numeric'])} numeric feature(s) ({', '.join(feats['numeric']) or 'none'}) and "
+             f"{len(feats['categorical'])} categorical feature(s) ({', '.join(feats['categorical']) or 'none'})."]
+    if feats["log_transformed"]:
+        parts.append(f"Skewed amounts ({', '.join(feats['log_transformed'])}) were log-transformed; "
+                     "numeric features were scaled by median and interquartile range.")
+    g = report["gamma"]
+    if feats["categorical"] and feats["numeric"]:
+        how = "set in the params" if g["source"].startswith("params") else f"estimated by the {g['rule']} rule"
+        parts.append(f"A categorical mismatch weighs gamma = {g['value']:.3g} against squared scaled numeric "
+                     f"distance ({how}).")
+    parts.append(report["k_reason"].rstrip(".") + ".")
+    if report["selection_rule"]:
+        parts.append(report["selection_rule"])
+    st = report["stability"]
+    if st["mean_ari"] is not None:
+        parts.append(f"Stability of the chosen k: mean adjusted Rand index {st['mean_ari']:.3f} over "
+                     f"{st['runs']} bootstrap refits.")
+    q = report["quality"]
+    if q["silhouette"] is not None:
+        parts.append(f"Silhouette of the final segments: {q['silhouette']:.3f} (sample of {q['silhouette_sample']}).")
+    for m in report["merges"]:
+        parts.append(f"Cluster {m['cluster']} ({m['share']:.1%} of customers) was merged into cluster "
+                     f"{m['into']}: {m['reason']}.")
+    parts.extend(n[0].upper() + n[1:] + "." for n in report["notes"])
+    return " ".join(parts)
+
+
+# ----------------------------------------------------------------- workers
+
+def _design(num, cat, pre, design) -> np.ndarray:
+    """The estimator's input matrix from the preprocessed parts."""
+    if design["method"] == "kmeans":
+        return np.hstack([num, pre._onehot(cat)]) if pre.encoding == "onehot" else num
+    if design.get("pad_numeric"):
+        num = np.zeros((len(cat), 1))
+    return np.hstack([num, cat.astype(np.float64)])
+
+
+def _fit_raw(est, X, design):
+    if design["method"] == "kprototypes":
+        return est.fit(X, categorical=design["categorical"])
+    return est.fit(X)
+
+
+def _predict_raw(est, X, design) -> np.ndarray:
+    if design["method"] == "kprototypes":
+        return np.asarray(est.predict(X, categorical=design["categorical"]), dtype=np.int64)
+    return np.asarray(est.predict(X), dtype=np.int64)
+
+
+def _total_cost(X, num, cat, gamma, design) -> float:
+    """The cost of one cluster (k=1): what a clustering's cost is compared with."""
+    if design["method"] == "kmeans":
+        return float(((X - X.mean(axis=0)) ** 2).sum())
+    total = float(((num - num.mean(axis=0)) ** 2).sum()) if num.shape[1] else 0.0
+    for j in range(cat.shape[1]):
+        total += gamma * float(len(cat) - np.bincount(cat[:, j][cat[:, j] >= 0]).max())
+    return total
+
+
+def _cost(est) -> float:
+    return float(est.inertia_) if hasattr(est, "inertia_") else float(est.cost_)
+
+
+def _estimator_name(est) -> str:
+    return f"{type(est).__module__.split('.')[0]}.{type(est).__name__}"
+
+
+def _modes(cat) -> np.ndarray:
+    out = np.zeros(cat.shape[1], dtype=np.int64)
+    for j in range(cat.shape[1]):
+        col = cat[:, j][cat[:, j] >= 0]
+        out[j] = int(np.argmax(np.bincount(col))) if len(col) else -1
+    return out
+
+
+def _size_order(groups, raw_labels) -> np.ndarray:
+    """Segment number of each raw cluster: groups by descending size, ties to the lower cluster."""
+    sizes = np.bincount(groups[raw_labels], minlength=len(groups))
+    order = sorted(np.unique(groups), key=lambda g: (-sizes[g], g))
+    rank = {g: i for i, g in enumerate(order)}
+    return np.array([rank[g] for g in groups], dtype=np.int64)
+
+
+def _quality(search, labels, fit) -> dict:
+    sil = search.silhouette(labels)
+    return {"silhouette": sil, "silhouette_sample": int(len(search.sil_index)),
+            "cost": float(_cost(fit["estimator"]))}
+
+
+def _sizes_report(labels, names, min_share) -> dict:
+    n = len(labels)
+    counts = np.bincount(labels) if n else np.zeros(0, int)
+    sizes = [{"segment": int(s), "name": names.get(int(s)), "n": int(c), "share": float(c / n)}
+             for s, c in enumerate(counts) if c or s in names]
+    small = [s["segment"] for s in sizes if s["share"] < min_share]
+    return {"sizes": sizes, "smallest_share": float(min(s["share"] for s in sizes if s["n"]) if n else 0.0),
+            "below_min_share": small}
+
+
+def _fmt(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def _klist(ks) -> str:
+    return ", ".join(map(str, ks))
+
+
+def _jsonable(obj):
+    """Plain Python values only (numpy scalars become numbers, NaN becomes None)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj

@@ -1,0 +1,239 @@
+"""Report sections: complete, offline, free of code and personal data, fully Chinese for zh."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+import yaml
+
+from seglab import i18n
+from seglab.config import SECTIONS
+from seglab.errors import SeglabError
+from seglab.personas import build_personas
+from seglab.sections import load_report_data, render_section, report_css
+from test_personas import make_cfg, synthetic_run
+
+SEGMENTATION = {
+    "method": "kprototypes", "k": 4, "k_fitted": 4, "k_reason": "k=4 has the best combined score",
+    "features": {"numeric": ["age", "income", "recency", "frequency", "monetary"], "categorical": ["interest", "channel"]},
+    "scores": [{"k": k, "cost": 1000.0 / k, "silhouette": s, "stability": st, "smallest_share": sh, "eligible": sh >= 0.05}
+               for k, s, st, sh in ((2, 0.31, 0.95, 0.4), (3, 0.36, 0.9, 0.22), (4, 0.42, 0.93, 0.21), (5, 0.33, 0.7, 0.03))],
+    "stability": {"k": 4, "mean_ari": 0.93, "runs": 5}, "gamma": {"value": 0.8, "source": "estimated"},
+    "min_segment_share": 0.05,
+}
+QUALITY = {
+    "rows_in": 800, "rows_clean": 760, "duplicates_merged": 25, "rows_quarantined": 15,
+    "by_rule": {"missing_customer_id": 9, "range:age": 6}, "imputed": {"income": 12, "city": 4},
+    "missing": {"income": 12, "city": 4}, "repaired": {"age": 3, "gender": 20},
+    "sources": {
+        "customers": {"rows_in": 800, "rows_clean": 760, "duplicates_merged": 25, "rows_quarantined": 15,
+                      "by_rule": {"missing_customer_id": 9, "range:age": 6}, "imputed": {"income": 12, "city": 4},
+                      "missing": {"income": 12, "city": 4}, "repaired": {"age": 3, "gender": 20}},
+        "transactions": {"rows_in": 5000, "rows_clean": 4960, "duplicates_merged": 30, "rows_quarantined": 10,
+                         "by_rule": {"bad_date:order_date": 10}, "imputed": {}, "missing": {}, "repaired": {}},
+    },
+}
+
+
+def write_run(folder, language="en", **overrides):
+    """A complete run folder from the synthetic base (what the stages would write)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = make_cfg(folder, language=language, **{"report.objectives": "Grow repeat purchases by 10% within six months.",
+                                                   "personas.notes": {0: "Check the Chengdu stores."}, **overrides})
+    features, assignments = synthetic_run()
+    segments = build_personas(features, assignments, cfg, features_meta={"as_of": "2024-12-31"})
+    features.drop(columns=["email"]).to_parquet(folder / "features.parquet", index=False)
+    assignments.to_csv(folder / "assignments.csv", index=False)
+    (folder / "params.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+    for name, content in (("segments.json", segments), ("segmentation.json", SEGMENTATION), ("quality.json", QUALITY),
+                          ("features.json", {"as_of": "2024-12-31", "transactions": True})):
+        (folder / name).write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module", params=["en", "zh"])
+def report(request, tmp_path_factory):
+    """(language, data, {section: html}) for both languages."""
+    folder = write_run(tmp_path_factory.mktemp(f"run_{request.param}"), request.param)
+    data = load_report_data(folder)
+    return request.param, data, {name: render_section(name, data, request.param) for name in SECTIONS}
+
+
+class _Text(HTMLParser):
+    """Visible text and alt/title attributes of a fragment (what a reader sees or hears)."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self._skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("style", "script")
+        self.parts += [v for k, v in attrs if k in ("alt", "title") and v]
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(fragment: str) -> str:
+    parser = _Text()
+    parser.feed(fragment)
+    return "\n".join(parser.parts)
+
+
+def test_every_section_renders_with_its_heading(report):
+    language, _, html = report
+    for name in SECTIONS:
+        if name == "changes":
+            assert html[name] == ""  # no previous run to compare with
+            continue
+        assert f'id="sec-{name}"' in html[name], name
+        assert i18n.t(f"sec_{name}", language) in html[name]
+
+
+def test_summary_has_a_row_and_a_sentence_per_segment(report):
+    _, data, html = report
+    for s in data.segment_list:
+        assert html["summary"].count(f'href="#persona-{s["id"]}"') == 1
+        assert s["persona"]["summary"] in html["summary"]
+        assert f'id="persona-{s["id"]}"' in html["personas"]
+        assert s["name"] in html["personas"]
+    assert "Check the Chengdu stores." in html["personas"]
+
+
+def test_images_are_inline_pngs_with_alt_text_and_nothing_is_fetched(report):
+    _, _, html = report
+    page = "\n".join(html.values())
+    imgs = re.findall(r"<img[^>]*>", page)
+    # sizes, heatmap, one per persona card, grid, quarantine, k scores
+    assert len(imgs) >= 5 + 4
+    for img in imgs:
+        src = re.search(r'src="data:image/png;base64,([^"]+)"', img).group(1)
+        assert base64.b64decode(src)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert re.search(r'alt="[^"]{20,}"', img), img[:200]
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script" not in page and "@import" not in page
+
+
+def test_no_personal_data_or_code_in_the_report(report):
+    _, data, html = report
+    page = "\n".join(html.values())
+    features, _ = synthetic_run()
+    for value in list(features["email"]) + list(features["email_hash"]) + list(features["customer_id"]):
+        assert value not in page
+    for marker in ("import ", "def ", "Traceback", "render_section", "<code"):
+        assert marker not in page
+
+
+def test_quality_section_accounts_for_every_row(report):
+    language, _, html = report
+    text = visible_text(html["quality"])
+    for n in ("800", "760", "25", "15", "5,000", "4,960"):
+        assert n in text, n
+    assert text.count(i18n.feature_label("income", language)) >= 1
+
+
+def test_method_section_shows_scores_per_k(report):
+    language, _, html = report
+    text = visible_text(html["method"])
+    for value in ("0.42", "0.93", "0.33"):
+        assert value in text
+    assert html["method"].count("<tr>") >= 5
+
+
+def test_chinese_report_has_no_english_interface_text(report):
+    language, data, html = report
+    if language != "zh":
+        pytest.skip("Chinese only")
+    text = visible_text("\n".join(html.values()))
+    # Data values may stay as they are: category values, column names, the analyst's texts.
+    values = {data.cfg.report.objectives, *data.cfg.personas.notes.values()}
+    for col in data.features.columns:
+        values.add(col)
+        if data.features[col].dtype == object or str(data.features[col].dtype).startswith("str"):
+            values |= set(data.features[col].dropna().astype(str).unique())
+    for v in sorted(values, key=len, reverse=True):
+        text = text.replace(v, " ")
+    leftover = sorted(set(re.findall(r"[A-Za-z]{2,}", text)))
+    assert not leftover, leftover
+
+
+def test_english_k_reason_only_in_english(report):
+    language, _, html = report
+    assert ("has the best combined score" in html["method"]) == (language == "en")
+
+
+def test_objectives_section_is_empty_without_objectives(tmp_path):
+    data = load_report_data(write_run(tmp_path / "run", **{"report.objectives": None}))
+    assert render_section("objectives", data, "en") == ""
+
+
+def test_unknown_section_is_a_clear_error(tmp_path):
+    data = load_report_data(write_run(tmp_path / "run"))
+    with pytest.raises(SeglabError, match="unknown section 'apendix'"):
+        render_section("apendix", data, "en")
+
+
+def test_missing_run_folder_files_are_clear_errors(tmp_path):
+    with pytest.raises(SeglabError, match="params.yaml: not found"):
+        load_report_data(tmp_path)
+    folder = write_run(tmp_path / "run")
+    (folder / "segments.json").unlink()
+    with pytest.raises(SeglabError, match="segments.json: not found"):
+        load_report_data(folder)
+
+
+def test_report_without_transactions_says_so(tmp_path):
+    folder = tmp_path / "run"
+    write_run(folder)
+    cfg = yaml.safe_load((folder / "params.yaml").read_text(encoding="utf-8"))
+    features, assignments = synthetic_run(transactions=False)
+    from seglab.config import config_from_dict
+
+    segments = build_personas(features, assignments, config_from_dict(cfg, base_dir=folder))
+    (folder / "segments.json").write_text(json.dumps(segments), encoding="utf-8")
+    features.drop(columns=["email"]).to_parquet(folder / "features.parquet", index=False)
+    data = load_report_data(folder)
+    assert i18n.t("value_risk_none", "en") in render_section("value_risk", data, "en")
+    assert "<img" in render_section("segments", data, "en")
+
+
+def test_changes_section_uses_the_comparison_when_present(tmp_path):
+    folder = write_run(tmp_path / "run")
+    comparison = {"run_a": "demo/a", "run_b": "demo/b", "match_rule": "rule", "threshold": 0.5,
+                  "customers": {"a": 10, "b": 10, "in_both": 9, "only_a": 1, "only_b": 1},
+                  "matches": [{"segment_a": 0, "segment_b": 0, "name_a": "Old", "name_b": "New", "size_a": 5, "size_b": 6,
+                               "size_change": 1, "retention": 0.8}],
+                  "emerged": [], "vanished": [],
+                  "migration": {"rows": [0], "columns": [0], "counts": [[5]], "shares": [[1.0]]}}
+    (folder / "compare.json").write_text(json.dumps(comparison), encoding="utf-8")
+    html = render_section("changes", load_report_data(folder), "en")
+    assert i18n.t("changes_title", "en") in html and "New" in html
+
+
+def test_stylesheet_prints_clean_pages():
+    css = report_css()
+    assert "@media print" in css and "@page" in css and "break-inside: avoid" in css
+    assert "url(" not in css  # nothing fetched
+
+
+def test_chinese_stylesheet_embeds_the_font_subset_it_needs():
+    text = "执行摘要：年轻跑步移动端购物者"
+    css = report_css("zh", text)
+    data = re.search(r"url\(data:font/otf;base64,([^)]+)\)", css).group(1)
+    raw = base64.b64decode(data)
+    assert 1_000 < len(raw) < 400_000
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(BytesIO(raw)).getBestCmap()
+    assert all(ord(c) in cmap for c in text)
+    assert '"seglab CJK"' in css
