@@ -80,7 +80,7 @@ def test_demo_data_writes_a_small_set(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "d" / "customers.csv").exists() and (tmp_path / "d" / "transactions.csv").exists()
     proc = seglab("demo-data", "--out", tmp_path / "e", "--customers", 0)
-    assert_user_error(proc, "--customers")
+    assert_user_error(proc, "n_customers")
 
 
 def test_runs_on_an_empty_root_writes_an_index(tmp_path):

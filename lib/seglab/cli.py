@@ -150,8 +150,6 @@ def cmd_validate(args) -> int:
 def cmd_demo_data(args) -> int:
     from seglab.demo import write_demo_data
 
-    if args.customers < 1:
-        raise SeglabError(f"--customers must be at least 1, got {args.customers}")
     paths = write_demo_data(args.out, n_customers=args.customers, seed=args.seed, scenario=args.scenario)
     for p in paths.values():
         print(p)

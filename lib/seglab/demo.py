@@ -307,8 +307,7 @@ def _write_csv(frame: pd.DataFrame, path: pathlib.Path) -> None:
 
 # --- scenarios ----------------------------------------------------------------------------------
 
-def _retail(rng: np.random.Generator, n_customers: int, transactions_per_customer: float,
-            ) -> DemoData:
+def _retail(rng, n_customers, transactions_per_customer) -> DemoData:
     """A sports and outdoor retailer: the five retail groups and every planted problem."""
     rate_scale = transactions_per_customer / _CALIBRATED_TRANSACTIONS
     return _generate(rng, RETAIL_GROUPS, n_customers, rate_scale)
@@ -422,10 +421,14 @@ def _split_duplicates(rng, people, orders, n_dup):
     """
     n_people = len(people["group"])
     first, last = orders["first"].astype(np.int64), orders["last"].astype(np.int64)
-    dup_of = np.sort(rng.choice(np.flatnonzero(last > first), size=n_dup, replace=False))
-    # Signed up again on a day in (first, last], so both records keep at least one order.
+    # People who bought on two days or more first (random among them), so that both records
+    # keep orders; others only if there are too few of those (tiny volumes).
+    priority = rng.random(n_people) + (last == first)
+    dup_of = np.sort(np.argsort(priority, kind="stable")[:n_dup])
+    # Signed up again on a day in (first, last]: orders from that day on go to the new record.
     gap = last[dup_of] - first[dup_of]
     dup_signup = first[dup_of] + 1 + np.floor(rng.random(n_dup) * gap).astype(np.int64)
+    dup_signup = np.minimum(dup_signup, _WINDOW_DAYS - 1)
     second = np.full(n_people, -1)
     second[dup_of] = np.arange(n_dup)
     j = second[orders["owner"]]
