@@ -25,18 +25,16 @@ SEGMENTATION = {
     "stability": {"k": 4, "mean_ari": 0.93, "runs": 5}, "gamma": {"value": 0.8, "source": "estimated"},
     "min_segment_share": 0.05,
 }
-QUALITY = {
-    "rows_in": 800, "rows_clean": 760, "duplicates_merged": 25, "rows_quarantined": 15,
-    "by_rule": {"missing_customer_id": 9, "range:age": 6}, "imputed": {"income": 12, "city": 4},
-    "missing": {"income": 12, "city": 4}, "repaired": {"age": 3, "gender": 20},
-    "sources": {
-        "customers": {"rows_in": 800, "rows_clean": 760, "duplicates_merged": 25, "rows_quarantined": 15,
-                      "by_rule": {"missing_customer_id": 9, "range:age": 6}, "imputed": {"income": 12, "city": 4},
-                      "missing": {"income": 12, "city": 4}, "repaired": {"age": 3, "gender": 20}},
-        "transactions": {"rows_in": 5000, "rows_clean": 4960, "duplicates_merged": 30, "rows_quarantined": 10,
-                         "by_rule": {"bad_date:order_date": 10}, "imputed": {}, "missing": {}, "repaired": {}},
-    },
-}
+_CUSTOMERS = {"rows_in": 800, "rows_clean": 760, "duplicates_merged": 25, "rows_quarantined": 15,
+              # by_rule counts every event (repairs and merges too); quarantined_by_rule only rows set aside
+              "by_rule": {"missing_id": 9, "out_of_range": 6, "imputed": 16, "category_variant": 20, "duplicate_key": 25},
+              "quarantined_by_rule": {"missing_id": 9, "out_of_range": 6}, "merged_by_rule": {"duplicate_key": 25},
+              "imputed": {"income": 12, "city": 4}, "missing": {"income": 12, "city": 4}, "invalid": {"age": 6},
+              "repaired": {"gender": 20}}
+_TRANSACTIONS = {"rows_in": 5000, "rows_clean": 4960, "duplicates_merged": 30, "rows_quarantined": 10,
+                 "by_rule": {"bad_date": 10, "exact_duplicate": 30}, "quarantined_by_rule": {"bad_date": 10},
+                 "imputed": {}, "missing": {}, "repaired": {}}
+QUALITY = {**_CUSTOMERS, "sources": {"customers": _CUSTOMERS, "transactions": _TRANSACTIONS}}
 
 
 def write_run(folder, language="en", **overrides):
@@ -55,12 +53,26 @@ def write_run(folder, language="en", **overrides):
     return folder
 
 
-@pytest.fixture(scope="module", params=["en", "zh"])
-def report(request, tmp_path_factory):
-    """(language, data, {section: html}) for both languages."""
-    folder = write_run(tmp_path_factory.mktemp(f"run_{request.param}"), request.param)
+def _render(tmp_path_factory, language):
+    folder = write_run(tmp_path_factory.mktemp(f"run_{language}"), language)
     data = load_report_data(folder)
-    return request.param, data, {name: render_section(name, data, request.param) for name in SECTIONS}
+    return language, data, {name: render_section(name, data, language) for name in SECTIONS}
+
+
+@pytest.fixture(scope="module")
+def report_en(tmp_path_factory):
+    return _render(tmp_path_factory, "en")
+
+
+@pytest.fixture(scope="module")
+def report_zh(tmp_path_factory):
+    return _render(tmp_path_factory, "zh")
+
+
+@pytest.fixture(params=["en", "zh"])
+def report(request):
+    """(language, data, {section: html}) for both languages."""
+    return request.getfixturevalue(f"report_{request.param}")
 
 
 class _Text(HTMLParser):
@@ -140,6 +152,15 @@ def test_quality_section_accounts_for_every_row(report):
     assert text.count(i18n.feature_label("income", language)) >= 1
 
 
+def test_quarantine_chart_and_table_count_rows_set_aside_not_repairs(report):
+    language, _, html = report
+    text = visible_text(html["quality"])
+    for rule in ("missing_id", "out_of_range", "bad_date"):
+        assert i18n.t(f"rule_{rule}", language) in text
+    assert i18n.t("rule_category_variant", language) not in text
+    assert html["quality"].count("<img") == 1
+
+
 def test_method_section_shows_scores_per_k(report):
     language, _, html = report
     text = visible_text(html["method"])
@@ -148,10 +169,8 @@ def test_method_section_shows_scores_per_k(report):
     assert html["method"].count("<tr>") >= 5
 
 
-def test_chinese_report_has_no_english_interface_text(report):
-    language, data, html = report
-    if language != "zh":
-        pytest.skip("Chinese only")
+def test_chinese_report_has_no_english_interface_text(report_zh):
+    _, data, html = report_zh
     text = visible_text("\n".join(html.values()))
     # Data values may stay as they are: category values, column names, the analyst's texts.
     values = {data.cfg.report.objectives, *data.cfg.personas.notes.values()}

@@ -177,7 +177,7 @@ def comparison_fragment(result: dict, language: str = "en") -> str:
     c = result["customers"]
     parts = [f"<h2 id='sec-changes'>{t('changes_title', language)}</h2>",
              f"<p>{e(result['run_a'])} → {e(result['run_b'])}. "
-             f"{t('changes_customers', language).format(both=c['in_both'], only_a=c['only_a'], only_b=c['only_b'])}</p>"]
+             f"{t('changes_customers', language, both=c['in_both'], only_a=c['only_a'], only_b=c['only_b'])}</p>"]
     rows = "".join(
         f"<tr><td>{e(m['name_a'])}</td><td>{e(m['name_b'])}</td><td>{m['size_a']}</td><td>{m['size_b']}</td>"
         f"<td>{m['size_change']:+d}</td><td>{_percent(m['retention'])}</td></tr>"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import math
 import os
 import textwrap
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,12 +29,11 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from seglab import i18n
 from seglab.errors import SeglabError
 
-# Where a font with Chinese glyphs may be, in order. The first is a declared
-# dependency of seglab (a PyPI package shipping Noto Sans CJK SC), so a plain
-# `pip install -e .` brings it; the rest are system fonts (Debian
-# fonts-noto-cjk, fonts-wqy-microhei; macOS; Windows).
+# Where a font with Chinese glyphs may be, in order: $SEGLAB_CJK_FONT; system
+# fonts (Debian's fonts-noto-cjk, which .ci/run installs, or fonts-wqy-*;
+# macOS; Windows); fonts matplotlib already knows; last, the Noto Sans CJK SC
+# that the PyPI package mplfonts ships, for machines without root.
 FONT_ENV = "SEGLAB_CJK_FONT"
-PACKAGED_FONTS = (("mplfonts", "fonts/NotoSansCJKsc-Regular.otf"),)
 SYSTEM_FONT_FILES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
@@ -43,7 +44,8 @@ SYSTEM_FONT_FILES = (
     "C:/Windows/Fonts/simhei.ttf",
 )
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-                "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei", "PingFang SC")
+                "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "PingFang SC", "Microsoft YaHei", "SimHei")
+PACKAGED_FONTS = (("mplfonts", "fonts/NotoSansCJKsc-Regular.otf"),)
 FIGURE_WIDTH = 7.0   # inches: the text width of an A4 page, so print size ≈ drawn size
 NEUTRAL = "#6b7b8c"  # for charts that are not about segments
 
@@ -62,30 +64,30 @@ def _packaged_font(package: str, relative: str) -> Path | None:
 def cjk_font_path() -> Path:
     """The font file used for Chinese text.
 
-    Looks at ``$SEGLAB_CJK_FONT``, then the font shipped by the ``mplfonts``
-    package (a seglab dependency), then common system font files and fonts
-    matplotlib already knows. Raises :class:`~seglab.errors.SeglabError` with
-    the ways to install one when none is found.
+    Looks at ``$SEGLAB_CJK_FONT``, then common system font files, fonts
+    matplotlib already knows, and the font the ``mplfonts`` package ships.
+    Raises :class:`~seglab.errors.SeglabError` naming the ways to install one
+    when none is found.
     """
     env = os.environ.get(FONT_ENV)
     if env:
         if not Path(env).is_file():
             raise SeglabError(f"{FONT_ENV}={env}: no such font file; point it at a .ttf, .otf or .ttc with Chinese glyphs")
         return Path(env)
-    for package, relative in PACKAGED_FONTS:
-        found = _packaged_font(package, relative)
-        if found:
-            return found
     for name in SYSTEM_FONT_FILES:
         if Path(name).is_file():
             return Path(name)
     for entry in font_manager.fontManager.ttflist:
         if entry.name in CJK_FAMILIES and Path(entry.fname).is_file():
             return Path(entry.fname)
+    for package, relative in PACKAGED_FONTS:
+        found = _packaged_font(package, relative)
+        if found:
+            return found
     raise SeglabError(
         "language: zh needs a font with Chinese glyphs and none was found; install one with "
-        "`pip install mplfonts` (a seglab dependency: reinstall with `pip install -e .`) or "
-        f"`apt-get install fonts-noto-cjk`, or set {FONT_ENV} to a .ttf/.otf/.ttc file")
+        "`apt-get install fonts-noto-cjk` (Debian/Ubuntu; .ci/run does this) or `pip install mplfonts`, "
+        f"or set {FONT_ENV} to a .ttf/.otf/.ttc file")
 
 
 @lru_cache(maxsize=1)
@@ -93,7 +95,22 @@ def cjk_font() -> str:
     """Register the Chinese font with matplotlib and return its family name."""
     path = cjk_font_path()
     font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path)).get_name()
+    # A collection (.ttc) holds several faces: prefer the simplified-Chinese one.
+    faces = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname) == path}
+    return next((f for f in CJK_FAMILIES if f in faces), font_manager.FontProperties(fname=str(path)).get_name())
+
+
+def cjk_font_number(path: Path, family: str) -> int:
+    """Index of ``family`` in a font collection (0 for a single font file)."""
+    if path.suffix.lower() != ".ttc":
+        return 0
+    from fontTools.ttLib import TTCollection
+
+    with TTCollection(str(path), lazy=True) as collection:
+        for i, face in enumerate(collection.fonts):
+            if face["name"].getDebugName(1) == family:
+                return i
+    return 0
 
 
 def style(language: str = "en") -> dict:
@@ -103,8 +120,9 @@ def style(language: str = "en") -> dict:
                "axes.titlelocation": "left", "axes.spines.right": False, "axes.spines.top": False,
                "legend.frameon": False})
     if language == "zh":
+        # The packaged Chinese font has one weight: ask for no bold rather than a faked one.
         rc.update({"font.family": "sans-serif", "font.sans-serif": [cjk_font(), "DejaVu Sans"],
-                   "axes.unicode_minus": False})
+                   "axes.unicode_minus": False, "axes.titleweight": "normal"})
     elif language != "en":
         raise ValueError(f"language must be one of {', '.join(i18n.LANGUAGES)}; got {language!r}")
     return rc
@@ -190,7 +208,7 @@ def segment_sizes(data: pd.DataFrame, *, palette: dict, language: str = "en", ax
     if with_revenue:
         handles.append(Rectangle((0, 0), 1, 1, facecolor="#55555570", hatch="//", edgecolor="#555555"))
         labels.append(i18n.t("fig_revenue", language))
-    ax.legend(handles, labels, loc="lower right")
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(i18n.t("fig_sizes_title", language))
     return ax
 
@@ -204,20 +222,23 @@ def profile_heatmap(matrix: pd.DataFrame, *, palette: dict, names: dict | None =
     customers to read) are left blank. A coloured band names each segment.
     """
     names = names or {}
-    ax = _axes(ax, (FIGURE_WIDTH, 0.32 * len(matrix) + 1.8))
+    ax = _axes(ax, (FIGURE_WIDTH, 0.27 * len(matrix) + 1.8))
     colour = np.log2(matrix.astype(float).clip(lower=12.5, upper=800) / 100)
     annot = matrix.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
-    sns.heatmap(colour, mask=mask if mask is not None else matrix.isna(), annot=annot, fmt="", cmap="vlag",
-                center=0, vmin=-2, vmax=2, linewidths=0.5, linecolor="white", ax=ax,
-                annot_kws={"fontsize": "x-small"},
-                cbar_kws={"label": i18n.t("fig_index", language), "ticks": [-2, -1, 0, 1, 2], "shrink": 0.6,
-                          "format": FuncFormatter(lambda v, _: f"{100 * 2.0 ** float(v):.0f}")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)  # seaborn 0.13's own use of Colormap.set_bad
+        sns.heatmap(colour, mask=mask if mask is not None else matrix.isna(), annot=annot, fmt="", cmap="vlag",
+                    center=0, vmin=-2, vmax=2, linewidths=0.5, linecolor="white", ax=ax,
+                    annot_kws={"fontsize": "x-small"},
+                    cbar_kws={"label": i18n.t("fig_index", language), "ticks": [-2, -1, 0, 1, 2], "shrink": 0.6,
+                              "format": FuncFormatter(lambda v, _: f"{100 * 2.0 ** float(v):.0f}")})
     ax.set_facecolor("#f2f2f2")
     for j, sid in enumerate(matrix.columns):
         ax.add_patch(Rectangle((j + 0.05, -0.45), 0.9, 0.35, color=palette[int(sid)], clip_on=False))
     ax.set_ylim(len(matrix), -0.5)
     ax.set_xticks(np.arange(len(matrix.columns)) + 0.5,
-                  [wrap(names.get(int(s), str(s)), 14) for s in matrix.columns], rotation=0, fontsize="small")
+                  [wrap(names.get(int(s), str(s)), max(8, 60 // max(1, len(matrix.columns)))) for s in matrix.columns],
+                  rotation=0, fontsize="x-small")
     ax.xaxis.tick_top()
     ax.tick_params(axis="x", pad=14, length=0)
     ax.set_yticks(np.arange(len(matrix)) + 0.5, [wrap(r, 34) for r in matrix.index], rotation=0, fontsize="small")
@@ -244,15 +265,16 @@ def value_risk_grid(placements: pd.DataFrame, *, palette: dict, cell_names: dict
                                    edgecolor="white", linewidth=2, zorder=0))
             name = (cell_names or {}).get((value_tiers[v], risk_tiers[r]))
             if name:
-                ax.text(r - 0.45, v + 0.45, wrap(name, 20), ha="left", va="top", fontsize="x-small",
+                ax.text(r - 0.45, v + 0.45, wrap(name, 18), ha="left", va="top", fontsize="small",
                         color="#555555", zorder=1)
     data = placements.dropna(subset=["value_score", "risk_score"]).reset_index(drop=True)
+    x, y = _spread(data["risk_score"].to_numpy(float), data["value_score"].to_numpy(float))
     sizes = 300 + 4000 * data["share"].astype(float)
-    ax.scatter(data["risk_score"], data["value_score"], s=sizes, c=[palette[int(i)] for i in data["id"]],
+    ax.scatter(x, y, s=sizes, c=[palette[int(i)] for i in data["id"]],
                alpha=0.85, edgecolor="white", linewidth=1.5, zorder=3)
-    for _, row in data.iterrows():
-        ax.text(row["risk_score"], row["value_score"], str(int(row["id"])), ha="center", va="center",
-                fontsize="small", fontweight="bold", color="black", zorder=4)
+    for xi, yi, sid in zip(x, y, data["id"]):
+        ax.text(xi, yi, str(int(sid)), ha="center", va="center", fontsize="small",
+                fontweight=mpl.rcParams["axes.titleweight"], color="black", zorder=4)
     ax.set_xlim(-0.5, 2.5)
     ax.set_ylim(-0.5, 2.5)
     ax.set_xticks(range(3), [i18n.t(f"tier_risk_{t}", language) for t in risk_tiers])
@@ -265,11 +287,30 @@ def value_risk_grid(placements: pd.DataFrame, *, palette: dict, cell_names: dict
     return ax
 
 
+def _spread(x: np.ndarray, y: np.ndarray, gap: float = 0.32) -> tuple[np.ndarray, np.ndarray]:
+    """Nudge points apart that would hide each other (display only; at most ``gap`` / 2 each)."""
+    x, y = x.copy(), y.copy()
+    for _ in range(20):
+        moved = False
+        for i in range(len(x)):
+            for j in range(i + 1, len(x)):
+                dx, dy = x[j] - x[i], y[j] - y[i]
+                dist = math.hypot(dx, dy)
+                if dist < gap:
+                    ux, uy = (dx / dist, dy / dist) if dist > 1e-9 else (1.0, 0.0)
+                    push = (gap - dist) / 2
+                    x[i], y[i], x[j], y[j] = x[i] - ux * push, y[i] - uy * push, x[j] + ux * push, y[j] + uy * push
+                    moved = True
+        if not moved:
+            break
+    return x, y
+
+
 def segment_legend(ax, *, palette: dict, names: dict, **kwargs):
-    """A legend naming each segment's colour (``id · name``) on ``ax``."""
+    """A legend naming each segment's colour (``id · name``) below ``ax``."""
     handles = [plt.Line2D([], [], marker="o", linestyle="", markersize=9, color=palette[int(i)]) for i in names]
-    labels = [f"{int(i)} · {wrap(n, 30)}" for i, n in names.items()]
-    kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "fontsize": "small", **kwargs}
+    labels = [f"{int(i)} · {n}" for i, n in names.items()]
+    kwargs = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.12), "ncol": 2, "fontsize": "small", **kwargs}
     ax.legend(handles, labels, **kwargs)
     return ax
 
@@ -311,7 +352,7 @@ def k_scores(scores: pd.DataFrame, *, chosen_k: int | None = None, language: str
     ax.set_xticks(sorted(scores["k"].astype(int).unique()))
     ax.set_xlabel(i18n.t("fig_k_axis", language))
     ax.set_ylabel(i18n.t("fig_score_axis", language))
-    ax.legend(loc="lower left")
+    ax.legend(loc="best")
     ax.set_title(i18n.t("fig_k_title", language))
     return ax
 
@@ -349,7 +390,7 @@ def close(ax) -> None:
     plt.close(ax.figure)
 
 
-__all__ = ["cjk_font", "cjk_font_path", "close", "figure_context", "k_scores", "profile_heatmap", "quarantine_reasons",
+__all__ = ["cjk_font", "cjk_font_number", "cjk_font_path", "close", "figure_context", "k_scores", "profile_heatmap", "quarantine_reasons",
            "segment_legend", "segment_palette", "segment_sizes", "style", "trait_bars", "use_language",
            "value_risk_grid", "wrap"]
 

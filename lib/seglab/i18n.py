@@ -43,18 +43,34 @@ def t(key: str, language: str, /, **fields) -> str:
     return text.format(**fields) if fields else text
 
 
+def get(key: str, language: str, default: str) -> str:
+    """The text of ``key``, or ``default`` (a name from the data) when the table has none."""
+    return t(key, language) if has(key, language) else default
+
+
 def feature_label(feature: str, language: str) -> str:
     """Client-facing name of a column; the column name itself when unknown."""
-    key = f"feature_{feature}"
-    return t(key, language) if has(key, language) else str(feature)
+    return get(f"feature_{feature}", language, str(feature))
+
+
+@lru_cache(maxsize=None)
+def _values(language: str) -> dict[str, str]:
+    """The ``value_*`` entries keyed case-insensitively (data may arrive as "Shanghai" or "shanghai")."""
+    return {k.casefold(): v for k, v in table(language).items() if k.startswith("value_")}
 
 
 def value_label(feature: str, value, language: str) -> str:
     """Client-facing text of a category value: translated if known, else the value."""
+    values = _values(language)
     for key in (f"value_{feature}_{value}", f"value_{value}"):
-        if has(key, language):
-            return t(key, language)
+        if key.casefold() in values:
+            return values[key.casefold()]
     return str(value)
+
+
+def category_label(feature: str, value, language: str) -> str:
+    """A category as a row label: "interest: running" / "兴趣：跑步"."""
+    return t("category_label", language, label=feature_label(feature, language), value=value_label(feature, value, language))
 
 
 def join(items, language: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from seglab import i18n
+from seglab import i18n, targeting
 from seglab.errors import ParamsError, SeglabError
 
 # Ordinal codes of recency / frequency / monetary: profiled through those columns.
@@ -34,13 +34,18 @@ BEHAVIOUR_CATEGORICAL = {"channel", "buyer_type"}
 PROBABILITIES = {"p_alive", "churn_risk"}
 INTEREST_FEATURES = {"interest", "interests", "category", "preferred_category", "hobby"}
 PRICE_WORDS = re.compile(r"deal|discount|sale|bargain|promo|coupon|voucher|offer|cheap|优惠|折扣|促销", re.I)
+# Membership values that are the entry level: no status worth recognising.
+ENTRY_TIERS = {"basic", "standard", "regular", "none", "free", "bronze", "普通"}
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
 # Features that say the same thing: a name uses at most one of each group.
 CONCEPTS = {"p_alive": "recency", "churn_risk": "recency", "expected_purchases": "frequency",
-            "clv_historical": "monetary", "clv_predicted": "monetary"}
-VALUE_TIERS = ("low", "mid", "high")
-RISK_TIERS = ("low", "medium", "high")
+            "clv_historical": "monetary", "clv_predicted": "monetary", "city": "place", "region": "place"}
+# Tiers from low to high: their positions are the grid coordinates 0, 1, 2.
+# Cells whose strategy is to spend nothing: no trait-based offer is added there.
+NO_SPEND_CELLS = {"low_value_high_risk"}
+VALUE_ORDER = ("low", "mid", "high")
+RISK_ORDER = ("low", "medium", "high")
 # Effect size (difference over the base's spread) from which a trait is worth a word.
 NOTABLE = 0.35
 DAYS_PER_MONTH = 30.44
@@ -157,11 +162,13 @@ def category_profile(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
-def profile_matrix(features, assignments, cfg, *, language: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
+def profile_matrix(features, assignments, cfg, *, language: str = "en",
+                   per_segment: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Index of every segment on every profiled trait, for the overview heatmap.
 
-    Rows are numeric features (index) and the category values that are a
-    trait of at least one segment (lift × 100); columns are segment ids.
+    Rows are numeric features (index) and, as lift × 100, the category values
+    that are among the ``per_segment`` strongest traits of some segment (so the
+    heatmap stays one page); columns are segment ids.
     Cells below the minimum count are masked (second frame, True = hidden),
     so the heatmap shows what the persona cards may say and nothing more.
     """
@@ -175,10 +182,10 @@ def profile_matrix(features, assignments, cfg, *, language: str = "en") -> tuple
         if sub["index"].notna().any():
             rows[i18n.feature_label(col, language)] = sub["index"]
             masks[i18n.feature_label(col, language)] = sub["index"].isna()
-    traits = _over_represented(cat, cfg)
+    traits = _over_represented(cat, cfg).sort_values("effect", ascending=False).groupby("segment").head(per_segment)
     for (col, value), _ in traits.groupby(["feature", "value"], sort=False):
         sub = cat[(cat["feature"] == col) & (cat["value"] == value)].set_index("segment")
-        label = f"{i18n.feature_label(col, language)}: {i18n.value_label(col, value, language)}"
+        label = i18n.category_label(col, value, language)
         rows[label] = sub["lift"] * 100
         masks[label] = sub["count"] < cfg.personas.min_count
     matrix = pd.DataFrame(rows).T
@@ -232,7 +239,7 @@ def build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, fe
         part = frame[frame["segment"] == seg]
         seg_num = num[num["segment"] == seg]
         seg_over = over[over["segment"] == seg]
-        traits = _traits(seg_num, cat[cat["segment"] == seg], seg_over)
+        traits = _traits(seg_num, seg_over)
         entry = {
             "id": int(seg),
             "name": None,
@@ -288,7 +295,7 @@ def _mix(part: pd.DataFrame, col: str) -> dict | None:
     return {str(k): _r(v, 4) for k, v in shares.items()}
 
 
-def _traits(seg_num: pd.DataFrame, seg_cat: pd.DataFrame, seg_over: pd.DataFrame) -> list[Trait]:
+def _traits(seg_num: pd.DataFrame, seg_over: pd.DataFrame) -> list[Trait]:
     """Notable differences from the base, most distinctive first."""
     out = []
     for r in seg_num.itertuples():
@@ -305,38 +312,29 @@ def _placement(part: pd.DataFrame, lang: str) -> dict:
     """Where the segment's typical customer sits on the value × risk grid.
 
     Each axis is the mean tier (0 = low … 2 = high) of its customers, rounded
-    to the nearest tier; the unrounded means place the segment in the figure.
+    half up to the nearest tier; the unrounded means place the segment in the
+    figure. Customers without a purchase have no risk tier and do not count
+    on that axis; a segment of only such customers is in the prospect cell.
     """
-    from seglab import targeting
-
-    v = part["value_tier"].astype("string").map({t: i for i, t in enumerate(VALUE_TIERS)}).astype(float)
-    k = part["risk_tier"].astype("string").map({t: i for i, t in enumerate(RISK_TIERS)}).astype(float)
+    v = part["value_tier"].astype("string").map({t: i for i, t in enumerate(VALUE_ORDER)}).astype(float)
+    k = part["risk_tier"].astype("string").map({t: i for i, t in enumerate(RISK_ORDER)}).astype(float)
     v_score, k_score = float(v.mean()), float(k.mean())
     if math.isnan(v_score) or math.isnan(k_score):
         # No customer with a purchase: the prospect cell, outside the grid.
         key = targeting.PROSPECT.key
-        info = _info(targeting.cell_info(key, lang))
+        info = targeting.cell_info(key, lang)
         in_cell = (part["value_risk_cell"].astype("string") == key).mean() if "value_risk_cell" in part else None
-        return {"cell": key, "value_tier": None, "risk_tier": None, "name": info.get("name"),
-                "strategy": info.get("strategy"), "priority": info.get("priority"),
+        return {"cell": key, "value_tier": None, "risk_tier": None, "name": info["name"],
+                "strategy": info["strategy"], "priority": info["priority"],
                 "value_score": None, "risk_score": None, "cell_share": _r(in_cell, 4)}
-    value_tier = VALUE_TIERS[int(np.clip(round(v_score), 0, 2))]
-    risk_tier = RISK_TIERS[int(np.clip(round(k_score), 0, 2))]
+    value_tier = VALUE_ORDER[int(np.clip(math.floor(v_score + 0.5), 0, 2))]
+    risk_tier = RISK_ORDER[int(np.clip(math.floor(k_score + 0.5), 0, 2))]
     key = targeting.cell_key(value_tier, risk_tier)
-    info = _info(targeting.cell_info(key, lang))
+    info = targeting.cell_info(key, lang)
     in_cell = ((part["value_tier"].astype("string") == value_tier) & (part["risk_tier"].astype("string") == risk_tier)).mean()
-    return {"cell": key, "value_tier": value_tier, "risk_tier": risk_tier, "name": info.get("name"),
-            "strategy": info.get("strategy"), "priority": info.get("priority"),
+    return {"cell": key, "value_tier": value_tier, "risk_tier": risk_tier, "name": info["name"],
+            "strategy": info["strategy"], "priority": info["priority"],
             "value_score": _r(v_score, 3), "risk_score": _r(k_score, 3), "cell_share": _r(in_cell, 4)}
-
-
-def _info(info) -> dict:
-    """``targeting.cell_info`` as a plain dict, whatever record type it returns."""
-    if isinstance(info, dict):
-        return info
-    if hasattr(info, "_asdict"):
-        return info._asdict()
-    return {k: getattr(info, k) for k in ("name", "strategy", "priority") if hasattr(info, k)}
 
 
 # ------------------------------------------------------------------ names
@@ -345,9 +343,11 @@ def _name_parts(traits: list[Trait], take: int) -> list[Trait]:
     """The traits a name is made of: a lead adjective, then categories, then the rest.
 
     The lead is the most distinctive numeric trait, except that an attribute
-    (age, income) wins over a behaviour unless clearly weaker: a persona is
-    first who people are. Within a concept (recency, churn risk, p_alive) the
-    concept's own feature speaks for it ("lapsed", not "at-risk").
+    (age, income) wins over a behaviour unless clearly weaker (a persona is
+    first who people are) and that having lapsed always leads (it is what a
+    marketer must know first). Within a concept (recency, churn risk, p_alive)
+    the concept's own feature speaks for it ("lapsed", not "at-risk"); place
+    (city, region) and every other concept give at most one word.
     """
     by_concept: dict[str, list[Trait]] = {}
     for tr in traits:
@@ -362,13 +362,14 @@ def _name_parts(traits: list[Trait], take: int) -> list[Trait]:
     if numeric:
         best = numeric[0]
         attribute = next((tr for tr in numeric if tr.feature not in BEHAVIOUR_NUMERIC), None)
+        lapsed = next((tr for tr in numeric if tr.feature == "recency" and tr.high), None)
         lead = attribute if attribute is not None and attribute.score >= 0.75 * best.score else best
-        chosen.append(lead)
+        chosen.append(lapsed or lead)
     cats, seen = [], set()
     for tr in traits:
-        if tr.kind == "category" and tr.feature not in seen:
+        if tr.kind == "category" and tr.concept not in seen:
             cats.append(tr)
-            seen.add(tr.feature)
+            seen.add(tr.concept)
     chosen += cats[:2]
     rest = [tr for tr in numeric if tr not in chosen] + cats[2:]
     rest.sort(key=lambda tr: -tr.score)
@@ -503,8 +504,10 @@ def trait_phrase(tr: Trait, lang: str, *, with_numbers: bool = True) -> str:
 
 def _needs(traits: list[Trait], lang: str) -> list[str]:
     """What the traits suggest the segment looks for (interpretation, not data)."""
-    out = []
+    out, features = [], set()
     for tr in traits:
+        if tr.kind == "category" and tr.feature in features:
+            continue  # one need per feature: "around hiking", not also "around outdoor"
         if tr.kind == "category":
             if PRICE_WORDS.search(str(tr.value)):
                 key, fields = "need_price", {}
@@ -512,7 +515,7 @@ def _needs(traits: list[Trait], lang: str) -> list[str]:
                 key, fields = "need_interest", {"value": i18n.value_label(tr.feature, tr.value, lang)}
             elif tr.feature == "channel":
                 key, fields = "need_channel", {"value": i18n.value_label(tr.feature, tr.value, lang)}
-            elif tr.feature in ("membership_tier", "membership"):
+            elif tr.feature in ("membership_tier", "membership") and str(tr.value).casefold() not in ENTRY_TIERS:
                 key, fields = "need_membership", {"value": i18n.value_label(tr.feature, tr.value, lang)}
             else:
                 continue
@@ -527,6 +530,7 @@ def _needs(traits: list[Trait], lang: str) -> list[str]:
         text = i18n.t(key, lang, **fields)
         if text not in out:
             out.append(text)
+            features.add(tr.feature)
     return out[:4]
 
 
@@ -539,7 +543,11 @@ def _persona(entry: dict, traits: list[Trait], seg_num: pd.DataFrame, lang: str)
     rows = {r.feature: r for r in seg_num.itertuples() if not math.isnan(r.index)}
     attr_num = [f for f in rows if f not in BEHAVIOUR_NUMERIC and f in notable]
     who += [_numeric_sentence(rows[f], lang, who=True) for f in attr_num]
-    attr_cat = [tr for tr in traits if tr.kind == "category" and tr.feature not in BEHAVIOUR_CATEGORICAL]
+    attr_cat, concepts = [], set()
+    for tr in traits:
+        if tr.kind == "category" and tr.feature not in BEHAVIOUR_CATEGORICAL and tr.concept not in concepts:
+            attr_cat.append(tr)  # one place, not its city and its region
+            concepts.add(tr.concept)
     if attr_cat:
         who.append(i18n.t("who_categorical", lang, items=i18n.join([trait_phrase(tr, lang) for tr in attr_cat[:4]], lang)))
     if not attr_num and not attr_cat:
@@ -598,7 +606,8 @@ def _actions(entry: dict, traits: list[Trait], part: pd.DataFrame, lang: str) ->
             value = i18n.value_label(tr.feature, tr.value, lang)
             hook = i18n.t("offer_interest", lang, value=value)
             theme = theme or i18n.t("theme_interest", lang, value=value)
-        elif tr.kind == "category" and tr.feature in ("membership_tier", "membership"):
+        elif (tr.kind == "category" and tr.feature in ("membership_tier", "membership")
+              and str(tr.value).casefold() not in ENTRY_TIERS):
             hook = i18n.t("offer_membership", lang, value=i18n.value_label(tr.feature, tr.value, lang))
         elif tr.kind == "numeric" and (tr.feature, tr.high) in {("aov", True), ("income", True)}:
             hook = i18n.t("offer_premium", lang)
@@ -615,7 +624,7 @@ def _actions(entry: dict, traits: list[Trait], part: pd.DataFrame, lang: str) ->
     placement = entry.get("value_risk")
     if placement:
         offer = placement.get("strategy") or i18n.t("offer_default", lang)
-        if hooks:
+        if hooks and placement["cell"] not in NO_SPEND_CELLS:
             offer = i18n.t("offer_with_hooks", lang, offer=offer, hooks=i18n.t("items_sep", lang).join(hooks))
         tier = placement.get("risk_tier")
         message = i18n.t(f"message_risk_{tier}" if tier else "message_prospect", lang, theme=theme)

@@ -78,13 +78,15 @@ def render_page(body: str, *, title: str, client: str, run_id: str, language: st
     lab = _labels(language)
     when = when or dt.date.today()
     toc = "".join(f'<li><a href="#{html.escape(i)}">{t}</a></li>' for i, t in _headings(body))
+    # zh pages embed the Chinese font cut to the characters they use.
+    css = report_css(language, text="".join((title, client, run_id, *lab.values(), body)))
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if language == 'zh' else 'en'}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
-<style>{report_css()}</style>
+<style>{css}</style>
 </head>
 <body>
 <header class="title-block">

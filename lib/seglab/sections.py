@@ -185,7 +185,7 @@ def summary(data: ReportData, language: str) -> str:
     has_revenue = any(s.get("revenue_share") is not None for s in segs)
     method = data.segmentation.get("method") or data.cfg.segmentation.method
     intro = t("summary_intro", customers=i18n.integer(base.get("customers")), k=len(segs),
-              method=t(f"method_{method}") if i18n.has(f"method_{method}", language) else method)
+              method=i18n.get(f"method_{method}", language, method))
     header = [t("col_segment"), t("col_customers"), t("col_share")]
     header += [t("col_revenue_share")] if has_revenue else []
     header += [t("col_cell"), t("col_priority")]
@@ -211,18 +211,8 @@ def objectives(data: ReportData, language: str) -> str:
 
 
 def _rule_label(rule: str, language: str) -> str:
-    """A quarantine rule id ("missing_customer_id", "range:age") in client words."""
-    if i18n.has(f"rule_{rule}", language):
-        return i18n.t(f"rule_{rule}", language)
-    for sep in (":", "_"):
-        head, _, column = rule.partition(sep)
-        while column:
-            if i18n.has(f"rule_{head}", language):
-                return i18n.t("rule_with_column", language, rule=i18n.t(f"rule_{head}", language),
-                              column=i18n.feature_label(column, language))
-            more, _, column = column.partition(sep)
-            head = f"{head}{sep}{more}"
-    return i18n.t("rule_other", language, rule=rule)
+    """A cleaning rule id (``seglab.clean.RULES``) in the client's words."""
+    return i18n.get(f"rule_{rule}", language, i18n.t("rule_other", language, rule=rule))
 
 
 def quality(data: ReportData, language: str) -> str:
@@ -244,33 +234,36 @@ def quality(data: ReportData, language: str) -> str:
         parts.append(_p(t("quality_transactions", rows_in=i18n.integer(tx.get("rows_in")),
                           clean=i18n.integer(tx.get("rows_clean")), duplicates=i18n.integer(tx.get("duplicates_merged", 0)),
                           quarantined=i18n.integer(tx.get("rows_quarantined", 0)))))
-    rows = [[t(f"source_{name}") if i18n.has(f"source_{name}", language) else name,
+    rows = [[i18n.get(f"source_{name}", language, name),
              i18n.integer(s.get("rows_in")), i18n.integer(s.get("duplicates_merged", 0)),
              i18n.integer(s.get("rows_quarantined", 0)), i18n.integer(s.get("rows_clean"))]
             for name, s in sources.items() if isinstance(s, dict)]
     parts.append(_table([t("col_source"), t("col_rows_in"), t("col_duplicates"), t("col_quarantined"), t("col_rows_used")],
                         rows, numeric={1, 2, 3, 4}))
 
-    columns = sorted(set(cust.get("repaired", {})) | set(cust.get("imputed", {})) | set(cust.get("missing", {})))
-    repaired = sum(cust.get("repaired", {}).values())
-    imputed = sum(cust.get("imputed", {}).values())
+    counters = ("missing", "invalid", "repaired", "imputed")
+    columns = sorted({c for key in counters for c, n in (cust.get(key) or {}).items() if n})
     parts.append(f"<h3>{e(t('quality_values_title'))}</h3>")
-    parts.append(_p(t("quality_values", repaired=i18n.integer(repaired), imputed=i18n.integer(imputed))))
+    parts.append(_p(t("quality_values", repaired=i18n.integer(sum((cust.get("repaired") or {}).values())),
+                      imputed=i18n.integer(sum((cust.get("imputed") or {}).values())))))
     if columns:
-        parts.append(_table([t("col_column"), t("col_missing"), t("col_repaired"), t("col_imputed")],
-                            [[i18n.feature_label(c, language), i18n.integer(cust.get("missing", {}).get(c, 0)),
-                              i18n.integer(cust.get("repaired", {}).get(c, 0)), i18n.integer(cust.get("imputed", {}).get(c, 0))]
-                             for c in columns], numeric={1, 2, 3}))
+        parts.append(_table([t("col_column"), *(t(f"col_{key}") for key in counters)],
+                            [[i18n.feature_label(c, language), *(i18n.integer((cust.get(key) or {}).get(c, 0)) for key in counters)]
+                             for c in columns], numeric={1, 2, 3, 4}))
 
     reasons = []
     for name, s in sources.items():
         if isinstance(s, dict):
-            label = t(f"source_{name}") if i18n.has(f"source_{name}", language) else name
-            reasons += [(label, _rule_label(rule, language), int(n)) for rule, n in (s.get("by_rule") or {}).items() if n]
+            label = i18n.get(f"source_{name}", language, name)
+            # quarantined_by_rule: rows set aside, each under its first rule; by_rule also counts repairs and merges.
+            by_rule = s.get("quarantined_by_rule", s.get("by_rule")) or {}
+            reasons += [(label, _rule_label(rule, language), int(n)) for rule, n in by_rule.items() if n]
     parts.append(f"<h3>{e(t('quality_quarantine_title'))}</h3>")
     if reasons:
         parts.append(_p(t("quality_quarantine")))
-        counts = pd.Series({f"{src} · {label}" if len(sources) > 1 else label: n for src, label, n in reasons})
+        counts = pd.Series([n for _, _, n in reasons], dtype=int,
+                           index=[f"{src} · {label}" if len(sources) > 1 else label for src, label, _ in reasons])
+        counts = counts.groupby(level=0, sort=False).sum()
         alt = t("alt_quarantine", items=i18n.join([f"{k}: {i18n.integer(v)}" for k, v in counts.sort_values(ascending=False).items()], language))
         parts.append(_image(lambda: figures.quarantine_reasons(counts, language=language), alt, language))
         parts.append(_table([t("col_source"), t("col_reason"), t("col_rows")],
@@ -299,7 +292,7 @@ def segments(data: ReportData, language: str) -> str:
         for sid in matrix.columns:
             col = matrix[sid].where(~mask[sid]).dropna()
             if len(col):
-                top = (col / 100).apply(lambda v: abs(math.log(v)) if v > 0 else 0).idxmax()
+                top = col.map(_strength).idxmax()
                 high.append(t("alt_heatmap_item", name=data.names.get(int(sid), sid), trait=top, index=i18n.integer(col[top])))
         alt = t("alt_heatmap", items=i18n.join(high, language))
         parts += [_p(t("segments_heatmap")),
@@ -320,16 +313,21 @@ def _matrix(data: ReportData, language: str) -> tuple[pd.DataFrame, pd.DataFrame
     return matrix, matrix.isna()
 
 
+def _strength(index: float) -> float:
+    """How far an index is from 100, with half and double equally far."""
+    return abs(math.log(index / 100)) if index and index > 0 else 0.0
+
+
 def _trait_table(s: dict, language: str) -> pd.DataFrame:
     """A segment's strongest differences from the base: label and index (lift × 100)."""
     rows = [{"label": i18n.feature_label(p["feature"], language), "index": p["index"]}
             for p in s["profile"]["numeric"] if p.get("index")]
-    rows += [{"label": f"{i18n.feature_label(c['feature'], language)}: {i18n.value_label(c['feature'], c['value'], language)}",
+    rows += [{"label": i18n.category_label(c["feature"], c["value"], language),
               "index": 100 * c["lift"]} for c in s["profile"]["categorical"]]
     frame = pd.DataFrame(rows, columns=["label", "index"])
     if frame.empty:
         return frame
-    frame["strength"] = (frame["index"].astype(float) / 100).map(lambda v: abs(math.log(v)) if v > 0 else 0)
+    frame["strength"] = frame["index"].astype(float).map(_strength)
     return frame.sort_values("strength", ascending=False).head(TRAIT_BARS)
 
 
@@ -464,7 +462,7 @@ def method(data: ReportData, language: str) -> str:
     t = _tr(language)
     seg = data.segmentation
     name = seg.get("method") or data.cfg.segmentation.method
-    parts = [_p(t("method_intro", method=t(f"method_{name}") if i18n.has(f"method_{name}", language) else name))]
+    parts = [_p(t("method_intro", method=i18n.get(f"method_{name}", language, name)))]
     used = seg.get("features") or {}
     if isinstance(used, dict):
         used = [f for key in ("numeric", "categorical") for f in used.get(key, []) if isinstance(f, str)]
@@ -544,6 +542,7 @@ thead th { border-bottom: 2px solid var(--ink); background: #f5f7f9; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 1rem 0 1.5rem; }
 figure img { display: block; max-width: 100%; height: auto; }
+table.summary td:first-child { min-width: 13rem; }
 figure.traits img { max-width: 70%; }
 .swatch { display: inline-block; width: .85em; height: .85em; border-radius: 2px; margin-right: .45em; vertical-align: -.05em; }
 ul.one-liners { padding-left: 1.2rem; list-style: none; }
@@ -562,7 +561,7 @@ dl.persona-text dd { margin: .15rem 0 0; }
 .mix-value { text-align: right; font-variant-numeric: tabular-nums; }
 ul.actions { padding-left: 1.2rem; }
 ul.actions .k { font-weight: 600; }
-dl.glossary dt { font-weight: 600; margin-top: .6rem; }
+dl.glossary dt { font-weight: 600; margin-top: .6rem; break-after: avoid; }
 dl.glossary dd { margin: .1rem 0 0 1rem; }
 a { color: var(--accent); text-decoration: none; }
 footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
@@ -574,13 +573,14 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
   nav.toc { break-after: page; }
   section.sec { break-before: page; }
   section.sec-objectives, section.sec-summary { break-before: auto; }
-  h2, h3, h4 { break-after: avoid; }
+  h2, h3, h4, dt { break-after: avoid; }
+  dd { break-inside: avoid; }
   table, figure, .mix, dl.persona-text dd, ul.actions li { break-inside: avoid; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; }
   .persona-card { border: none; padding: 0; margin: 0; break-before: page; }
   .persona-card:first-of-type { break-before: auto; }
-  figure img { max-width: 100%; }
+  figure img { max-width: 100%; max-height: 245mm; width: auto; }
   figure.traits img { max-width: 65%; }
   a { color: inherit; }
   a[href]::after { content: none; }
@@ -608,14 +608,14 @@ def _embedded_font(text: str) -> str:
     from fontTools.ttLib import TTFont
 
     path = figures.cjk_font_path()
+    number = figures.cjk_font_number(path, figures.cjk_font())
     chars = "".join(sorted({c for c in text if ord(c) > 0x2000})) + "".join(chr(c) for c in range(0x20, 0x7F))
     options = subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
-    options.font_number = 0
     with open(path, "rb") as fh:
-        font = TTFont(fh, fontNumber=0, lazy=True) if path.suffix.lower() == ".ttc" else TTFont(fh, lazy=True)
+        font = TTFont(fh, fontNumber=number, lazy=True)
         sub = subset.Subsetter(options)
         sub.populate(text=chars)
         sub.subset(font)
