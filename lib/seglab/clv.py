@@ -1,21 +1,18 @@
 """Customer lifetime value: the BG/NBD purchase model and the Gamma-Gamma spend model.
 
-Our own implementation of Fader, Hardie & Lee (2005a) "Counting your customers the
-easy way: an alternative to the Pareto/NBD model" (BG/NBD) and Fader, Hardie & Lee
-(2005b) "RFM and CLV: using iso-value curves for customer base analysis"
-(Gamma-Gamma), fitted by maximum likelihood with analytic gradients.  The module also
-owns the vectorised view of a transaction table (:class:`TransactionArrays`) and the
-per-customer purchase-day summary the models are fitted on, so that
-:mod:`seglab.features` builds on the same arrays instead of re-reading the table.
-
-A *purchase occasion* for the models is a calendar day with at least one purchase
-line (several orders on one day count once), as in the literature.
+Our own maximum-likelihood implementation of Fader, Hardie & Lee (2005a, "Counting
+your customers the easy way", BG/NBD) and (2005b, "RFM and CLV", Gamma-Gamma), plus the
+vectorised transaction arrays and purchase-day summary the models (and
+:mod:`seglab.features`) are built on.  A purchase occasion here is a calendar day with
+a purchase line, as in the literature.
 """
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -178,7 +175,7 @@ def _days(dates: pd.Series, name: str) -> np.ndarray:
         raise DataError(f"{name}: {int(dates.isna().sum())} missing dates; "
                         "drop or repair those lines before computing features")
     if getattr(dates.dtype, "tz", None) is not None:
-        dates = dates.dt.tz_localize(None)
+        dates = dates.dt.tz_localize(None)  # the calendar day where the line happened
     return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
@@ -346,32 +343,39 @@ def summary_from_transactions(transactions: pd.DataFrame, as_of=None,
 
 
 @dataclass(frozen=True)
-class BGNBDFit:
-    """Fitted BG/NBD parameters and fit diagnostics.
+class _Fit:
+    """What every fitted model reports besides its parameters.
 
-    ``alpha`` is in the time unit of the data it was fitted on.  ``at_bounds`` names
-    parameters that ended on the search box (1e-6, 1e6): e.g. ``a`` there means the
-    data show no drop-out at all.
+    ``at_bounds`` names parameters that ended on the search box (1e-6, 1e6): e.g. BG/NBD's
+    ``a`` there means the data show no drop-out at all.
     """
 
-    r: float
-    alpha: float
-    a: float
-    b: float
+    PARAMS: ClassVar[tuple[str, ...]] = ()
     log_likelihood: float
     converged: bool
     n_iter: int
     message: str
     at_bounds: list
     n_customers: int
-    n_repeat_buyers: int
 
     @property
     def params(self) -> dict[str, float]:
-        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
+        return {name: getattr(self, name) for name in self.PARAMS}
 
     def diagnostics(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k not in self.params}
+        return {k: v for k, v in asdict(self).items() if k not in self.PARAMS}
+
+
+@dataclass(frozen=True)
+class BGNBDFit(_Fit):
+    """Fitted BG/NBD parameters (``alpha`` in the time unit of the data) and diagnostics."""
+
+    PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    r: float
+    alpha: float
+    a: float
+    b: float
+    n_repeat_buyers: int
 
 
 def _check_rft(frequency, recency, T):
@@ -406,7 +410,7 @@ def _unique_rows(*columns):
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    """Dot product without BLAS: BLAS threads stall badly on a busy 2-core machine."""
+    """Dot product without BLAS (see :func:`_one_blas_thread`)."""
     return float(np.einsum("i,i->", a, b))
 
 
@@ -469,8 +473,24 @@ def _bgnbd_loglik(theta, d, with_grad=True):
     return float(total), np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
 
-def _maximise(loglik, starts, data):
-    """L-BFGS-B on the mean log-likelihood from each start; the best result wins."""
+def _one_blas_thread():
+    """Single-threaded BLAS for the optimiser's tiny vector operations.
+
+    L-BFGS-B calls BLAS on 3-4 element vectors; OpenBLAS threads that spin and wait
+    make each call ~100x slower on a busy two-core machine.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # a scikit-learn dependency, so normally present
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _maximise(loglik, names, starts, data) -> tuple[dict, dict]:
+    """L-BFGS-B on the mean log-likelihood from each start; the best result wins.
+
+    Returns the parameters by name and the diagnostics of :class:`_Fit`.
+    """
     weight_sum = data["weight"]
 
     def objective(theta):
@@ -479,7 +499,7 @@ def _maximise(loglik, starts, data):
 
     best = None
     for start in starts:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             res = optimize.minimize(objective, np.log(start), jac=True, method="L-BFGS-B",
                                     bounds=[_LOG_BOUND] * len(start),
                                     options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-8})
@@ -495,12 +515,10 @@ def _maximise(loglik, starts, data):
         raise DataError("the likelihood is not finite at any starting point; check the inputs")
     res, converged = best
     at_bound = np.isclose(res.x, _LOG_BOUND[0]) | np.isclose(res.x, _LOG_BOUND[1])
-    return (np.exp(res.x), -res.fun * weight_sum, converged, int(res.nit), str(res.message),
-            at_bound)
-
-
-def _names(names, mask) -> list[str]:
-    return [name for name, hit in zip(names, mask) if hit]
+    params = {name: float(value) for name, value in zip(names, np.exp(res.x))}
+    return params, {"log_likelihood": float(-res.fun * weight_sum), "converged": converged,
+                    "n_iter": int(res.nit), "message": str(res.message),
+                    "at_bounds": [name for name, hit in zip(names, at_bound) if hit]}
 
 
 def fit_bgnbd(frequency, recency, T, *, min_repeat_buyers: int = MIN_REPEAT_BUYERS) -> BGNBDFit:
@@ -531,9 +549,8 @@ def fit_bgnbd(frequency, recency, T, *, min_repeat_buyers: int = MIN_REPEAT_BUYE
     data = _bgnbd_data(x, tx, T)
     rate = max(x.mean(), 1e-3) / max(T.mean(), 1e-3)  # pooled repeat purchases per unit time
     starts = [(1.0, 1.0 / rate, 1.0, 1.0), (0.5, 0.5 / rate, 0.5, 2.0), (1.0, 1.0, 1.0, 1.0)]
-    (r, alpha, a, b), ll, converged, nit, msg, at_bound = _maximise(_bgnbd_loglik, starts, data)
-    return BGNBDFit(float(r), float(alpha), float(a), float(b), float(ll), converged, nit, msg,
-                    _names(("r", "alpha", "a", "b"), at_bound), len(x), n_repeat)
+    params, diagnostics = _maximise(_bgnbd_loglik, BGNBDFit.PARAMS, starts, data)
+    return BGNBDFit(**params, **diagnostics, n_customers=len(x), n_repeat_buyers=n_repeat)
 
 
 def _bgnbd_params(params):
@@ -593,25 +610,13 @@ def expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class GammaGammaFit:
-    """Fitted Gamma-Gamma spend parameters and fit diagnostics (as :class:`BGNBDFit`)."""
+class GammaGammaFit(_Fit):
+    """Fitted Gamma-Gamma spend parameters and diagnostics."""
 
+    PARAMS: ClassVar[tuple[str, ...]] = ("p", "q", "v")
     p: float
     q: float
     v: float
-    log_likelihood: float
-    converged: bool
-    n_iter: int
-    message: str
-    at_bounds: list
-    n_customers: int
-
-    @property
-    def params(self) -> dict[str, float]:
-        return {"p": self.p, "q": self.q, "v": self.v}
-
-    def diagnostics(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k not in self.params}
 
 
 def _check_spenders(frequency, monetary_value):
@@ -688,9 +693,8 @@ def fit_gamma_gamma(frequency, monetary_value, *,
     data = _gg_data(x[use], m[use])
     mean = float(np.mean(m[use]))
     starts = [(2.0, 3.0, mean), (1.0, 1.5, mean), (10.0, 5.0, mean)]
-    (p, q, v), ll, converged, nit, msg, at_bound = _maximise(_gg_loglik, starts, data)
-    return GammaGammaFit(float(p), float(q), float(v), float(ll), converged, nit, msg,
-                         _names(("p", "q", "v"), at_bound), n)
+    params, diagnostics = _maximise(_gg_loglik, GammaGammaFit.PARAMS, starts, data)
+    return GammaGammaFit(**params, **diagnostics, n_customers=n)
 
 
 def expected_avg_spend(params, frequency, monetary_value) -> np.ndarray:

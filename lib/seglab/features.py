@@ -1,15 +1,13 @@
-"""Customer-level features from the clean tables: RFM, tenure, lifecycle stage,
-lifetime value, churn risk, and the value and risk tiers that place a customer on the
-value × risk grid.
+"""Customer-level features from the clean tables: RFM, tenure, lifecycle stage, lifetime
+value, churn risk, and the value and risk tiers that place a customer on the value x risk
+grid, with every rule and threshold recorded for the run's ``features.json``.
 
-Everything is computed with integer customer codes and array reductions (one sort per
-distinct-count), so twenty million transaction lines take seconds; every rule and
-threshold used is returned in a JSON-ready ``meta`` dict for the run's ``features.json``.
+Vectorised over integer customer codes (one sort per distinct count), so twenty
+million transaction lines take seconds, not hours.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 
@@ -17,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from seglab import clv, targeting
+from seglab.targeting import _did_you_mean
 from seglab.errors import DataError, ParamsError
 
 __all__ = ["RFM_MAP", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS",
-           "DEFAULT_LIFECYCLE", "FEATURE_COLUMNS", "build_features", "score_edges",
+           "DEFAULT_LIFECYCLE", "DERIVED_COLUMNS", "build_features", "score_edges",
            "scores_from_edges", "rfm_rules", "rfm_segment"]
 
 #: The named RFM map.  Score ranges are inclusive; rows are checked top to bottom
@@ -97,7 +96,7 @@ _NEW_PERCENTILE = 50
 _CHURN_MULTIPLE = 2
 
 #: Columns added to the customer table when transactions are given, in order.
-FEATURE_COLUMNS = (
+DERIVED_COLUMNS = (
     "recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score",
     "rfm_segment", "first_purchase", "last_purchase", "tenure_days", "aov", "n_returns",
     "buyer_type", "lifecycle", "clv_historical", "expected_purchases", "p_alive",
@@ -109,11 +108,6 @@ _LIFECYCLE_STAGES = np.array(["new", "active", "dormant", "churned", "prospect"]
 
 
 # --------------------------------------------------------------------------- options
-
-
-def _did_you_mean(value, choices) -> str:
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _number_options(name: str, given, defaults: Mapping, *, allow_none=False) -> dict:
@@ -131,13 +125,23 @@ def _number_options(name: str, given, defaults: Mapping, *, allow_none=False) ->
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ParamsError(f"{name}.{key} must be a finite number, got {value!r}")
-        out[key] = float(value)
+        out[key] = int(value) if float(value).is_integer() else float(value)
     return out
 
 
+def _as_pair_mapping(name: str, given, keys: tuple[str, str]):
+    """Also accept the params file's two-number form, e.g. ``value_tiers: [0.2, 0.3]``."""
+    if isinstance(given, Sequence) and not isinstance(given, str):
+        if len(given) != 2:
+            raise ParamsError(f"{name} must be two numbers {list(keys)} or a mapping with those "
+                              f"keys, got {given!r}")
+        return dict(zip(keys, given))
+    return given
+
+
 def _value_tier_shares(value_tiers) -> dict:
-    shares = {**DEFAULT_VALUE_TIERS, **_number_options("value_tiers", value_tiers,
-                                                       DEFAULT_VALUE_TIERS)}
+    given = _as_pair_mapping("value_tiers", value_tiers, ("high", "mid"))
+    shares = {**DEFAULT_VALUE_TIERS, **_number_options("value_tiers", given, DEFAULT_VALUE_TIERS)}
     if not (0 < shares["high"] and 0 <= shares["mid"] and shares["high"] + shares["mid"] <= 1):
         raise ParamsError(f"value_tiers: need 0 < high and 0 <= mid and high + mid <= 1 "
                           f"(shares of purchasing customers), got {shares}")
@@ -145,7 +149,8 @@ def _value_tier_shares(value_tiers) -> dict:
 
 
 def _risk_thresholds(risk_tiers) -> dict:
-    cuts = {**DEFAULT_RISK_TIERS, **_number_options("risk_tiers", risk_tiers, DEFAULT_RISK_TIERS)}
+    given = _as_pair_mapping("risk_tiers", risk_tiers, ("medium", "high"))
+    cuts = {**DEFAULT_RISK_TIERS, **_number_options("risk_tiers", given, DEFAULT_RISK_TIERS)}
     if not 0 < cuts["medium"] <= cuts["high"] <= 1:
         raise ParamsError(f"risk_tiers: need 0 < medium <= high <= 1 (lowest churn_risk of "
                           f"each tier), got {cuts}")
@@ -192,18 +197,25 @@ def rfm_rules(rfm_map=None) -> list[dict]:
     Parameters
     ----------
     rfm_map : list or mapping, optional
-        Rules in priority order, either as ``[{"name": ..., "r": [4, 5], "f": ..., "m":
-        ...}, ...]`` or as ``{name: {"r": ..., "f": ..., "m": ...}, ...}``; a single
-        score stands for ``[s, s]``.  Default :data:`RFM_MAP`.  Together the rules must
-        cover all 125 score combinations (a last catch-all row does that).
+        Rules in priority order, as ``[{"name": ..., "r": [4, 5], "f": ..., "m": ...},
+        ...]``, as ``[(name, r, f, m), ...]`` (the form of :data:`RFM_MAP`) or as
+        ``{name: {"r": ..., "f": ..., "m": ...}, ...}``.  A single score stands for
+        ``[s, s]``; a missing range for ``[1, 5]``.  Default :data:`RFM_MAP`.  Together
+        the rules must cover all 125 score combinations (a last catch-all rule does).
     """
+    def as_row(item):
+        if isinstance(item, Mapping):
+            return dict(item)
+        if isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 4:
+            return dict(zip(("name", "r", "f", "m"), item))
+        raise ParamsError(f"rfm_map: a rule must be a mapping or (name, r, f, m), got {item!r}")
+
     if rfm_map is None:
-        rows = [{"name": n, "r": r, "f": f, "m": m} for n, r, f, m in RFM_MAP]
-    elif isinstance(rfm_map, Mapping):
-        rows = [{"name": n, **(spec if isinstance(spec, Mapping) else {"r": spec})}
-                for n, spec in rfm_map.items()]
+        rfm_map = RFM_MAP
+    if isinstance(rfm_map, Mapping):
+        rows = [{"name": name, **as_row(spec)} for name, spec in rfm_map.items()]
     elif isinstance(rfm_map, Sequence) and not isinstance(rfm_map, str):
-        rows = [dict(row) if isinstance(row, Mapping) else {"name": row} for row in rfm_map]
+        rows = [as_row(item) for item in rfm_map]
     else:
         raise ParamsError(f"rfm_map must be a list of rules or a mapping name -> ranges, "
                           f"got {rfm_map!r}")
@@ -302,43 +314,43 @@ def _recency_risk(recency, thresholds) -> np.ndarray:
 
 
 def _lifetime_value(days, as_of_day, horizon_days, thresholds, recency, buyer):
-    """expected purchases, p_alive, churn risk (+ basis), expected spend; and the meta."""
+    """Expected purchases, p_alive, churn risk (and its basis), expected spend, predicted
+    CLV per customer; and the ``clv`` section of meta.  Falls back, and says so, where a
+    model cannot be fitted."""
     n = len(buyer)
     out = {k: np.full(n, np.nan) for k in ("expected_purchases", "p_alive", "churn_risk",
                                             "expected_avg_spend", "clv_predicted")}
     basis = np.where(buyer, "recency", None).astype(object)
-    risk_rule = DEFINITIONS["churn_risk"]
     meta = {"model": "bgnbd", "fitted": False, "params": None, "time_unit": "weeks",
-            "horizon_days": float(horizon_days), "horizon": horizon_days / clv.TIME_UNITS["weeks"],
-            "discount_rate": 0.0, "purchase_occasion": "calendar day with a purchase line",
-            "churn_risk": risk_rule, "gamma_gamma": {"fitted": False, "p": None, "q": None,
-                                                     "v": None}}
+            "horizon_days": float(horizon_days),
+            "horizon": horizon_days / clv.TIME_UNITS["weeks"], "discount_rate": 0.0,
+            "purchase_occasion": "calendar day with a purchase line",
+            "churn_risk": DEFINITIONS["churn_risk"],
+            "gamma_gamma": {"fitted": False, "p": None, "q": None, "v": None}}
     out["churn_risk"][buyer] = _recency_risk(recency[buyer], thresholds)
     if not buyer.any():
-        meta["reason"] = "no customer has a purchase in the window"
-        meta["fallback"] = "churn_risk from recency (no purchases: none computed)"
+        meta.update(reason="no customer has a purchase in the window", fallback="none needed")
         return out, basis, meta
     s = {k: v[buyer] for k, v in days.summary(as_of_day, "weeks").items()}
     x, t_x, T, m = s["frequency"], s["recency"], s["T"], s["monetary_value"]
-    t = horizon_days / clv.TIME_UNITS["weeks"]
 
-    # spend per purchase day: Gamma-Gamma, else the customer's own mean
-    own_spend = (days.gross + days.returned)[buyer] / days.n_days[buyer]
-    spend = own_spend
-    try:
+    try:  # spend per purchase day
         gg = clv.fit_gamma_gamma(x, m)
         if not gg.converged or gg.q <= 1:
             raise DataError(f"Gamma-Gamma fit unusable (converged={gg.converged}, q={gg.q:.3g})")
-        use = (x > 0) & (m > 0)
-        corr = float(np.corrcoef(x[use], m[use])[0, 1]) if use.sum() > 2 else None
-        spend = clv.expected_avg_spend(gg, x, m)
-        meta["gamma_gamma"] = {"fitted": True, **gg.params, **gg.diagnostics(),
-                               "population_mean_spend": gg.p * gg.v / (gg.q - 1),
-                               "corr_frequency_monetary": corr}
     except DataError as err:
-        meta["gamma_gamma"]["reason"] = str(err)
-        meta["gamma_gamma"]["fallback"] = "expected_avg_spend = own net spend per purchase day"
-    out["expected_avg_spend"][buyer] = spend
+        out["expected_avg_spend"][buyer] = (days.gross + days.returned)[buyer] / days.n_days[buyer]
+        meta["gamma_gamma"].update(reason=str(err), fallback="expected_avg_spend = the "
+                                   "customer's own net spend per purchase day")
+    else:
+        out["expected_avg_spend"][buyer] = clv.expected_avg_spend(gg, x, m)
+        use = (x > 0) & (m > 0)
+        varies = use.sum() > 2 and np.ptp(x[use]) > 0 and np.ptp(m[use]) > 0
+        meta["gamma_gamma"] = {
+            "fitted": True, **gg.params, **gg.diagnostics(),
+            "population_mean_spend": gg.p * gg.v / (gg.q - 1),
+            # the model assumes spend independent of frequency: worth a look if far from 0
+            "corr_frequency_monetary": float(np.corrcoef(x[use], m[use])[0, 1]) if varies else None}
 
     fallback = ("churn_risk from recency vs the lifecycle thresholds for every buyer; no "
                 "expected_purchases, p_alive or clv_predicted; value tiers by clv_historical")
@@ -348,22 +360,22 @@ def _lifetime_value(days, as_of_day, horizon_days, thresholds, recency, buyer):
         meta.update(reason=str(err), fallback=fallback)
         return out, basis, meta
     meta["fit"] = fit.diagnostics()
-    expected = clv.expected_purchases(fit, t, x, t_x, T)
-    alive = clv.p_alive(fit, x, t_x, T)
     if not fit.converged:
         meta.update(reason=f"BG/NBD did not converge ({fit.message})", fallback=fallback)
         return out, basis, meta
+    expected = clv.expected_purchases(fit, horizon_days / clv.TIME_UNITS["weeks"], x, t_x, T)
+    alive = clv.p_alive(fit, x, t_x, T)
     if not (np.isfinite(expected).all() and np.isfinite(alive).all()):
         meta.update(reason="BG/NBD predictions are not finite for some customers",
                     fallback=fallback)
         return out, basis, meta
     out["expected_purchases"][buyer] = expected
     out["p_alive"][buyer] = alive
-    out["clv_predicted"][buyer] = expected * spend
+    out["clv_predicted"][buyer] = expected * out["expected_avg_spend"][buyer]
     repeat = np.flatnonzero(buyer)[x > 0]
     out["churn_risk"][repeat] = 1 - alive[x > 0]
     basis[repeat] = "bgnbd"
-    meta.update(fitted=True, params=fit.params, fit=fit.diagnostics())
+    meta.update(fitted=True, params=fit.params)
     return out, basis, meta
 
 
@@ -420,6 +432,42 @@ def _day_dates(day_numbers, known) -> np.ndarray:
     return dates
 
 
+def _rfm(tx: clv.TransactionArrays, days: clv.PurchaseDays, as_of_day, rules):
+    """Recency, frequency, monetary, their scores and segment names; and the score edges."""
+    n, buyer = tx.n_customers, days.n_days > 0
+    frequency = days.n_days if tx.order is None else _occasions(tx, ~tx.is_return)
+    monetary = days.gross + days.returned
+    recency = np.full(n, np.nan)
+    if buyer.any():  # (without lines and without a given as_of there is no as-of day)
+        recency[buyer] = as_of_day - days.last_day[buyer]
+    values = {"recency": recency, "frequency": frequency, "monetary": monetary}
+    edges = {dim: score_edges(v[buyer]) for dim, v in values.items()}
+    score = {}
+    for dim, v in values.items():
+        s = np.ones(n, dtype=np.int8)
+        if edges[dim] is not None:
+            s[buyer] = scores_from_edges(v[buyer], edges[dim], reverse=dim == "recency")
+        score[dim[0]] = s
+    combo = (score["r"].astype(np.int64) - 1) * 25 + (score["f"] - 1) * 5 + (score["m"] - 1)
+    combo_names = np.array([f"{i // 25 + 1}{i // 5 % 5 + 1}{i % 5 + 1}" for i in range(125)],
+                           dtype=object)
+    rule_names = np.array([rule["name"] for rule in rules], dtype=object)
+    columns = {
+        "recency": recency,
+        "frequency": frequency.astype(np.int64),
+        "monetary": monetary,
+        **{f"{d}_score": pd.arrays.IntegerArray(score[d], ~buyer) for d in "rfm"},
+        "rfm_score": np.where(buyer, combo_names[combo], None),
+        "rfm_segment": np.where(buyer, rule_names[_rule_lookup(rules)[combo]], None),
+    }
+    return columns, edges
+
+
+def _counts(labels, among=None) -> dict:
+    labels = pd.Series(labels if among is None else labels[among])
+    return {str(k): int(c) for k, c in labels.value_counts(sort=False).sort_index().items()}
+
+
 def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *, as_of=None,
                    lifecycle=None, value_tiers=None, risk_tiers=None,
                    clv_horizon_days: float = 365, rfm_map=None) -> tuple[pd.DataFrame, dict]:
@@ -438,12 +486,13 @@ def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *
     lifecycle : dict, optional
         ``new_days``, ``active_days``, ``churned_days``; missing ones are derived from
         the purchase gaps (the rule goes into ``meta``).
-    value_tiers : dict, optional
+    value_tiers : dict or (float, float), optional
         Shares of purchasing customers in the ``high`` and ``mid`` tiers by lifetime
-        value; default :data:`DEFAULT_VALUE_TIERS` (top 20 %, next 30 %).
-    risk_tiers : dict, optional
-        Lowest ``churn_risk`` of the ``medium`` and ``high`` tiers; default
-        :data:`DEFAULT_RISK_TIERS`.
+        value, as ``{"high": .2, "mid": .3}`` or ``(high, mid)``; default
+        :data:`DEFAULT_VALUE_TIERS` (top 20 %, next 30 %).
+    risk_tiers : dict or (float, float), optional
+        Lowest ``churn_risk`` of the ``medium`` and ``high`` tiers, as a mapping or
+        ``(medium, high)``; default :data:`DEFAULT_RISK_TIERS`.
     clv_horizon_days : float, default=365
         Horizon of ``expected_purchases`` and ``clv_predicted``.
     rfm_map : list or dict, optional
@@ -452,7 +501,7 @@ def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *
     Returns
     -------
     features : DataFrame
-        ``customers`` (same order) followed by :data:`FEATURE_COLUMNS`.
+        ``customers`` (same order, fresh index) followed by :data:`DERIVED_COLUMNS`.
     meta : dict
         JSON-ready record of every definition, edge, threshold and model fit.
     """
@@ -468,7 +517,7 @@ def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *
     if transactions is None:
         return base.copy(), {"transactions": False, "as_of": None,
                              "note": "no transactions: attributes only"}
-    clash = [c for c in FEATURE_COLUMNS if c in base.columns]
+    clash = [c for c in DERIVED_COLUMNS if c in base.columns]
     if clash:
         raise DataError(f"customers already has column(s) {clash} that features would "
                         "overwrite; rename them during cleaning")
@@ -476,88 +525,61 @@ def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *
     tx_all = clv.TransactionArrays.from_frame(transactions, base["customer_id"], orders=True)
     as_of_day = tx_all.as_of_day(as_of)
     tx = tx_all if as_of_day is None else tx_all.up_to(as_of_day)
-    n = tx.n_customers
     days = clv.PurchaseDays.from_arrays(tx)
     buyer = days.n_days > 0
+    n = tx.n_customers
 
-    # RFM
-    frequency = days.n_days if tx.order is None else _occasions(tx, ~tx.is_return)
-    monetary = days.gross + days.returned
-    recency = np.where(buyer, as_of_day - days.last_day, np.nan) if buyer.any() else np.full(n, np.nan)
-    tenure = np.where(buyer, as_of_day - days.first_day, np.nan) if buyer.any() else np.full(n, np.nan)
-    edges = {"recency": score_edges(recency[buyer]), "frequency": score_edges(frequency[buyer]),
-             "monetary": score_edges(monetary[buyer])}
-    score = {}
-    for dim, values in (("r", recency), ("f", frequency), ("m", monetary)):
-        edge = edges[{"r": "recency", "f": "frequency", "m": "monetary"}[dim]]
-        s = np.zeros(n, dtype=np.int8)
-        if edge is not None:
-            s[buyer] = scores_from_edges(values[buyer], edge, reverse=dim == "r")
-        score[dim] = s
-    cell = (score["r"].astype(np.int64) - 1) * 25 + (score["f"] - 1) * 5 + (score["m"] - 1)
-    combo_names = np.array([f"{i // 25 + 1}{i // 5 % 5 + 1}{i % 5 + 1}" for i in range(125)],
-                           dtype=object)
-    rule_names = np.array([rule["name"] for rule in rules], dtype=object)
-    rfm_score = np.where(buyer, combo_names[np.where(buyer, cell, 0)], None)
-    rfm_name = np.where(buyer, rule_names[_rule_lookup(rules)[np.where(buyer, cell, 0)]], None)
-
-    # lifecycle and lifetime value
+    rfm, edges = _rfm(tx, days, as_of_day, rules)
+    recency, frequency, monetary = rfm["recency"], rfm["frequency"], rfm["monetary"]
+    tenure = np.full(n, np.nan)
+    if buyer.any():
+        tenure[buyer] = as_of_day - days.first_day[buyer]
     thresholds = _lifecycle_thresholds(days, lifecycle)
-    stage = _lifecycle_codes(tenure, recency, thresholds)
+    stage = _LIFECYCLE_STAGES[_lifecycle_codes(tenure, recency, thresholds)]
     value, risk_basis, clv_meta = _lifetime_value(days, as_of_day, clv_horizon_days,
                                                   thresholds, recency, buyer)
+
     tier_basis = "clv_predicted" if clv_meta["fitted"] else "clv_historical"
     value_code, value_edges = _value_tier_codes(
-        value["clv_predicted"] if clv_meta["fitted"] else monetary.astype(np.float64),
-        buyer, shares)
+        value["clv_predicted"] if clv_meta["fitted"] else monetary, buyer, shares)
     with np.errstate(invalid="ignore"):
         risk_code = ((value["churn_risk"] >= risk_cuts["medium"]).astype(np.int64)
                      + (value["churn_risk"] >= risk_cuts["high"]))
-    value_names, risk_names = ("low", "mid", "high"), ("low", "medium", "high")
-    cell_table = np.array([[targeting.cell_key(v, r) for r in risk_names] for v in value_names],
-                          dtype=object)
-    grid_cell = np.where(buyer, cell_table[value_code, risk_code], targeting.PROSPECT.key)
+    value_tier = _labels(value_code, ("low", "mid", "high"))
+    risk_tier = np.where(buyer, _labels(risk_code, ("low", "medium", "high")), None)
+    cells = np.array([[targeting.cell_key(v, r) for r in ("low", "medium", "high")]
+                      for v in ("low", "mid", "high")], dtype=object)
+    grid_cell = np.where(buyer, cells[value_code, risk_code], targeting.PROSPECT.key)
 
     n_returns = _occasions(tx, tx.is_return) if tx.is_return.any() else np.zeros(n, np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        aov = np.where(frequency > 0, monetary / np.maximum(frequency, 1), np.nan)
     columns = {
-        "recency": recency,
-        "frequency": frequency.astype(np.int64),
-        "monetary": monetary,
-        **{f"{d}_score": pd.arrays.IntegerArray(score[d], ~buyer) for d in "rfm"},
-        "rfm_score": rfm_score,
-        "rfm_segment": rfm_name,
+        **rfm,
         "first_purchase": _day_dates(days.first_day, buyer),
         "last_purchase": _day_dates(days.last_day, buyer),
         "tenure_days": tenure,
-        "aov": aov,
+        "aov": np.where(buyer, monetary / np.maximum(frequency, 1), np.nan),
         "n_returns": n_returns.astype(np.int64),
         "buyer_type": _labels(np.minimum(frequency, 2), ("none", "first-time", "repeat")),
-        "lifecycle": _LIFECYCLE_STAGES[stage],
+        "lifecycle": stage,
         "clv_historical": monetary,
         **{k: value[k] for k in ("expected_purchases", "p_alive", "churn_risk")},
         "churn_risk_basis": risk_basis,
         **{k: value[k] for k in ("expected_avg_spend", "clv_predicted")},
-        "value_tier": _labels(value_code, value_names),
-        "risk_tier": np.where(buyer, _labels(risk_code, risk_names), None),
+        "value_tier": value_tier,
+        "risk_tier": risk_tier,
         "value_risk_cell": grid_cell,
     }
-    features = pd.concat([base, pd.DataFrame(columns, index=base.index)], axis=1)
+    features = pd.concat([base, pd.DataFrame(columns, index=base.index)[list(DERIVED_COLUMNS)]],
+                         axis=1)
 
-    def counts(labels, among=None):
-        labels = pd.Series(labels if among is None else labels[among])
-        return {str(k): int(c) for k, c in labels.value_counts(sort=False).sort_index().items()}
-
-    first, last = (int(tx_all.day.min()), int(tx_all.day.max())) if len(tx_all.day) else (None, None)
+    span = [_iso(tx_all.day.min()), _iso(tx_all.day.max())] if len(tx_all.day) else [None, None]
     meta = {
         "transactions": True,
         "as_of": None if as_of_day is None else _iso(as_of_day),
         "as_of_source": "given" if as_of is not None else "last transaction date",
         "window": {"lines_total": int(len(tx_all.day)), "lines_used": int(len(tx.day)),
                    "lines_after_as_of": int(len(tx_all.day) - len(tx.day)),
-                   "first_date": None if first is None else _iso(first),
-                   "last_date": None if last is None else _iso(last),
+                   "first_date": span[0], "last_date": span[1],
                    "order_ids": tx.order is not None},
         "customers": {"total": int(n), "with_purchase": int(buyer.sum()),
                       "without_purchase": int(n - buyer.sum())},
@@ -565,23 +587,23 @@ def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *
         "rfm": {"score_edges": edges, "quintiles": list(QUINTILES), "map": rules,
                 "map_rule": "rules are checked top to bottom; the first whose ranges "
                             "contain (r, f, m) names the customer",
-                "segment_counts": counts(rfm_name, buyer)},
-        "lifecycle": {**thresholds, "counts": counts(_LIFECYCLE_STAGES[stage])},
+                "segment_counts": _counts(rfm["rfm_segment"], buyer)},
+        "lifecycle": {**thresholds, "counts": _counts(stage)},
         "clv": clv_meta,
         "value_tiers": {"basis": tier_basis, "shares": shares, "thresholds": value_edges,
                         "rule": "among customers with a purchase: 'low' up to the mid "
                                 "threshold, 'mid' up to the high threshold, 'high' above "
                                 "(thresholds are quantiles at 1-high-mid and 1-high)",
                         "no_purchase": "value_tier 'low', risk_tier missing, cell 'prospect'",
-                        "counts": counts(_labels(value_code, value_names), buyer)},
+                        "counts": _counts(value_tier, buyer)},
         "risk_tiers": {"basis": "churn_risk", "thresholds": risk_cuts,
                        "rule": "'high' if churn_risk >= high, 'medium' if >= medium, "
                                "else 'low'",
-                       "counts": counts(_labels(risk_code, risk_names), buyer)},
-        "value_risk_cells": counts(grid_cell),
+                       "counts": _counts(risk_tier, buyer)},
+        "value_risk_cells": _counts(grid_cell),
     }
     return features, meta
 
 
-def _iso(day: int) -> str:
+def _iso(day) -> str:
     return str(np.datetime64(int(day), "D"))

@@ -89,7 +89,8 @@ _BY_TIERS = {(cell.value_tier, cell.risk_tier): cell.key for cell in CELLS}
 
 
 def _did_you_mean(value, choices) -> str:
-    close = difflib.get_close_matches(str(value), list(choices), n=1)
+    """' (did you mean ...?)' for the closest of ``choices``, or ''."""
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
