@@ -712,19 +712,31 @@ def _empty_rows(raw: pd.DataFrame, tokens) -> np.ndarray:
 
 
 def _merge_exact(led: Ledger, id_col: str | None) -> None:
-    """Identical rows: the later copies merge into the first (hash first, then compare)."""
-    if led.n < 2:
+    """Identical rows: the later copies merge into the first.
+
+    Twins must agree on every column, so each column in turn (the most varied
+    first) narrows the candidates to rows whose value repeats among them; the few
+    left are compared whole. Hashing whole rows of twenty million lines would
+    take a minute.
+    """
+    cand = np.flatnonzero(led.alive)
+    if len(cand) < 2:
         return
-    h = pd.util.hash_pandas_object(led.raw, index=False).to_numpy()
-    cand = pd.Series(h).duplicated(keep=False).to_numpy() & led.alive
-    if not cand.any():
+    sample = led.raw.iloc[:: max(1, led.n // 20000)]
+    order = sorted(led.raw.columns, key=lambda c: -sample[c].nunique(dropna=False))
+    for col in order:
+        if len(cand) < 50_000:
+            break
+        cand = cand[led.raw[col].iloc[cand].duplicated(keep=False).to_numpy()]
+    if len(cand) < 2:
         return
-    sub = led.raw[cand]
-    dup = sub.duplicated(keep="first")
-    first = sub.groupby(list(sub.columns), dropna=False, sort=False).ngroup()
-    first_pos = pd.Series(np.flatnonzero(cand)).groupby(first.to_numpy()).transform("min").to_numpy()
-    pos = np.flatnonzero(cand)[dup.to_numpy()]
-    anchors = first_pos[dup.to_numpy()]
+    sub = led.raw.iloc[cand]
+    dup = sub.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    group = sub.groupby(list(sub.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first = pd.Series(cand).groupby(group).transform("min").to_numpy()
+    pos, anchors = cand[dup], first[dup]
     ids = led.raw[id_col].to_numpy(dtype=object, na_value=None) if id_col else led.rows.astype(str)
     led.merge(pos, ids[pos], ids[anchors], "exact_duplicate", "all columns", anchors)
 
@@ -1034,12 +1046,12 @@ def resolve_customers(lines: Lines, customers: Customers | None) -> pd.DataFrame
     led, frame = lines.ledger, lines.frame
     ids = frame["customer_id"]
     if customers is not None:
-        merged = ids.isin(list(customers.merged_to)).to_numpy()
+        merged = _isin(ids, list(customers.merged_to))
         if merged.any():
             ids = ids.copy()
             ids[merged] = ids[merged].map(customers.merged_to)
-        known = ids.isin(customers.table["customer_id"]).to_numpy()
-        gone = ids.isin(list(customers.quarantined_ids)).to_numpy() & ~known
+        known = _isin(ids, customers.table["customer_id"])
+        gone = _isin(ids, list(customers.quarantined_ids)) & ~known
         live = led.alive & ids.notna().to_numpy()
         if live.any() and not (known & live).any():
             sample = ids[live].iloc[0]
@@ -1050,6 +1062,13 @@ def resolve_customers(lines: Lines, customers: Customers | None) -> pd.DataFrame
     out = frame[led.alive].copy()
     out["customer_id"] = ids[led.alive].astype("str")
     return out.reset_index(drop=True)
+
+
+def _isin(values: pd.Series, allowed) -> np.ndarray:
+    """``values.isin(allowed)`` by Arrow's hash kernel (three times faster at 20M rows)."""
+    a = _arrow(values)
+    allowed = pa.array(pd.Series(allowed, dtype="str").dropna().to_numpy(dtype=object), type=a.type)
+    return np.asarray(pc.fill_null(pc.is_in(a, value_set=allowed), False).to_numpy(zero_copy_only=False), bool)
 
 
 def lines_id_column(led: Ledger) -> str:

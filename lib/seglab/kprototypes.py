@@ -200,23 +200,25 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         self.categories_ = categories
         self._num_pos = np.setdiff1d(np.arange(self.n_features_in_), cat_pos)
         self._layout = _CatLayout([len(c) for c in categories])
-        self._num_mean = xnum.mean(axis=0) if xnum.shape[1] else np.zeros(0)
-
+        # mean/std exactly as kmodes computes them (gamma and the numeric start).
+        mean, std = (xnum.mean(axis=0), xnum.std(axis=0)) if xnum.shape[1] else (np.zeros(0), None)
+        self._num_mean = mean
         if self.gamma is not None:
             self.gamma_ = float(self.gamma)
         elif xnum.shape[1]:
-            self.gamma_ = float(0.5 * np.mean(xnum.std(axis=0)))
+            self.gamma_ = float(0.5 * np.mean(std))
         else:
             self.gamma_ = 1.0
 
-        data = _Data.build(xnum, self._num_mean, self._layout.composite(codes))
-        init, n_init = self._resolve_init(xnum.shape[1])
+        data = _Data.build(xnum, mean, self._layout.composite(codes))
+        del xnum, codes, cat_values  # the encoded copy is all the runs need
+        init, n_init = self._resolve_init(data.p)
         random_state = check_random_state(self.random_state)
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
         cao_modes = None
         if isinstance(init, str) and init == "cao":
             cao_modes = _init_cao_modes(data, self._layout, self.n_clusters)
-        stats = (xnum.mean(axis=0), xnum.std(axis=0)) if xnum.shape[1] else None
+        stats = (mean, std) if data.p else None
 
         with threadpool_limits(limits=1, user_api="blas"):
             runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
@@ -237,7 +239,7 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         self.cluster_centroids_ = run.centers + self._num_mean
         self.cluster_modes_ = _decode_modes(run.modes, categories)
         self._n_features_out = self.n_clusters
-        n_distinct = np.unique(run.labels).size
+        n_distinct = int(np.count_nonzero(np.bincount(run.labels, minlength=self.n_clusters)))
         if n_distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
@@ -300,6 +302,9 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # Categorical columns come through a DataFrame or categorical=; an
+        # array without categorical= is numeric, so not 'string' input.
+        tags.input_tags.categorical = True
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         return tags
@@ -498,7 +503,16 @@ def k_prototypes(X, n_clusters, *, categorical=None, init="cao", n_init=4, max_i
                  tol=1e-5, gamma=None, random_state=None, n_jobs=None):
     """Cluster mixed data with k-prototypes; functional form of :class:`KPrototypes`.
 
-    Parameters are those of :class:`KPrototypes` and its ``fit``.
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        Customers; see :meth:`KPrototypes.fit`.
+    n_clusters : int
+        Number of clusters, at least 2.
+    categorical : int, str or sequence of them, default=None
+        Categorical columns; see :meth:`KPrototypes.fit`.
+    init, n_init, max_iter, tol, gamma, random_state, n_jobs
+        As for :class:`KPrototypes`.
 
     Returns
     -------

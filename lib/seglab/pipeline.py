@@ -95,13 +95,16 @@ def execute(cfg: RunConfig, *, out: Path | None = None, notebooks: bool = True, 
     params_path = run.work_dir / "params.yaml"
     params_path.write_text(cfg.to_yaml(), encoding="utf-8")
     run.start(params=params, seed=cfg.seed, inputs=inputs)
+    kernel = None
     try:
+        if nb_dir is not None:
+            kernel = _start_kernel(nb_dir)
         for stage in STAGES:
             with run.stage(stage):
                 if nb_dir is None:
                     STAGE_FUNCTIONS[stage](cfg, run.work_dir)
                 else:
-                    _execute_notebook(nb_dir / NOTEBOOKS[stage], run, params_path, progress)
+                    _execute_notebook(nb_dir / NOTEBOOKS[stage], run, params_path, progress, kernel)
         if nb_dir is not None:
             _finish_notebook_outputs(cfg, run)
         run.manifest["summary"] = _summary(run.work_dir)
@@ -113,6 +116,8 @@ def execute(cfg: RunConfig, *, out: Path | None = None, notebooks: bool = True, 
         run.finish("failed", f"{type(exc).__name__}: {exc}")
         raise
     finally:
+        if kernel is not None:
+            _stop_kernel(kernel)
         try:
             write_index(root)
         except OSError as exc:  # the run itself is done; the index can be rebuilt with `seglab runs`
@@ -120,7 +125,31 @@ def execute(cfg: RunConfig, *, out: Path | None = None, notebooks: bool = True, 
     return final
 
 
-def _execute_notebook(nb_path: Path, run: Run, params_path: Path, progress: bool) -> None:
+def _start_kernel(cwd: Path):
+    """One kernel for all five stage notebooks: a kernel start costs seconds.
+
+    Each notebook sets everything it uses after its parameters cell, so sharing
+    the kernel changes no result. The kernel talks over local IPC sockets.
+    """
+    import tempfile
+
+    from jupyter_client.manager import KernelManager
+
+    sockets = Path(tempfile.mkdtemp(prefix="seglab-k-"))
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "k"))
+    km.start_kernel(cwd=str(cwd))
+    km.seglab_sockets = sockets
+    return km
+
+
+def _stop_kernel(km) -> None:
+    import shutil
+
+    km.shutdown_kernel(now=True)
+    shutil.rmtree(km.seglab_sockets, ignore_errors=True)
+
+
+def _execute_notebook(nb_path: Path, run: Run, params_path: Path, progress: bool, kernel=None) -> None:
     import papermill as pm
 
     out_dir = run.work_dir / "notebooks"
@@ -130,7 +159,7 @@ def _execute_notebook(nb_path: Path, run: Run, params_path: Path, progress: bool
             str(nb_path), str(out_dir / nb_path.name),
             parameters={"params_path": str(params_path), "run_dir": str(run.work_dir)},
             kernel_name="python3", progress_bar=progress, cwd=str(nb_path.parent),
-            stdout_file=None, stderr_file=None, log_output=False,
+            stdout_file=None, stderr_file=None, log_output=False, km=kernel,
         )
     except pm.PapermillExecutionError as exc:
         if exc.ename in USER_ERRORS:

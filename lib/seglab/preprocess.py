@@ -168,7 +168,7 @@ class MixedPreprocessor(TransformerMixin, BaseEstimator):
         self.modes_ = {}
         self.categories_ = []
         for col in categorical:
-            values = _as_text(X[col])
+            values = as_text(X[col])
             if values.notna().sum() == 0:
                 raise DataError(f"feature '{col}' has no values; drop it from segmentation.features")
             counts = values.value_counts()
@@ -223,7 +223,7 @@ class MixedPreprocessor(TransformerMixin, BaseEstimator):
         num, cat = self.transform_parts(X)
         if self.encoding == "codes":
             return np.hstack([num, cat.astype(np.float64)])
-        return np.hstack([num, self._onehot(cat)])
+        return np.hstack([num, self.onehot(cat)])
 
     def categorical_indices(self) -> list[int]:
         """Positions of the categorical columns in ``transform`` output (``codes`` encoding)."""
@@ -274,11 +274,12 @@ class MixedPreprocessor(TransformerMixin, BaseEstimator):
         num = (logged - self.center_) / self.scale_ if logged.shape[1] else logged
         cat = np.empty((len(X), len(self.categorical)), dtype=np.int64)
         for j, col in enumerate(self.categorical):
-            values = _as_text(X[col]).fillna(self.modes_[col])
+            values = as_text(X[col]).fillna(self.modes_[col])
             cat[:, j] = pd.Categorical(values, categories=self.categories_[j]).codes
         return np.ascontiguousarray(num), cat
 
-    def _onehot(self, cat) -> np.ndarray:
+    def onehot(self, cat) -> np.ndarray:
+        """One-hot columns of category codes, scaled by ``sqrt(gamma/2)``; unseen codes (-1) are all zero."""
         width = sum(len(c) for c in self.categories_)
         out = np.zeros((cat.shape[0], width), dtype=np.float64)
         weight = np.sqrt(self.gamma_ / 2.0)
@@ -338,11 +339,9 @@ def mixed_sq_distances(num_a, cat_a, num_b, cat_b, gamma: float) -> np.ndarray:
     return d
 
 
-def _as_text(series: pd.Series) -> pd.Series:
-    """Categorical values as text, missing values kept missing."""
-    mask = series.isna()
-    out = series.astype(object).where(~mask, None).map(lambda v: v if v is None else str(v))
-    return out
+def as_text(series: pd.Series) -> pd.Series:
+    """Categorical values as text (``str`` dtype), missing values kept missing."""
+    return series.astype("str")
 
 
 def _skewness(values: np.ndarray) -> float:

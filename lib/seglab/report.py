@@ -55,7 +55,7 @@ def export_appendix(nb_path: Path, out_path: Path) -> Path:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(nb_path, as_version=4)
-    exporter = HTMLExporter(template_name="lab", extra_template_basedirs=[str(TEMPLATES)],
+    exporter = HTMLExporter(template_name="lab", extra_template_paths=[str(TEMPLATES)],
                             template_file="appendix.html.j2")
     body, _ = exporter.from_notebook_node(nb)
     out_path.write_text(body, encoding="utf-8")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from seglab.errors import DataError, ParamsError
-from seglab.preprocess import column_kind, did_you_mean
+from seglab.preprocess import as_text, column_kind, did_you_mean
 
 _COMPARE = {
     ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge",
@@ -64,7 +64,8 @@ def parse_condition(text: str, *, where: str) -> ast.Expression:
 
 def condition_columns(tree: ast.Expression) -> list[str]:
     """Column names a parsed condition reads, in order of appearance."""
-    return list(dict.fromkeys(n.id for n in ast.walk(tree) if isinstance(n, ast.Name)))
+    names = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)), key=lambda n: n.col_offset)
+    return list(dict.fromkeys(n.id for n in names))
 
 
 def evaluate_condition(tree: ast.Expression, frame: pd.DataFrame, *, where: str) -> np.ndarray:
@@ -89,7 +90,7 @@ def _check(node, text, where, top=False):
     if kind in _FORBIDDEN or not isinstance(node, (ast.BoolOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Constant,
                                                    ast.List, ast.Tuple, ast.Set)):
         what = _FORBIDDEN.get(kind, f"'{kind.__name__}' expressions")
-        raise ParamsError(f"{where}: {what} are not allowed in a condition (got {text!r}); {_HINT}")
+        raise ParamsError(f"{where}: {what} cannot be used in a condition (got {text!r}); {_HINT}")
     if isinstance(node, ast.Name) and node.id.startswith("__"):
         raise ParamsError(f"{where}: names starting with '__' are not allowed in a condition (got {text!r})")
     if isinstance(node, ast.BoolOp):
@@ -132,8 +133,8 @@ def _check(node, text, where, top=False):
 
 
 def _operand(node, text, where):
-    if isinstance(node, ast.Name) or _is_literal(node):
-        _check(node, text, where)
+    if isinstance(node, ast.Name) or _is_literal(node) or type(node) in _FORBIDDEN:
+        _check(node, text, where)  # raises the specific message for forbidden constructs
         return
     raise ParamsError(f"{where}: compare column names and literals only (got {text!r}); {_HINT}")
 
@@ -283,7 +284,7 @@ class RuleSegmenter:
 
     def describe(self, labels) -> dict:
         """Each rule with how many training customers matched it and how many it took."""
-        return {"engine": None, "k": len(self.names_),
+        return {"engine": None,
                 "k_reason": f"{len(self.rules)} rules from segmentation.rules, applied in order, and the default "
                             f"segment '{self.default}'",
                 "features": {"numeric": [], "categorical": [], "columns": self._columns()},
@@ -365,8 +366,7 @@ class BinSegmenter:
             else:
                 if spec.get("edges") is not None:
                     raise ParamsError(f"{where}.edges: column '{col}' is categorical; leave out edges")
-                text = series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))
-                counts = text.value_counts()
+                counts = as_text(series).value_counts()
                 dim["categories"] = sorted(counts.index, key=lambda c: (-counts[c], c))
                 dim["labels"] = list(spec.get("labels") or [f"{col} {c}" for c in dim["categories"]])
                 if len(dim["labels"]) != len(dim["categories"]):
@@ -398,7 +398,7 @@ class BinSegmenter:
 
     def describe(self, labels) -> dict:
         """The bins, and for two dimensions the cross-tab of counts."""
-        out = {"engine": None, "k": len(self.names_),
+        out = {"engine": None,
                "k_reason": ("bins of " + " × ".join(d["column"] for d in self.dims_) + " from segmentation.bins"),
                "features": {"numeric": [d["column"] for d in self.dims_ if d["kind"] == "numeric"],
                             "categorical": [d["column"] for d in self.dims_ if d["kind"] == "categorical"]},
@@ -417,15 +417,14 @@ class BinSegmenter:
         if col not in features.columns:
             raise DataError(f"the data lacks column '{col}' that segmentation.bins reads")
         series = features[col]
-        missing = series.isna().to_numpy()
+        missing = series.isna().to_numpy().copy()
         if dim["kind"] == "numeric":
             values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             missing |= ~np.isfinite(values)
             inner = np.asarray(dim["edges"][1:-1])
             codes = np.searchsorted(inner, np.where(missing, 0.0, values), side="right").astype(np.int64)
         else:
-            text = series.astype(object).where(~missing, None).map(lambda v: v if v is None else str(v))
-            codes = pd.Categorical(text, categories=dim["categories"]).codes.astype(np.int64)
+            codes = pd.Categorical(as_text(series), categories=dim["categories"]).codes.astype(np.int64)
             missing |= codes < 0
         if "missing_bin" in dim:
             codes[series.isna().to_numpy()] = dim["missing_bin"]

@@ -18,15 +18,20 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from seglab.errors import DataError, ParamsError
+from seglab.features import rfm_rules
 from seglab.preprocess import GAMMA_RULES, MixedPreprocessor, mixed_sq_distances, select_features
+from seglab.rules import fit_rules
 
-#: Above this many customers k-means uses MiniBatchKMeans (batches of
-#: :data:`MINIBATCH_SIZE`): Lloyd's KMeans is exact but its full passes make a
-#: k search over a million rows take minutes, mini-batches take seconds and
-#: land on the same partition when segments are well separated.
+#: Above this many customers the k search runs on a seeded sample of this size
+#: (exact fits, as for smaller bases), and the chosen k is then fitted to all
+#: customers from the sample's solution: k-means by MiniBatchKMeans (batches of
+#: :data:`MINIBATCH_SIZE`), k-prototypes by one run. Full Lloyd passes over a
+#: million rows for every k and every stability refit would take minutes; a
+#: sample of 100,000 already pins down the segments of a base that size.
 MINIBATCH_THRESHOLD = 100_000
 MINIBATCH_SIZE = 4096
 
@@ -35,8 +40,8 @@ NO_PURCHASE = "No purchases"
 
 #: Thresholds of the k selection rule (see :func:`choose_k`).
 STABLE_ARI = 0.8
-ELBOW_RATIO = 2.0
-MATERIAL_GAIN = 0.1
+ELBOW_RATIO = 1.5
+MATERIAL_GAIN = 0.12
 
 SELECTION_RULE = (
     "k is chosen as the largest k in k_range that (1) keeps every segment at or above min_segment_share, "
@@ -47,8 +52,9 @@ SELECTION_RULE = (
     "adding real separation. If no k passes, the eligible k with the highest mean of silhouette and stability "
     "(each divided by its best value) is taken, ties to the smaller k. Silhouette is measured on a seeded "
     "sample with the k-prototypes dissimilarity sqrt(squared scaled numeric distance + gamma x categorical "
-    "mismatches); stability is the mean adjusted Rand index between the clustering of all customers and "
-    "refits on bootstrap resamples that predict all customers."
+    "mismatches); stability is the mean adjusted Rand index between the clustering of the customers and "
+    "refits on bootstrap resamples of them that predict all of them. Above 100,000 customers all scores "
+    "come from a seeded sample of 100,000."
 )
 
 
@@ -104,19 +110,18 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True) -> S
         raise DataError("the feature table has no customers to segment")
     started = time.perf_counter()
     if seg.method == "rules":
-        from seglab.rules import fit_rules
-
         model = fit_rules(features, seg)
         labels = model.predict(features)
         names = dict(model.names_)
         report = {"method": "rules", **model.describe(labels)}
     elif seg.method == "rfm":
-        model = RfmSegmenter().fit(features)
+        model = RfmSegmenter([r["name"] for r in rfm_rules(cfg.features.rfm_map)]).fit(features)
         labels = model.predict(features)
         names = dict(model.names_)
         report = {"method": "rfm", **model.describe(labels)}
     else:
         return _fit_clusters(features, cfg, progress=progress, started=started)
+    report["k"] = int((np.bincount(labels) > 0).sum())
     report.update(_sizes_report(labels, names, seg.min_segment_share))
     report.update(seed=cfg.seed, n_customers=int(len(features)), seconds=round(time.perf_counter() - started, 3))
     return SegmentationResult(labels=labels.astype(np.int64), names=names, model=model, report=_jsonable(report))
@@ -127,49 +132,55 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True) -> S
 class RfmSegmenter:
     """Segments are the named RFM map groups of the ``rfm_segment`` feature.
 
-    Groups are numbered by descending size, ties by name, so the largest is
-    segment 0 and the numbering is stable for the same data. Customers
-    without an RFM group (no purchases) form the group :data:`NO_PURCHASE`.
+    Group ``i`` is the ``i``-th rule of the RFM map (Champions first with the
+    default map), and customers without purchases (no RFM group) come last,
+    as :data:`NO_PURCHASE`. The numbering follows the params, not the data, so
+    a group keeps its number across runs and new customers can fall in a group
+    that no training customer was in.
+
+    Parameters
+    ----------
+    groups : list of str
+        The RFM map's group names, in the map's order.
 
     Attributes
     ----------
-    codes_ : dict of str to int
     names_ : dict of int to str
     """
 
     column = "rfm_segment"
 
+    def __init__(self, groups):
+        self.groups = groups
+
     def fit(self, features: pd.DataFrame, y=None):
-        """Number the RFM groups present in ``features``."""
-        values = self._values(features)
-        counts = values.value_counts()
-        order = sorted(counts.index, key=lambda name: (-counts[name], name))
-        self.codes_ = {name: i for i, name in enumerate(order)}
-        self.names_ = {i: name for name, i in self.codes_.items()}
+        """Number the RFM map's groups; checks that the features carry them."""
+        self.names_ = dict(enumerate([*self.groups, NO_PURCHASE]))
+        self._codes(features)
         return self
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
-        """The segment of each customer; an RFM group unseen in training is a DataError."""
-        if not hasattr(self, "codes_"):
+        """The segment of each customer; a group name not in the RFM map is a DataError."""
+        if not hasattr(self, "names_"):
             raise AttributeError("RfmSegmenter is not fitted yet; call fit first")
-        values = self._values(features)
-        codes = values.map(self.codes_)
-        if codes.isna().any():
-            unseen = sorted(values[codes.isna()].unique())
-            raise DataError(f"rfm_segment value '{unseen[0]}' was not among the training RFM groups "
-                            f"({', '.join(self.codes_)}); refit the segmentation")
-        return codes.to_numpy(dtype=np.int64)
+        return self._codes(features)
 
     def describe(self, labels) -> dict:
-        return {"engine": None, "k": len(self.names_),
-                "k_reason": "one segment per named RFM map group present in the features, numbered by size",
-                "features": {"numeric": [], "categorical": [self.column]}}
+        return {"engine": None, "features": {"numeric": [], "categorical": [self.column]},
+                "k_reason": "one segment per group of the RFM map (rfm_segment), numbered in the map's order; "
+                            f"customers without purchases form '{NO_PURCHASE}'"}
 
-    def _values(self, features):
+    def _codes(self, features) -> np.ndarray:
         if self.column not in features.columns:
             raise DataError("segmentation.method 'rfm' needs the rfm_segment feature, which is computed from "
                             "transactions; give data.transactions or choose another method")
-        return features[self.column].astype(object).where(features[self.column].notna(), NO_PURCHASE).astype(str)
+        values = features[self.column].astype(object).where(features[self.column].notna(), NO_PURCHASE)
+        codes = values.map({name: i for i, name in self.names_.items()})
+        if codes.isna().any():
+            unknown = sorted(map(str, values[codes.isna()].unique()))
+            raise DataError(f"rfm_segment value '{unknown[0]}' is not a group of the RFM map "
+                            f"({', '.join(self.groups)}); refit with the features' RFM map")
+        return codes.to_numpy(dtype=np.int64)
 
 
 # ======================================================================= clusters
@@ -246,61 +257,60 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     notes = []
 
     if method == "kprototypes" and not categorical:
-        design = {"method": "kmeans", "pad_numeric": False}
+        design = {"method": "kmeans"}
         notes.append("no categorical feature: k-prototypes reduces to k-means, so k-means was used")
     else:
         design = {"method": method, "pad_numeric": method == "kprototypes" and not numeric}
         if design["pad_numeric"]:
-            notes.append("no numeric feature: k-prototypes on categorical features alone (k-modes)")
+            notes.append("no numeric feature: k-prototypes on the categorical features alone (k-modes)")
     engine_cls, note = (kprototypes_class(seg.engine) if design["method"] == "kprototypes" else (None, None))
     if note:
         notes.append(note)
     X = _design(num, cat, pre, design)
     if design["method"] == "kprototypes":
         design["categorical"] = list(range(X.shape[1] - cat.shape[1], X.shape[1]))
+    ks = _candidate_ks(seg, n)
 
-    if seg.k == "auto":
-        lo, hi = seg.k_range
-        if n <= lo:
-            raise DataError(f"n_customers={n} should be > k={lo} (the low end of segmentation.k_range); "
-                            "give more customers or a smaller k_range")
-        ks = [k for k in range(lo, hi + 1) if k < n]
-    else:
-        if n <= seg.k:
-            raise DataError(f"n_customers={n} should be > k={seg.k} (segmentation.k); "
-                            "give more customers or a smaller k")
-        ks = [seg.k]
-
-    search = _KSearch(X, num, cat, pre.gamma_, design, engine_cls, seg, seed=cfg.seed)
+    # Above MINIBATCH_THRESHOLD customers the k search runs on a seeded sample of that size.
+    rows_idx = (np.sort(np.random.default_rng([cfg.seed, 2]).choice(n, size=MINIBATCH_THRESHOLD, replace=False))
+                if n > MINIBATCH_THRESHOLD else None)
+    sub = (lambda a: a) if rows_idx is None else (lambda a: a[rows_idx])
+    search = _KSearch(sub(X), sub(num), sub(cat), pre.gamma_, design, engine_cls, seg, seed=cfg.seed)
     rows, costs = [], {}
-    # The cost curve's neighbours k_low-1 and k_high+1 tell whether the ends of the range are elbows.
-    neighbours = [k for k in (ks[0] - 1, ks[-1] + 1) if 2 <= k < n] if seg.k == "auto" else []
+    # The neighbours k_low-1 and k_high+1 tell whether the ends of the range are elbows.
+    neighbours = [k for k in (ks[0] - 1, ks[-1] + 1) if 2 <= k < search.n] if seg.k == "auto" else []
     steps = [(k, True) for k in ks] + [(k, False) for k in neighbours]
-    for k, full in tqdm(steps, desc="k search", unit="k", file=sys.stderr, disable=not progress, leave=False):
-        if full:
-            rows.append(search.evaluate(k))
-        else:
-            costs[k] = search.cost_only(k)
+    # Single-threaded: many small fits run faster so, and never stall on a busy machine.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        for k, full in tqdm(steps, desc="k search", unit="k", file=sys.stderr, disable=not progress, leave=False):
+            if full:
+                rows.append(search.evaluate(k))
+            else:
+                costs[k] = search.cost_only(k)
     if seg.k == "auto":
         chosen, reason = choose_k(rows, seg.min_segment_share, total_cost=search.total_cost, costs=costs)
     else:
-        chosen, reason = seg.k, f"k={seg.k} was given in segmentation.k"
+        chosen, reason = seg.k, f"k={seg.k} was given in segmentation.k."
     fit = search.fits[chosen]
+    estimator = fit["estimator"] if rows_idx is None else search.refit_all(chosen, X)
+    raw = _predict_raw(estimator, X, design)
 
-    groups, merges = merge_small(fit["labels"], num, cat, pre.gamma_, seg.min_segment_share)
-    label_map = _size_order(groups, fit["labels"])
-    model = ClusterSegmenter(pre, fit["estimator"], label_map, design)
-    labels = model.predict(features)
+    groups, merges = merge_small(raw, num, cat, pre.gamma_, seg.min_segment_share)
+    label_map = _size_order(groups, raw)
+    for m in merges:
+        m["into_segment"] = int(label_map[m["into"]])
+    model = ClusterSegmenter(pre, estimator, label_map, design)
+    labels = label_map[raw]  # what model.predict(features) returns: same preprocessing, same estimator
 
+    total_cost = search.total_cost if rows_idx is None else _total_cost(X, num, cat, pre.gamma_, design)
     gamma_report = ({"value": pre.gamma_, "source": "params (segmentation.gamma)"} if seg.gamma is not None else
                     {"value": pre.gamma_, "source": "estimated", "rule": seg.gamma_rule,
                      "rule_text": GAMMA_RULES[seg.gamma_rule]})
-    quality = _quality(search, labels, fit)
     chosen_row = next(r for r in rows if r["k"] == chosen)
     report = {
         "method": method,
         "engine": seg.engine if design["method"] == "kprototypes" else None,
-        "estimator": _estimator_name(fit["estimator"]),
+        "estimator": _estimator_name(estimator),
         "features": pre.describe(),
         "gamma": gamma_report,
         "k": int(label_map.max()) + 1,
@@ -310,11 +320,14 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
         "k_reason": reason,
         "selection_rule": SELECTION_RULE if seg.k == "auto" else None,
         "scores": rows,
+        "search_sample": None if rows_idx is None else int(len(rows_idx)),
         "stability": {"k": int(chosen), "mean_ari": chosen_row["stability"], "runs_ari": fit["stability_runs"],
                       "runs": seg.stability_runs, "resample_size": search.boot_size,
-                      "method": "adjusted Rand index between the full-data clustering and refits on bootstrap "
-                                "resamples, each predicting all customers"},
-        "quality": quality,
+                      "method": "adjusted Rand index between the clustering of the searched customers and refits "
+                                "on bootstrap resamples of them, each predicting all of them"},
+        "quality": {"silhouette": search.silhouette(sub(raw)), "silhouette_sample": int(len(search.sil_index)),
+                    "cost": _cost(estimator), "cost_one_segment": total_cost,
+                    "explained": 1.0 - _cost(estimator) / total_cost if total_cost > 0 else None},
         "merges": merges,
         "min_segment_share": seg.min_segment_share,
         "notes": notes,
@@ -325,13 +338,30 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     return SegmentationResult(labels=labels, names={}, model=model, report=_jsonable(report))
 
 
+def _candidate_ks(seg, n) -> list[int]:
+    """The k values to fit; a DataError when there are too few customers."""
+    if seg.k == "auto":
+        lo, hi = seg.k_range
+        if n <= lo:
+            raise DataError(f"n_customers={n} should be > k={lo} (the low end of segmentation.k_range); "
+                            "give more customers or a smaller k_range")
+        return [k for k in range(lo, hi + 1) if k < n]
+    if n <= seg.k:
+        raise DataError(f"n_customers={n} should be > k={seg.k} (segmentation.k); give more customers or a smaller k")
+    return [seg.k]
+
+
 class _KSearch:
-    """Fits and scores one clustering per k; keeps every fit for the final choice."""
+    """Fits and scores one clustering per k; keeps every fit for the final choice.
+
+    Every random choice is seeded from ``(seed, k, run)``, so a k scores the
+    same whether it is searched alone or within a range.
+    """
 
     def __init__(self, X, num, cat, gamma, design, engine_cls, seg, *, seed):
         self.X, self.num, self.cat, self.gamma = X, num, cat, gamma
         self.design, self.engine_cls, self.seg, self.seed = design, engine_cls, seg, seed
-        n = len(X)
+        self.n = n = len(X)
         self.boot_size = int(min(n, seg.stability_sample))
         size = int(min(n, seg.silhouette_sample))
         rng = np.random.default_rng([seed, 1])
@@ -351,44 +381,63 @@ class _KSearch:
             self._sil_dist = d
         return self._sil_dist
 
-    def make(self, k, n_rows, seed, n_init):
+    def make(self, k, seed, n_init, init=None):
         if self.design["method"] == "kmeans":
-            if n_rows > MINIBATCH_THRESHOLD:
-                return MiniBatchKMeans(n_clusters=k, n_init=n_init, batch_size=MINIBATCH_SIZE, random_state=seed)
+            if init is not None:
+                return MiniBatchKMeans(n_clusters=k, init=init, n_init=1, batch_size=MINIBATCH_SIZE,
+                                       random_state=seed)
             return KMeans(n_clusters=k, n_init=n_init, random_state=seed)
-        return self.engine_cls(n_clusters=k, gamma=self.gamma, init="Cao", n_init=n_init, max_iter=100,
-                               random_state=seed, n_jobs=1)
+        return self.engine_cls(n_clusters=k, gamma=self.gamma, init="Cao" if init is None else init,
+                               n_init=n_init if init is None else 1, max_iter=100, random_state=seed, n_jobs=1)
 
     def evaluate(self, k) -> dict:
-        n = len(self.X)
-        est = _fit_raw(self.make(k, n, self.seed, self.seg.n_init), self.X, self.design)
+        """Fit k clusters and score them: cost, silhouette, stability, smallest share."""
+        est = _fit_raw(self.make(k, self.seed, self.seg.n_init), self.X, self.design)
         labels = np.asarray(est.labels_, dtype=np.int64)
         counts = np.bincount(labels, minlength=k)
         sil = self.silhouette(labels)
         runs = self.stability(k, labels)
         self.fits[k] = {"estimator": est, "labels": labels, "stability_runs": runs}
-        smallest = float(counts.min() / n)
-        return {"k": int(k), "cost": float(_cost(est)), "silhouette": sil,
+        smallest = float(counts.min() / self.n)
+        return {"k": int(k), "cost": _cost(est), "silhouette": sil,
                 "stability": (float(np.mean(runs)) if runs else None),
                 "smallest_share": smallest, "eligible": bool(smallest >= self.seg.min_segment_share)}
 
     def cost_only(self, k) -> float:
         """Cost of the k-cluster fit, for the elbow test at the ends of the range."""
-        return _cost(_fit_raw(self.make(k, len(self.X), self.seed, self.seg.n_init), self.X, self.design))
+        return _cost(_fit_raw(self.make(k, self.seed, self.seg.n_init), self.X, self.design))
+
+    def refit_all(self, k, X):
+        """Fit all customers, starting from the searched sample's solution for ``k``.
+
+        k-means: MiniBatchKMeans from the sample's centres; k-prototypes: one
+        run from the sample's prototypes (numeric means, categorical modes).
+        """
+        labels = self.fits[k]["labels"]
+        if self.design["method"] == "kmeans":
+            init = self.fits[k]["estimator"].cluster_centers_
+        else:
+            cat_pos = self.design["categorical"]
+            num_pos = [j for j in range(self.X.shape[1]) if j not in cat_pos]
+            init = [np.vstack([self.X[labels == c][:, num_pos].mean(axis=0) for c in range(k)]),
+                    np.vstack([_modes(self.X[labels == c][:, cat_pos].astype(np.int64)) for c in range(k)])
+                    .astype(np.float64)]
+        return _fit_raw(self.make(k, self.seed, 1, init=init), X, self.design)
 
     def silhouette(self, labels):
+        """Silhouette of ``labels`` (of the searched customers) on the seeded sample."""
         sample = labels[self.sil_index]
         if len(np.unique(sample)) < 2 or len(np.unique(sample)) >= len(sample):
             return None
         return float(silhouette_score(self.sil_dist, sample, metric="precomputed"))
 
     def stability(self, k, labels) -> list[float]:
+        """ARI of refits on bootstrap resamples against ``labels``, one per run."""
         out = []
-        n = len(self.X)
         for run in range(self.seg.stability_runs):
             rng = np.random.default_rng([self.seed, k, run])
-            idx = rng.integers(0, n, size=self.boot_size)
-            est = _fit_raw(self.make(k, self.boot_size, int(rng.integers(2**31 - 1)), self.seg.n_init), self.X[idx], self.design)
+            idx = rng.integers(0, self.n, size=self.boot_size)
+            est = _fit_raw(self.make(k, int(rng.integers(2**31 - 1)), self.seg.n_init), self.X[idx], self.design)
             out.append(float(adjusted_rand_score(labels, _predict_raw(est, self.X, self.design))))
         return out
 
@@ -496,32 +545,41 @@ def merge_small(labels, num, cat, gamma, min_share) -> tuple[np.ndarray, list[di
 
 
 def method_text(report: dict) -> str:
-    """The method section's paragraph: how segments were made and why this k."""
+    """The method section's paragraph for a clustering: features, weights, k and why, quality."""
     feats = report["features"]
-    parts = [f"Customers were segmented by {report['method']} ({report['estimator']}) on "
-             f"{len(feats['numeric'])} numeric feature(s) ({', '.join(feats['numeric']) or 'none'}) and "
-             f"{len(feats['categorical'])} categorical feature(s) ({', '.join(feats['categorical']) or 'none'})."]
+    name = {"kmeans": "k-means", "kprototypes": "k-prototypes"}[report["method"]]
+
+    def listed(cols, kind):
+        return f"{len(cols)} {kind} {'feature' if len(cols) == 1 else 'features'} ({', '.join(cols)})" if cols else \
+            f"no {kind} feature"
+
+    parts = [f"Customers were segmented by {name} ({report['estimator']}) on {listed(feats['numeric'], 'numeric')} "
+             f"and {listed(feats['categorical'], 'categorical')}."]
     if feats["log_transformed"]:
-        parts.append(f"Skewed amounts ({', '.join(feats['log_transformed'])}) were log-transformed; "
-                     "numeric features were scaled by median and interquartile range.")
+        parts.append(f"Skewed amounts ({', '.join(feats['log_transformed'])}) were log-transformed, and numeric "
+                     "features scaled by median and interquartile range.")
     g = report["gamma"]
     if feats["categorical"] and feats["numeric"]:
         how = "set in the params" if g["source"].startswith("params") else f"estimated by the {g['rule']} rule"
         parts.append(f"A categorical mismatch weighs gamma = {g['value']:.3g} against squared scaled numeric "
                      f"distance ({how}).")
-    parts.append(report["k_reason"].rstrip(".") + ".")
+    if report["search_sample"]:
+        parts.append(f"The number of segments was searched on a random sample of {report['search_sample']:,} "
+                     f"customers, then the model was fitted to all {report['n_customers']:,}.")
+    parts.append(report["k_reason"])
     if report["selection_rule"]:
-        parts.append(report["selection_rule"])
+        parts.append("Rule: " + report["selection_rule"])
     st = report["stability"]
     if st["mean_ari"] is not None:
         parts.append(f"Stability of the chosen k: mean adjusted Rand index {st['mean_ari']:.3f} over "
                      f"{st['runs']} bootstrap refits.")
     q = report["quality"]
     if q["silhouette"] is not None:
-        parts.append(f"Silhouette of the final segments: {q['silhouette']:.3f} (sample of {q['silhouette_sample']}).")
+        parts.append(f"Silhouette of the final segments: {q['silhouette']:.3f} (sample of "
+                     f"{q['silhouette_sample']:,} customers).")
     for m in report["merges"]:
-        parts.append(f"Cluster {m['cluster']} ({m['share']:.1%} of customers) was merged into cluster "
-                     f"{m['into']}: {m['reason']}.")
+        parts.append(f"Cluster {m['cluster']} ({m['share']:.1%} of customers, below min_segment_share) was "
+                     f"merged into its nearest cluster, now segment {m['into_segment']}.")
     parts.extend(n[0].upper() + n[1:] + "." for n in report["notes"])
     return " ".join(parts)
 
@@ -531,7 +589,7 @@ def method_text(report: dict) -> str:
 def _design(num, cat, pre, design) -> np.ndarray:
     """The estimator's input matrix from the preprocessed parts."""
     if design["method"] == "kmeans":
-        return np.hstack([num, pre._onehot(cat)]) if pre.encoding == "onehot" else num
+        return np.hstack([num, pre.onehot(cat)]) if pre.encoding == "onehot" else num
     if design.get("pad_numeric"):
         num = np.zeros((len(cat), 1))
     return np.hstack([num, cat.astype(np.float64)])
@@ -581,12 +639,6 @@ def _size_order(groups, raw_labels) -> np.ndarray:
     order = sorted(np.unique(groups), key=lambda g: (-sizes[g], g))
     rank = {g: i for i, g in enumerate(order)}
     return np.array([rank[g] for g in groups], dtype=np.int64)
-
-
-def _quality(search, labels, fit) -> dict:
-    sil = search.silhouette(labels)
-    return {"silhouette": sil, "silhouette_sample": int(len(search.sil_index)),
-            "cost": float(_cost(fit["estimator"]))}
 
 
 def _sizes_report(labels, names, min_share) -> dict:
