@@ -155,7 +155,7 @@ class SegmentationConfig(_Strict):
     gamma_rule: Literal["variance_ratio", "huang"] = Field(
         "variance_ratio", description="How gamma is estimated when null: clustMixType's variance ratio or Huang's rule.")
     log_transform: Union[Literal["auto"], list[str]] = Field(
-        "auto", description="Numeric features to log1p; auto: non-negative ones with skewness > 1 (money columns).")
+        "auto", description="Numeric features to log-transform (sign kept); auto: those with skewness > 1 (money columns).")
     stability_sample: int = Field(5000, ge=100, description="Size of each bootstrap resample used to measure stability.")
 
     @field_validator("k")
@@ -176,6 +176,8 @@ class SegmentationConfig(_Strict):
     @model_validator(mode="after")
     def _rules_are_safe(self) -> "SegmentationConfig":
         # Conditions are parsed (never eval'd) by seglab.rules; unsafe ones fail at load time.
+        if not (self.rules or self.bins):
+            return self
         from seglab.rules import check_rule_params
 
         try:

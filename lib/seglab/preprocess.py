@@ -17,8 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from seglab.errors import DataError, ParamsError
 
-#: A non-negative numeric column whose sample skewness exceeds this is log1p-transformed
-#: under ``log_transform: auto`` (money columns such as income, monetary, aov, clv).
+#: A numeric column whose sample skewness exceeds this is log-transformed under
+#: ``log_transform: auto`` (money columns such as income, monetary, aov, clv).
 SKEW_THRESHOLD = 1.0
 
 #: Transaction features used by default when present (besides the declared columns).
@@ -98,10 +98,11 @@ def did_you_mean(name: str, choices) -> str:
 class MixedPreprocessor(TransformerMixin, BaseEstimator):
     """Impute, log-transform, robust-scale and encode a mixed feature table.
 
-    Numeric columns: missing values take the training median; non-negative
-    skewed columns get ``log1p`` (values below 0 are clipped to 0 first); then
-    robust scaling ``(x - median) / IQR`` (the standard deviation when the IQR
-    is 0, and 1 when both are). Categorical columns: values are read as text,
+    Numeric columns: missing values take the training median; right-skewed
+    columns get the signed log ``sign(x) * log1p(|x|)`` (a net refund stays
+    negative instead of breaking the transform); then robust scaling
+    ``(x - median) / IQR`` (the standard deviation when the IQR is 0, and 1
+    when both are). Categorical columns: values are read as text,
     missing values take the training mode, categories are coded in sorted
     order and a category unseen in training gets code -1 (it matches no
     prototype).
@@ -111,8 +112,8 @@ class MixedPreprocessor(TransformerMixin, BaseEstimator):
     numeric, categorical : list of str
         Column names by kind.
     log_transform : "auto" or list of str, default="auto"
-        Numeric columns to log1p; ``"auto"``: the non-negative ones with
-        skewness above :data:`SKEW_THRESHOLD`.
+        Numeric columns to log-transform; ``"auto"``: those with skewness
+        above :data:`SKEW_THRESHOLD`.
     gamma : float or None, default=None
         Weight of one categorical mismatch against squared scaled numeric
         distance; estimated with ``gamma_rule`` when None.
@@ -179,8 +180,7 @@ class MixedPreprocessor(TransformerMixin, BaseEstimator):
 
         raw = self._impute_numeric(X, numeric)
         if self.log_transform == "auto":
-            self.log_columns_ = [c for i, c in enumerate(numeric)
-                                 if raw[:, i].min() >= 0 and _skewness(raw[:, i]) > SKEW_THRESHOLD]
+            self.log_columns_ = [c for i, c in enumerate(numeric) if _skewness(raw[:, i]) > SKEW_THRESHOLD]
         else:
             unknown = [c for c in self.log_transform if c not in numeric]
             if unknown:
@@ -237,7 +237,8 @@ class MixedPreprocessor(TransformerMixin, BaseEstimator):
     def describe(self) -> dict:
         """How the features were prepared, for the segmentation report."""
         check_is_fitted(self, "gamma_")
-        transforms = {c: ("log1p, robust scale" if c in self.log_columns_ else "robust scale") for c in self.numeric}
+        transforms = {c: ("signed log1p, robust scale" if c in self.log_columns_ else "robust scale")
+                      for c in self.numeric}
         transforms.update({c: ("one-hot x sqrt(gamma/2)" if self.encoding == "onehot" else "category codes")
                            for c in self.categorical})
         return {
@@ -245,8 +246,8 @@ class MixedPreprocessor(TransformerMixin, BaseEstimator):
             "categorical": list(self.categorical),
             "transforms": transforms,
             "log_transformed": list(self.log_columns_),
-            "log_rule": (f"log1p on non-negative numeric features with skewness > {SKEW_THRESHOLD}"
-                         if self.log_transform == "auto" else "log1p on the columns listed in segmentation.log_transform"),
+            "log_rule": ("sign(x) * log1p(|x|) on " + (f"numeric features with skewness > {SKEW_THRESHOLD}"
+                         if self.log_transform == "auto" else "the columns listed in segmentation.log_transform")),
             "scaling": "robust: (x - median) / IQR (std when the IQR is 0)",
             "imputation": {"numeric": "training median", "categorical": "training mode",
                            "values": {**{c: v for c, v in self.medians_.items()}, **self.modes_},
@@ -267,7 +268,7 @@ class MixedPreprocessor(TransformerMixin, BaseEstimator):
         out = raw.copy()
         for i, col in enumerate(numeric):
             if col in self.log_columns_:
-                out[:, i] = np.log1p(np.clip(out[:, i], 0, None))
+                out[:, i] = np.sign(out[:, i]) * np.log1p(np.abs(out[:, i]))
         return out
 
     def _parts(self, logged, X) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,8 @@ import ast
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from seglab.errors import DataError, ParamsError
 from seglab.preprocess import as_text, column_kind, did_you_mean
@@ -247,7 +249,7 @@ def fit_rules(features: pd.DataFrame, seg):
 
 # ------------------------------------------------------------ segmenters
 
-class RuleSegmenter:
+class RuleSegmenter(BaseEstimator):
     """Ordered named conditions: a customer joins the first rule it satisfies, else the default.
 
     Segment ``i`` is rule ``i``; the default segment comes last. The rules
@@ -273,13 +275,15 @@ class RuleSegmenter:
                     raise ParamsError(f"segmentation.rules[{i}].when: unknown column '{name}'"
                                       f"{did_you_mean(name, features.columns)}")
         self.names_ = {i: name for i, (name, _) in enumerate(self.rules)} | {len(self.rules): self.default}
+        columns = list(dict.fromkeys(c for t in self._parsed() for c in condition_columns(t)))
+        self.columns_ = {kind: [c for c in columns if column_kind(features[c]) == kind]
+                         for kind in ("numeric", "categorical", "date")}
         _, self.n_matched_, self.n_assigned_ = self._assign(features)
         return self
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """Segment of each customer: the first matching rule, else the default segment."""
-        if not hasattr(self, "names_"):
-            raise AttributeError("RuleSegmenter is not fitted yet; call fit first")
+        check_is_fitted(self, "names_")
         return self._assign(features)[0]
 
     def describe(self, labels) -> dict:
@@ -287,7 +291,7 @@ class RuleSegmenter:
         return {"engine": None,
                 "k_reason": f"{len(self.rules)} rules from segmentation.rules, applied in order, and the default "
                             f"segment '{self.default}'",
-                "features": {"numeric": [], "categorical": [], "columns": self._columns()},
+                "features": {k: v for k, v in self.columns_.items() if v or k != "date"},
                 "rules": [{"segment": i, "name": name, "when": when, "matched": m, "assigned": a}
                           for i, ((name, when), m, a) in enumerate(zip(self.rules, self.n_matched_, self.n_assigned_))],
                 "default_segment": {"segment": len(self.rules), "name": self.default,
@@ -295,9 +299,6 @@ class RuleSegmenter:
 
     def _parsed(self):
         return [parse_condition(when, where=f"segmentation.rules[{i}].when") for i, (_, when) in enumerate(self.rules)]
-
-    def _columns(self):
-        return list(dict.fromkeys(c for t in self._parsed() for c in condition_columns(t)))
 
     def _assign(self, features):
         labels = np.full(len(features), len(self.rules), dtype=np.int64)
@@ -316,7 +317,7 @@ class RuleSegmenter:
         return labels, matched, assigned
 
 
-class BinSegmenter:
+class BinSegmenter(BaseEstimator):
     """Bins of one column, or the cross-tab of two, as segments.
 
     Numeric columns: with ``edges``, bins ``[e0, e1), [e1, e2) ... [e_m-1, e_m]``
@@ -389,8 +390,7 @@ class BinSegmenter:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """Segment of each customer: its bin, or its cell of the cross-tab."""
-        if not hasattr(self, "dims_"):
-            raise AttributeError("BinSegmenter is not fitted yet; call fit first")
+        check_is_fitted(self, "dims_")
         codes = [self._codes(d, features, fallback=True) for d in self.dims_]
         if len(codes) == 1:
             return codes[0]

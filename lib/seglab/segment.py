@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -45,16 +47,17 @@ MATERIAL_GAIN = 0.12
 
 SELECTION_RULE = (
     "k is chosen as the largest k in k_range that (1) keeps every segment at or above min_segment_share, "
-    f"(2) is stable: mean bootstrap adjusted Rand index >= {STABLE_ARI}, and (3) is an elbow of the cost curve: "
-    f"the gain of going from k-1 to k segments is at least {ELBOW_RATIO:g} times the gain of going on to k+1 "
-    f"and at least {MATERIAL_GAIN:g} of the largest gain in the range (gain = fall in cost as a share of the "
-    "cost of one segment). So: as many segments as the data supports, each one sizeable, reproducible and "
-    "adding real separation. If no k passes, the eligible k with the highest mean of silhouette and stability "
-    "(each divided by its best value) is taken, ties to the smaller k. Silhouette is measured on a seeded "
-    "sample with the k-prototypes dissimilarity sqrt(squared scaled numeric distance + gamma x categorical "
-    "mismatches); stability is the mean adjusted Rand index between the clustering of the customers and "
-    "refits on bootstrap resamples of them that predict all of them. Above 100,000 customers all scores "
-    "come from a seeded sample of 100,000."
+    f"(2) is stable: mean bootstrap adjusted Rand index >= {STABLE_ARI} (skipped when stability_runs is 0), "
+    "and (3) is an elbow of the cost curve: the gain of going from k-1 to k segments is at least "
+    f"{ELBOW_RATIO:g} times the gain of going on to k+1 and at least {MATERIAL_GAIN:g} times the gain of the "
+    "first split, from 1 to 2 segments (gain = fall in cost as a share of the cost of one segment). So: as "
+    "many segments as the data supports, each one sizeable, reproducible and adding real separation. If no "
+    "k passes, the eligible k with the highest mean of silhouette and stability (each divided by its best "
+    "value) is taken, ties to the smaller k. Silhouette is measured on a seeded sample with the k-prototypes "
+    "dissimilarity sqrt(squared scaled numeric distance + gamma x categorical mismatches); stability is the "
+    "mean adjusted Rand index between the clustering of the customers and refits on bootstrap resamples of "
+    f"them that predict all of them. Above {MINIBATCH_THRESHOLD:,} customers all scores come from a seeded "
+    f"sample of {MINIBATCH_THRESHOLD:,}."
 )
 
 
@@ -104,6 +107,21 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True) -> S
         Unknown feature or rule column, unsafe rule, inconsistent method params.
     DataError
         Too few customers for k, or a column the method needs is missing.
+
+    Notes
+    -----
+    The report (segmentation.json) holds for every method ``method``, ``k``
+    (segments with customers), ``k_reason``, ``features``, ``sizes`` (per
+    segment: ``segment``, ``name``, ``n``, ``share``), ``smallest_share``,
+    ``below_min_share``, ``seed``, ``n_customers`` and ``seconds``; rules add
+    ``rules`` and ``default_segment``, bins ``bins`` (and ``crosstab`` for two).
+    Clusterings add ``engine``, ``estimator``, ``gamma`` (value, source, rule),
+    ``k_fitted`` (before merges), ``k_requested``, ``k_range``,
+    ``selection_rule``, ``scores`` (one row per k: cost, gain, gain_ratio,
+    silhouette, stability, smallest_share, eligible, stable, elbow, score),
+    ``search_sample``, ``stability`` (of the chosen k, with each run's ARI),
+    ``quality`` (silhouette, cost, explained share), ``merges``, ``notes`` and
+    ``method_text``, the method section's paragraph.
     """
     seg = cfg.segmentation
     if len(features) == 0:
@@ -129,7 +147,7 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True) -> S
 
 # ======================================================================= RFM
 
-class RfmSegmenter:
+class RfmSegmenter(BaseEstimator):
     """Segments are the named RFM map groups of the ``rfm_segment`` feature.
 
     Group ``i`` is the ``i``-th rule of the RFM map (Champions first with the
@@ -161,11 +179,11 @@ class RfmSegmenter:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """The segment of each customer; a group name not in the RFM map is a DataError."""
-        if not hasattr(self, "names_"):
-            raise AttributeError("RfmSegmenter is not fitted yet; call fit first")
+        check_is_fitted(self, "names_")
         return self._codes(features)
 
     def describe(self, labels) -> dict:
+        """The method's part of segmentation.json."""
         return {"engine": None, "features": {"numeric": [], "categorical": [self.column]},
                 "k_reason": "one segment per group of the RFM map (rfm_segment), numbered in the map's order; "
                             f"customers without purchases form '{NO_PURCHASE}'"}
@@ -214,10 +232,6 @@ class ClusterSegmenter:
         num, cat = self.preprocessor.transform_parts(features)
         X = _design(num, cat, self.preprocessor, self.design)
         return self.label_map[_predict_raw(self.estimator, X, self.design)]
-
-    @property
-    def n_segments(self) -> int:
-        return int(self.label_map.max()) + 1
 
 
 def kprototypes_class(engine: str):
@@ -272,16 +286,18 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     ks = _candidate_ks(seg, n)
 
     # Above MINIBATCH_THRESHOLD customers the k search runs on a seeded sample of that size.
+    sampled = n > MINIBATCH_THRESHOLD
     rows_idx = (np.sort(np.random.default_rng([cfg.seed, 2]).choice(n, size=MINIBATCH_THRESHOLD, replace=False))
-                if n > MINIBATCH_THRESHOLD else None)
-    sub = (lambda a: a) if rows_idx is None else (lambda a: a[rows_idx])
-    search = _KSearch(sub(X), sub(num), sub(cat), pre.gamma_, design, engine_cls, seg, seed=cfg.seed)
+                if sampled else np.arange(n))
+    search = _KSearch(X[rows_idx], num[rows_idx], cat[rows_idx], pre.gamma_, design, engine_cls, seg, seed=cfg.seed)
     rows, costs = [], {}
-    # The neighbours k_low-1 and k_high+1 tell whether the ends of the range are elbows.
-    neighbours = [k for k in (ks[0] - 1, ks[-1] + 1) if 2 <= k < search.n] if seg.k == "auto" else []
+    # Costs outside the range that the elbow test needs: k=2 (the first split, the yardstick
+    # of a material gain) and the neighbours k_low-1 and k_high+1 of the range's ends.
+    neighbours = (sorted({k for k in (2, ks[0] - 1, ks[-1] + 1) if 2 <= k < search.n} - set(ks))
+                  if seg.k == "auto" else [])
     steps = [(k, True) for k in ks] + [(k, False) for k in neighbours]
     # Single-threaded: many small fits run faster so, and never stall on a busy machine.
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1):
         for k, full in tqdm(steps, desc="k search", unit="k", file=sys.stderr, disable=not progress, leave=False):
             if full:
                 rows.append(search.evaluate(k))
@@ -291,8 +307,7 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
         chosen, reason = choose_k(rows, seg.min_segment_share, total_cost=search.total_cost, costs=costs)
     else:
         chosen, reason = seg.k, f"k={seg.k} was given in segmentation.k."
-    fit = search.fits[chosen]
-    estimator = fit["estimator"] if rows_idx is None else search.refit_all(chosen, X)
+    estimator = search.refit_all(chosen, X) if sampled else search.fits[chosen]["estimator"]
     raw = _predict_raw(estimator, X, design)
 
     groups, merges = merge_small(raw, num, cat, pre.gamma_, seg.min_segment_share)
@@ -302,40 +317,49 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     model = ClusterSegmenter(pre, estimator, label_map, design)
     labels = label_map[raw]  # what model.predict(features) returns: same preprocessing, same estimator
 
-    total_cost = search.total_cost if rows_idx is None else _total_cost(X, num, cat, pre.gamma_, design)
-    gamma_report = ({"value": pre.gamma_, "source": "params (segmentation.gamma)"} if seg.gamma is not None else
-                    {"value": pre.gamma_, "source": "estimated", "rule": seg.gamma_rule,
-                     "rule_text": GAMMA_RULES[seg.gamma_rule]})
+    report = _cluster_report(cfg, pre, design, search, rows, chosen, reason, estimator, labels[rows_idx],
+                             sampled=sampled, total_cost=_total_cost(X, num, cat, pre.gamma_, design) if sampled
+                             else search.total_cost, k=int(label_map.max()) + 1, merges=merges, notes=notes)
+    report.update(_sizes_report(labels, {}, seg.min_segment_share))
+    report.update(seed=cfg.seed, n_customers=int(n), seconds=round(time.perf_counter() - started, 3))
+    report["method_text"] = method_text(report)
+    return SegmentationResult(labels=labels, names={}, model=model, report=_jsonable(report))
+
+
+def _cluster_report(cfg, pre, design, search, rows, chosen, reason, estimator, search_labels, *, sampled,
+                    total_cost, k, merges, notes) -> dict:
+    """segmentation.json of a clustering, but for sizes and timing (layout: :func:`fit_segmentation`)."""
+    seg = cfg.segmentation
     chosen_row = next(r for r in rows if r["k"] == chosen)
-    report = {
-        "method": method,
+    cost = _cost(estimator)
+    return {
+        "method": seg.method,
         "engine": seg.engine if design["method"] == "kprototypes" else None,
         "estimator": _estimator_name(estimator),
         "features": pre.describe(),
-        "gamma": gamma_report,
-        "k": int(label_map.max()) + 1,
+        "gamma": ({"value": pre.gamma_, "source": "params (segmentation.gamma)"} if seg.gamma is not None else
+                  {"value": pre.gamma_, "source": "estimated", "rule": seg.gamma_rule,
+                   "rule_text": GAMMA_RULES[seg.gamma_rule]}),
+        "k": k,
         "k_fitted": int(chosen),
         "k_requested": seg.k,
         "k_range": list(seg.k_range) if seg.k == "auto" else None,
         "k_reason": reason,
         "selection_rule": SELECTION_RULE if seg.k == "auto" else None,
         "scores": rows,
-        "search_sample": None if rows_idx is None else int(len(rows_idx)),
-        "stability": {"k": int(chosen), "mean_ari": chosen_row["stability"], "runs_ari": fit["stability_runs"],
-                      "runs": seg.stability_runs, "resample_size": search.boot_size,
+        "search_sample": int(search.n) if sampled else None,
+        "stability": {"k": int(chosen), "mean_ari": chosen_row["stability"],
+                      "runs_ari": search.fits[chosen]["stability_runs"], "runs": seg.stability_runs,
+                      "resample_size": search.boot_size,
                       "method": "adjusted Rand index between the clustering of the searched customers and refits "
                                 "on bootstrap resamples of them, each predicting all of them"},
-        "quality": {"silhouette": search.silhouette(sub(raw)), "silhouette_sample": int(len(search.sil_index)),
-                    "cost": _cost(estimator), "cost_one_segment": total_cost,
-                    "explained": 1.0 - _cost(estimator) / total_cost if total_cost > 0 else None},
+        "quality": {"silhouette": search.silhouette(search_labels), "silhouette_sample": int(len(search.sil_index)),
+                    "cost": cost, "cost_one_segment": total_cost,
+                    "explained": 1.0 - cost / total_cost if total_cost > 0 else None},
         "merges": merges,
         "min_segment_share": seg.min_segment_share,
         "notes": notes,
     }
-    report.update(_sizes_report(labels, {}, seg.min_segment_share))
-    report.update(seed=cfg.seed, n_customers=int(n), seconds=round(time.perf_counter() - started, 3))
-    report["method_text"] = method_text(report)
-    return SegmentationResult(labels=labels, names={}, model=model, report=_jsonable(report))
 
 
 def _candidate_ks(seg, n) -> list[int]:
@@ -456,7 +480,8 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
     total_cost : float
         Cost of one segment (k=1): gains are shares of it.
     costs : dict of int to float
-        Costs of the neighbours k_low-1 and k_high+1 when they could be fitted.
+        Costs of k outside ``rows`` that the test needs: 2, k_low-1 and
+        k_high+1 (when there are enough customers to fit them).
 
     When no k is eligible, the best-scored k is taken and its clusters below
     the share are merged afterwards (:func:`merge_small`); the reason says so.
@@ -465,7 +490,7 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
     if 1 not in cost:
         cost[1] = total_cost
     gain = {k: (cost[k - 1] - cost[k]) / total_cost for k in cost if k - 1 in cost and total_cost > 0}
-    top_gain = max([gain[r["k"]] for r in rows if r["k"] in gain] or [0.0])
+    first_gain = gain.get(2, 0.0)
     eligible = [r for r in rows if r["eligible"]]
     pool = eligible or rows
     best_sil = max([r["silhouette"] for r in pool if r["silhouette"] is not None] or [0.0])
@@ -479,8 +504,9 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
         else:
             r["gain_ratio"] = g / g_next if g_next > 0 else (float("inf") if g > 0 else None)
         r["elbow"] = bool(r["gain_ratio"] is not None and r["gain_ratio"] >= ELBOW_RATIO
-                          and g >= MATERIAL_GAIN * top_gain)
-        r["stable"] = bool(r["stability"] is not None and r["stability"] >= STABLE_ARI)
+                          and g >= MATERIAL_GAIN * first_gain)
+        # Without stability runs (stability_runs: 0) the stability test is skipped.
+        r["stable"] = bool(r["stability"] is None or r["stability"] >= STABLE_ARI)
         parts = []
         if r["silhouette"] is not None and best_sil > 0:
             parts.append(max(r["silhouette"], 0.0) / best_sil)
@@ -495,8 +521,9 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
         row = max(passing, key=lambda r: r["k"])
         nxt = gain.get(row["k"] + 1)
         after = (f", against {nxt:.1%} for going on to {row['k'] + 1}" if nxt is not None else "")
-        return row["k"], (f"k={row['k']} is the largest k that keeps every segment above min_segment_share, is "
-                          f"stable (bootstrap ARI {row['stability']:.3f}) and is an elbow of the cost curve: "
+        stable = "" if row["stability"] is None else f"is stable (bootstrap ARI {row['stability']:.3f}) and "
+        return row["k"], (f"k={row['k']} is the largest k that keeps every segment above min_segment_share, "
+                          f"{stable}is an elbow of the cost curve: "
                           f"going from {row['k'] - 1} to {row['k']} segments cut the cost by {row['gain']:.1%} of "
                           f"the one-segment cost{after}.{excl}")
     top = max(r["score"] for r in pool)
@@ -643,7 +670,7 @@ def _size_order(groups, raw_labels) -> np.ndarray:
 
 def _sizes_report(labels, names, min_share) -> dict:
     n = len(labels)
-    counts = np.bincount(labels) if n else np.zeros(0, int)
+    counts = np.bincount(labels, minlength=max(names, default=-1) + 1)
     sizes = [{"segment": int(s), "name": names.get(int(s)), "n": int(c), "share": float(c / n)}
              for s, c in enumerate(counts) if c or s in names]
     small = [s["segment"] for s in sizes if s["share"] < min_share]
