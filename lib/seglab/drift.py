@@ -36,14 +36,15 @@ class RunArtifacts:
     segments: list[dict]
 
     @classmethod
-    def load(cls, path) -> "RunArtifacts":
+    def load(cls, path, *, finished: bool = True) -> "RunArtifacts":
+        """Read a run folder; ``finished=False`` accepts the run in progress itself."""
         path = Path(path)
         needed = ("manifest.json", "features.parquet", "assignments.csv", "segments.json")
         for name in needed:
             if not (path / name).exists():
                 raise SeglabError(f"{path}: not a finished seglab run folder ({name} is missing)")
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("status") != "complete":
+        if finished and manifest.get("status") != "complete":
             raise SeglabError(f"{path}: run status is {manifest.get('status')!r}; compare complete runs only")
         features = pd.read_parquet(path / "features.parquet")
         features["customer_id"] = features["customer_id"].astype(str)
@@ -92,9 +93,9 @@ def match_segments(prof_a: pd.DataFrame, prof_b: pd.DataFrame, threshold: float 
     return pairs, pd.DataFrame(dist, index=prof_a.index, columns=prof_b.index)
 
 
-def compare(run_a, run_b, threshold: float = MATCH_THRESHOLD) -> dict:
+def compare(run_a, run_b, threshold: float = MATCH_THRESHOLD, *, b_finished: bool = True) -> dict:
     """Everything that changed from run A to run B, as a JSON-ready dict."""
-    a, b = RunArtifacts.load(run_a), RunArtifacts.load(run_b)
+    a, b = RunArtifacts.load(run_a), RunArtifacts.load(run_b, finished=b_finished)
     prof_a, prof_b = profile_matrix([a, b], reference=a)
     pairs, dist = match_segments(prof_a, prof_b, threshold)
     names_a = {int(s["id"]): s["name"] for s in a.segments}
@@ -145,6 +146,41 @@ def _mean_changes(sa: dict, sb: dict) -> list[dict]:
     ma = {p["feature"]: p["mean"] for p in (sa.get("profile") or {}).get("numeric", [])}
     mb = {p["feature"]: p["mean"] for p in (sb.get("profile") or {}).get("numeric", [])}
     return [{"feature": f, "a": ma[f], "b": mb[f]} for f in ma if f in mb]
+
+
+def previous_run(cfg, run_dir: Path) -> Path | None:
+    """The run that ``compare_to`` names: a folder, or ``previous`` = the latest
+    complete run of the same run_name under the same reports root."""
+    from seglab.runs import list_runs
+
+    if not cfg.compare_to:
+        return None
+    if cfg.compare_to != "previous":
+        path = Path(cfg.compare_to)
+        if not path.is_absolute() and cfg.source_path is not None:
+            path = (cfg.source_path.parent / path).resolve()
+        if not (path / "segments.json").exists():
+            raise SeglabError(f"compare_to: {path} is not a finished seglab run folder; give a run folder or 'previous'")
+        return path
+    here = Path(run_dir).resolve()
+    for info in list_runs(cfg.reports_root(), cfg.run_name):
+        if info.status == "complete" and info.path.resolve() != here:
+            return info.path
+    return None
+
+
+def inherited_names(previous: Path, run_dir: Path) -> dict[int, str]:
+    """Names of the previous run's segments for the segments of this run that match them."""
+    result = compare(previous, run_dir, b_finished=False)
+    return {m["segment_b"]: m["name_a"] for m in result["matches"]}
+
+
+def write_comparison(previous: Path, run_dir: Path, language: str = "en") -> dict:
+    """compare.json and compare.html of (previous → this run) inside this run's folder."""
+    result = compare(previous, run_dir, b_finished=False)
+    write_json(Path(run_dir) / "compare.json", result)
+    (Path(run_dir) / "compare.html").write_text(render_comparison(result, language), encoding="utf-8")
+    return result
 
 
 def compare_runs(run_a, run_b, *, out=None) -> Path:

@@ -135,9 +135,18 @@ def write_report_direct(cfg, run_dir: Path) -> Path:
     from seglab.sections import load_report_data, render_section
 
     data = load_report_data(run_dir)
-    body = "\n".join(render_section(name, data, cfg.language) for name in cfg.report.sections)
+    body = "\n".join(render_section(name, data, cfg.language) for name in report_sections(cfg, run_dir))
     page = render_page(body, title=cfg.title, client=cfg.client, run_id=run_identity(run_dir), language=cfg.language)
     return _finish_report(cfg, run_dir, page)
+
+
+def report_sections(cfg, run_dir: Path) -> list[str]:
+    """The params' sections, plus "what changed" after the summary when the run compared itself."""
+    sections = list(cfg.report.sections)
+    if (Path(run_dir) / "compare.json").exists() and "changes" not in sections:
+        at = sections.index("summary") + 1 if "summary" in sections else 0
+        sections.insert(at, "changes")
+    return sections
 
 
 def _finish_report(cfg, run_dir: Path, page: str) -> Path:

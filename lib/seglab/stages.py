@@ -14,6 +14,7 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
+from seglab import drift
 from seglab.config import RunConfig, config_from_dict, load_config
 from seglab.runs import write_json
 
@@ -95,7 +96,23 @@ def personas(cfg: RunConfig, run_dir: Path) -> dict:
     table = pd.read_parquet(run_dir / "features.parquet")
     assignments = read_assignments(run_dir)
     meta = json.loads((run_dir / "features.json").read_text(encoding="utf-8"))
-    segments = build_personas(table, assignments, cfg, features_meta=meta)
+    segments = _write_personas(run_dir, build_personas(table, assignments, cfg, features_meta=meta), assignments)
+    previous = drift.previous_run(cfg, run_dir)
+    if previous is not None:
+        # Segments that match the previous run's keep their names; the analyst's names win.
+        taken = {n.casefold() for n in cfg.personas.names.values()}
+        names = {sid: name for sid, name in drift.inherited_names(previous, run_dir).items()
+                 if sid not in cfg.personas.names and name.casefold() not in taken}
+        if names:
+            kept = cfg.model_copy(update={"personas": cfg.personas.model_copy(
+                update={"names": {**names, **cfg.personas.names}})})
+            segments = _write_personas(run_dir, build_personas(table, assignments, kept, features_meta=meta),
+                                       assignments)
+        drift.write_comparison(previous, run_dir, cfg.language)
+    return segments
+
+
+def _write_personas(run_dir: Path, segments: dict, assignments: pd.DataFrame) -> dict:
     write_json(run_dir / "segments.json", segments)
     names = {int(s["id"]): s["name"] for s in segments["segments"]}
     assignments["segment_name"] = assignments["segment"].map(names)
