@@ -211,7 +211,7 @@ def comparison_fragment(result: dict, language: str = "en") -> str:
     names_a = {m["segment_a"]: m["name_a"] for m in result["matches"]} | {v["segment"]: v["name"] for v in result["vanished"]}
     names_b = {m["segment_b"]: m["name_b"] for m in result["matches"]} | {v["segment"]: v["name"] for v in result["emerged"]}
     c = result["customers"]
-    parts = [f"<h2 id='sec-changes'>{t('changes_title', language)}</h2>",
+    parts = [f'<h2 id="sec-changes">{t("changes_title", language)}</h2>',
              f"<p>{e(result['run_a'])} → {e(result['run_b'])}. "
              f"{t('changes_customers', language, both=c['in_both'], only_a=c['only_a'], only_b=c['only_b'])}</p>"]
     rows = "".join(
