@@ -143,11 +143,26 @@ def test_transform_is_the_mixed_distance_the_cost_sums():
     np.testing.assert_array_equal(dist.argmin(axis=1), model.labels_)
 
 
+def test_converged_centroids_are_the_means_and_modes_of_their_clusters():
+    # Counts are updated incrementally from moved customers late in a run;
+    # at convergence they must still describe the final clusters exactly.
+    X, _ = mixed(n=3000, k=5, sep=1.5, noise=0.5, seed=17)
+    model = KPrototypes(5, init="random", n_init=1, tol=0, max_iter=300, random_state=1).fit(X, categorical=CAT)
+    for c in range(5):
+        members = X[model.labels_ == c]
+        np.testing.assert_allclose(model.cluster_centroids_[c], members[:, :3].mean(axis=0), rtol=1e-10)
+        for j in range(3):
+            counts = np.bincount(members[:, 3 + j].astype(int), minlength=4)
+            assert model.cluster_modes_[c, j] == np.argmax(counts)
+
+
 def test_chunked_assignment_matches_single_chunk(monkeypatch):
     X, _ = mixed(n=1000, seed=9)
     whole = KPrototypes(4, random_state=0).fit(X, categorical=CAT)
-    monkeypatch.setattr(kp, "_CHUNK_ROWS", 97)
-    monkeypatch.setattr(kp, "_MAX_COMBOS", 6)  # one categorical column per composite code
+    # 13-row chunks, one categorical column per composite code: the 4 x 5
+    # count tables are larger than a chunk, so their counting is deferred.
+    monkeypatch.setattr(kp, "_CHUNK_ROWS", 13)
+    monkeypatch.setattr(kp, "_MAX_COMBOS", 6)
     chunked = KPrototypes(4, random_state=0).fit(X, categorical=CAT)
     np.testing.assert_array_equal(whole.labels_, chunked.labels_)
     assert chunked.cost_ == pytest.approx(whole.cost_, rel=1e-12)
@@ -201,6 +216,8 @@ def test_explicit_init_forms_agree_and_force_one_run():
     np.testing.assert_array_equal(a.labels_, b.labels_)
     with pytest.raises(ValueError, match=r"init\[0\] .* shape \(2, 3\); expected .*\(3, 3\)"):
         KPrototypes(3, init=[pair[0][:2], pair[1]], n_init=1).fit(X, categorical=CAT)
+    with pytest.raises(ValueError, match="list of two arrays .* Got a list of length 3"):
+        KPrototypes(3, init=[*pair, pair[0]], n_init=1).fit(X, categorical=CAT)
     with pytest.raises(ValueError, match="not a category of the training data"):
         KPrototypes(3, init=[pair[0], pair[1] + 100], n_init=1).fit(X, categorical=CAT)
 
@@ -275,7 +292,7 @@ def test_predict_rejects_different_categorical_columns():
         ({"n_init": 0}, r"The 'n_init' parameter of KPrototypes must be an int in the range \[1, inf\)\. Got 0 instead\."),
         ({"max_iter": 2.5}, r"The 'max_iter' parameter .* Got 2.5 instead\."),
         ({"tol": -1.0}, r"The 'tol' parameter .* range \[0.0, inf\)\. Got -1.0 instead\."),
-        ({"gamma": 0}, r"The 'gamma' parameter .* range \(0.0, inf\) or None\. Got 0 instead\."),
+        ({"gamma": -0.5}, r"The 'gamma' parameter .* range \[0.0, inf\) or None\. Got -0.5 instead\."),
         ({"init": "kmeans"}, r"The 'init' parameter of KPrototypes must be a str among .* Got 'kmeans' instead\."),
         ({"n_jobs": 0}, r"The 'n_jobs' parameter .* Got 0 instead\."),
     ],

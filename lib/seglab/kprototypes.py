@@ -22,12 +22,14 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["KPrototypes", "k_prototypes"]
 
-# Rows per chunk of the assignment pass: the (n_clusters, rows) distance block
-# and the chunk of data stay in cache; memory stays bounded at any n_samples.
+# Rows per chunk of the assignment pass (for up to 8 clusters; fewer rows for
+# more clusters): the (n_clusters, rows) distance block and the chunk of data
+# stay in cache, memory stays bounded at any n_samples. Measured at 1M rows:
+# 16k rows 33 ns/row per pass, 64k rows 39 ns/row.
 _CHUNK_ROWS = 16384
 # Categorical columns are packed into composite codes whose mismatch table has
 # at most this many entries (fits in L1/L2), so one gather scores several columns.
@@ -36,6 +38,7 @@ _MAX_COMBOS = 4096
 # first assignment leaves a cluster empty, before empty clusters are reseeded.
 _MAX_INIT_TRIES = 20
 _INIT_METHODS = ("cao", "huang", "random", "k-means++")
+_THREADPOOLS = []  # a ThreadpoolController, created on first fit (library discovery is slow)
 
 
 # --------------------------------------------------------------------------
@@ -69,13 +72,13 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
           distinct row); numeric part as for ``'cao'``.
         - ``'random'``: ``n_clusters`` distinct rows.
         - ``'k-means++'``: greedy k-means++ seeding under the mixed distance.
-        - ``[numeric, categorical]``: explicit starting centroids of shapes
-          ``(n_clusters, n_numeric)`` and ``(n_clusters, n_categorical)``,
-          the categorical part in original category values (kmodes takes its
-          internal codes; the two coincide when categories are the integers
-          ``0..m-1``). An array of shape ``(n_clusters, n_features)`` in the
-          column order of ``X`` is accepted too. Only one initialisation is
-          then run.
+        - ``[numeric, categorical]`` (a list or tuple, kmodes' form):
+          explicit starting centroids of shapes ``(n_clusters, n_numeric)``
+          and ``(n_clusters, n_categorical)``, the categorical part in
+          original category values (kmodes takes its internal codes; the two
+          coincide when categories are the integers ``0..m-1``). An ndarray
+          of shape ``(n_clusters, n_features)`` in the column order of ``X``
+          is accepted too. Only one initialisation is then run.
 
         For 'cao' and 'huang', as in kmodes, a start that leaves a cluster
         empty is redrawn (up to 20 times) before empty clusters are reseeded.
@@ -90,15 +93,17 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         tails where a few hundred customers per iteration drift between two
         clusters for a gain of about 1e-6 of the cost each time.
     gamma : float or None, default=None
-        Weight of one categorical mismatch against squared numeric distance.
+        Weight of one categorical mismatch against squared numeric distance
+        (0 ignores the categorical columns when assigning, as in kmodes).
         None estimates it by Huang's rule as kmodes does: half the mean of
         the numeric columns' standard deviations (``ddof=0``); 1.0 when there
         are no numeric columns. The value used is ``gamma_``.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisations (one seed per run, drawn as kmodes does).
     n_jobs : int or None, default=None
-        Runs the ``n_init`` initialisations in this many threads (the hot loop
-        is NumPy and releases the GIL). None means 1, -1 all cores.
+        Runs the ``n_init`` initialisations in this many threads (the hot
+        loop is NumPy calls that release the GIL; threads need no copies of
+        the data). None means 1, -1 all cores.
 
     Attributes
     ----------
@@ -110,7 +115,8 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
     cluster_modes_ : ndarray of shape (n_clusters, n_categorical)
         Categorical modes, in original category values (object dtype unless
         all categorical columns share one dtype). Ties go to the category
-        that sorts first.
+        that sorts first (for a pandas categorical, first in its dtype's
+        order).
     labels_ : ndarray of shape (n_samples,), dtype int64
         Cluster of each training customer; equals ``predict`` on the
         training data.
@@ -137,6 +143,11 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
     array is numeric except the columns ``categorical`` lists, as in kmodes'
     ``fit(X, categorical=[...])``. Missing values are rejected (impute first).
     A category not seen in fit counts as a mismatch with every mode.
+
+    From the same start, these batch updates and kmodes' one-customer-at-a-
+    time moves usually end at the same clustering; on heavily overlapping
+    data they can end in different local optima, either one lower, with
+    equal costs on average.
 
     A cluster left empty during iteration is reseeded with the customer
     farthest from its centroid (taken from a cluster with more than one
@@ -207,6 +218,13 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
             self.gamma_ = float(self.gamma)
         elif xnum.shape[1]:
             self.gamma_ = float(0.5 * np.mean(std))
+            if self.gamma_ == 0.0 and cat_pos.size:
+                warnings.warn(
+                    "gamma estimated as 0 because every numeric column is constant: the categorical "
+                    "columns will not affect the clustering. Pass gamma= to weight them.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         else:
             self.gamma_ = 1.0
 
@@ -220,7 +238,8 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
             cao_modes = _init_cao_modes(data, self._layout, self.n_clusters)
         stats = (mean, std) if data.p else None
 
-        with threadpool_limits(limits=1, user_api="blas"):
+        # One BLAS thread per run: the matmuls are tiny and runs share the cores.
+        with _blas_controller().limit(limits=1, user_api="blas"):
             runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(_kprototypes_single)(
                     data, self._layout, self.n_clusters, init, cao_modes, stats,
@@ -317,7 +336,7 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         _check_int("max_iter", self.max_iter, 1)
         _check_real("tol", self.tol, 0.0, closed_low=True)
         if self.gamma is not None:
-            _check_real("gamma", self.gamma, 0.0, closed_low=False, allow_none=True)
+            _check_real("gamma", self.gamma, 0.0, closed_low=True, allow_none=True)
         if isinstance(self.init, str):
             if self.init.lower() not in _INIT_METHODS:
                 raise ValueError(
@@ -360,7 +379,12 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
     def _explicit_init(self, n_numeric):
         k, n_cat = self.n_clusters, len(self.categories_)
         init = self.init
-        if isinstance(init, (list, tuple)) and len(init) == 2 and not np.isscalar(init[0]) and np.ndim(init[0]) in (1, 2):
+        if isinstance(init, (list, tuple)):  # kmodes' [numeric, categorical]
+            if len(init) != 2:
+                raise ValueError(
+                    "The 'init' parameter of KPrototypes must be a list of two arrays [numeric, categorical] "
+                    f"when given as a list. Got a list of length {len(init)} instead."
+                )
             num = np.asarray(init[0], dtype=np.float64)
             cat = np.asarray(init[1], dtype=object) if init[1] is not None else np.empty((k, 0), dtype=object)
             if num.ndim == 1:  # kmodes accepts one numeric column as a vector
@@ -376,9 +400,15 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
                 )
             num, cat = full[:, self._num_pos].astype(np.float64), full[:, self.categorical_]
         if num.shape != (k, n_numeric):
-            raise ValueError(f"init[0] (numeric centroids) has shape {num.shape}; expected (n_clusters, n_numeric)=({k}, {n_numeric}).")
+            raise ValueError(
+                f"init[0] (numeric centroids) has shape {num.shape}; "
+                f"expected (n_clusters, n_numeric)=({k}, {n_numeric})."
+            )
         if cat.shape != (k, n_cat):
-            raise ValueError(f"init[1] (categorical modes) has shape {cat.shape}; expected (n_clusters, n_categorical)=({k}, {n_cat}).")
+            raise ValueError(
+                f"init[1] (categorical modes) has shape {cat.shape}; "
+                f"expected (n_clusters, n_categorical)=({k}, {n_cat})."
+            )
         if not np.isfinite(num).all():
             raise ValueError("init[0] (numeric centroids) contains NaN or infinity.")
         modes = np.empty((k, n_cat), dtype=np.intp)
@@ -531,6 +561,12 @@ def k_prototypes(X, n_clusters, *, categorical=None, init="cao", n_init=4, max_i
 # --------------------------------------------------------------------------
 # Parameter and column helpers
 # --------------------------------------------------------------------------
+
+
+def _blas_controller():
+    if not _THREADPOOLS:
+        _THREADPOOLS.append(ThreadpoolController())
+    return _THREADPOOLS[0]
 
 
 def _check_int(name, value, low):
@@ -689,24 +725,42 @@ class _Prototypes:
 class _Stats:
     """Per-cluster sums, member counts and composite-code counts of a pass."""
 
-    __slots__ = ("sums", "counts", "cat_counts")
+    __slots__ = ("sums", "counts", "cat_counts", "_cat_from")
 
     def __init__(self, k, p, layout):
         self.sums = np.zeros((k, p), dtype=np.float64)
         self.counts = np.zeros(k, dtype=np.int64)
         self.cat_counts = [np.zeros(k * digits.shape[0], dtype=np.int64) for *_, digits in layout.groups]
+        self._cat_from = [0] * len(self.cat_counts)
 
-    def add(self, xa, codes, labels, lo, hi):
+    def add(self, data, labels, lo, hi):
+        """Count rows ``lo:hi``, whose labels are final for this pass."""
         k, p = self.sums.shape
         lab = labels[lo:hi]
-        # Weighted bincounts release the GIL (plain ones do not): the column
-        # of ones in xa gives the member counts.
-        self.counts += np.rint(np.bincount(lab, weights=xa[lo:hi, p], minlength=k)).astype(np.int64)
+        self.counts += np.bincount(lab, minlength=k)
         for j in range(p):
-            self.sums[:, j] += np.bincount(lab, weights=xa[lo:hi, j], minlength=k)
+            self.sums[:, j] += np.bincount(lab, weights=data.xa[lo:hi, j], minlength=k)
+        # Composite-code counts have k * combos bins: count once at least that
+        # many rows are pending, so a high-cardinality column stays linear.
+        for g, acc in enumerate(self.cat_counts):
+            start = self._cat_from[g]
+            if hi - start >= acc.size or hi == data.n:
+                combos = acc.size // k
+                acc += np.bincount(labels[start:hi] * combos + data.codes[g][start:hi], minlength=acc.size)
+                self._cat_from[g] = hi
+
+    def shift(self, data, rows, old, new):
+        """Account for ``rows`` moving from clusters ``old`` to ``new``."""
+        k = self.counts.size
+        self.counts += np.bincount(new, minlength=k) - np.bincount(old, minlength=k)
+        for j in range(self.sums.shape[1]):
+            x = data.xa[rows, j]
+            self.sums[:, j] += np.bincount(new, weights=x, minlength=k) - np.bincount(old, weights=x, minlength=k)
         for g, acc in enumerate(self.cat_counts):
             combos = acc.size // k
-            acc += np.bincount(lab * combos + codes[g][lo:hi], minlength=acc.size)
+            code = data.codes[g][rows]
+            np.add.at(acc, new * combos + code, 1)
+            np.subtract.at(acc, old * combos + code, 1)
 
     def move(self, data, i, old, new):
         """Account for row ``i`` moving from cluster ``old`` to ``new``."""
@@ -734,15 +788,17 @@ class _Run:
         self.centers, self.modes, self.labels, self.cost, self.n_iter = centers, modes, labels, cost, n_iter
 
 
-def _assign_pass(data, proto, labels, stats=None):
+def _assign_pass(data, proto, labels, stats=None, incremental=False):
     """Assign every row to its nearest prototype, chunk by chunk.
 
     ``labels`` holds the previous labels and receives the new ones. Returns
-    the cost of the new labels and the number of rows whose label changed;
-    accumulates ``stats`` for the next update when given.
+    the cost of the new labels and the number of rows whose label changed.
+    ``stats`` (when given) receives the counts of the new labels: counted
+    from scratch, or, if ``incremental``, updated from the rows that moved
+    (``stats`` must then hold the counts of the previous labels).
     """
     n, k = data.n, proto.k
-    m = min(_CHUNK_ROWS, n)
+    m = min(n, max(1, _CHUNK_ROWS * 8 // max(k, 8)))
     lab_dtype = np.int8 if k <= 127 else np.int32
     dist = np.empty((k, m))
     gathered = np.empty((k, m))
@@ -751,6 +807,7 @@ def _assign_pass(data, proto, labels, stats=None):
     lab = np.empty(m, dtype=lab_dtype)
     cand = np.empty(m, dtype=lab_dtype)
     cost, moves = data.sqnorm_sum, 0
+    moved = []  # (rows, old labels, new labels) per chunk, for an incremental update
     for lo in range(0, n, m):
         hi = min(lo + m, n)
         r = hi - lo
@@ -770,10 +827,18 @@ def _assign_pass(data, proto, labels, stats=None):
             np.maximum(lb, cd, out=lb)
         cost += float(b.sum())
         old = labels[lo:hi]
-        moves += int(np.count_nonzero(old != lb))
+        if incremental:
+            rows = np.flatnonzero(old != lb)
+            moves += rows.size
+            if rows.size:
+                moved.append((rows + lo, old[rows], lb[rows].astype(np.intp)))
+        else:
+            moves += int(np.count_nonzero(old != lb))
         old[:] = lb
-        if stats is not None:
-            stats.add(data.xa, data.codes, labels, lo, hi)
+        if stats is not None and not incremental:
+            stats.add(data, labels, lo, hi)
+    if stats is not None and incremental and moved:
+        stats.shift(data, *(np.concatenate(parts) for parts in zip(*moved)))
     return max(cost, 0.0), moves
 
 
@@ -858,14 +923,16 @@ def _lloyd(data, layout, centers, modes, gamma, max_iter, tol, labels, first=Non
     """
     k = centers.shape[0]
     prev_cost = np.inf
+    moves = data.n
     for it in range(max_iter + 1):
         proto = _Prototypes(centers, modes, layout, gamma)
         if it == 0 and first is not None:
             cost, stats = first
-            moves = data.n
-        else:
+        elif it == 0 or moves > data.n // 4:
             stats = _Stats(k, data.p, layout)
             cost, moves = _assign_pass(data, proto, labels, stats)
+        else:  # few customers move late on: update the counts from them only
+            cost, moves = _assign_pass(data, proto, labels, stats, incremental=True)
         if it > 0 and (moves == 0 or prev_cost - cost <= tol * prev_cost):
             break
         if it == max_iter:
@@ -934,9 +1001,8 @@ def _init_cao_modes(data, layout, k):
         col = layout.column_codes(data.codes, j)
         freq = np.bincount(col, minlength=layout.n_categories[j] + 1)
         dens += (freq / float(n) / float(q))[col]
-    rows = [int(np.argmax(dens))]
     modes = np.empty((k, q), dtype=np.intp)
-    modes[0] = layout.row_codes(data.codes, rows[:1])[0]
+    modes[0] = layout.row_codes(data.codes, [int(np.argmax(dens))])[0]
     nearest = np.full(n, np.inf)
     for ik in range(1, k):
         np.minimum(nearest, _mismatch_to_row(data, layout, modes[ik - 1]) * dens, out=nearest)
@@ -948,6 +1014,8 @@ def _init_huang_modes(data, layout, k, rs):
     """kmodes' ``init_huang``: same random draws, same rows."""
     q = len(layout.n_categories)
     modes = np.empty((k, q), dtype=np.intp)
+    if q == 0:
+        return modes
     for j in range(q):
         col = layout.column_codes(data.codes, j)
         cum = np.cumsum(np.bincount(col, minlength=layout.n_categories[j]))
