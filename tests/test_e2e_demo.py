@@ -166,3 +166,40 @@ def test_executed_notebooks_record_their_parameters(demo_run, stem):
     params = nb.metadata["papermill"]["parameters"]
     assert Path(params["params_path"]).name == "params.yaml"
     assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+
+
+def _planted(run_dir):
+    truth = pd.read_csv(ROOT / "data" / "demo" / "truth" / "customers_truth.csv", dtype=str)
+    truth = truth.drop_duplicates("customer_id")
+    a = pd.read_csv(run_dir / "assignments.csv", dtype={"customer_id": str})
+    return a.merge(truth[["customer_id", "planted_group"]], on="customer_id")
+
+
+def test_k_auto_finds_the_planted_groups(demo_run):
+    from sklearn.metrics import adjusted_rand_score
+
+    seg = json.loads((demo_run / "segmentation.json").read_text())
+    assert seg["k"] == 5, seg.get("k_reason")
+    planted = _planted(demo_run)
+    assert adjusted_rand_score(planted["planted_group"], planted["segment"]) >= 0.8
+
+
+# What a reader must recognise in the persona that holds most of each planted group.
+PLANTED_TRAITS = {
+    "young_runners": ["running", "young"],
+    "midage_hikers": ["hiking"],
+    "bargain_hunters": ["deals", "return"],
+    "high_value_loyalists": ["gold"],
+    "lapsed": ["lapsed"],
+}
+
+
+def test_each_planted_group_is_described_recognisably(demo_run):
+    planted = _planted(demo_run)
+    segments = {s["id"]: s for s in json.loads((demo_run / "segments.json").read_text())["segments"]}
+    for group, traits in PLANTED_TRAITS.items():
+        home = planted.loc[planted["planted_group"] == group, "segment"].value_counts().idxmax()
+        s = segments[home]
+        text = " ".join([s["name"], *map(str, s["persona"].values())]).lower()
+        for trait in traits:
+            assert trait in text, f"{group}: '{trait}' not in persona {s['name']!r}: {text[:300]}"
