@@ -40,7 +40,7 @@ def no_complete_folder(root):
 @pytest.mark.parametrize("change, expected", [
     ({"segmentaton": {"k": 3}}, ["segmentaton", "did you mean 'segmentation'"]),
     ({"data__customers": "no_such_file.csv"}, ["no_such_file.csv"]),
-    ({"columns__numeric": ["age", "incme"]}, ["incme"]),
+    ({"columns__categorical": ["gender", "citty"]}, ["citty", "did you mean 'city'"]),
     ({"segmentation__features": ["age", "recency", "spend"]}, ["segmentation.features", "spend"]),
     ({"segmentation__k": 1}, ["segmentation.k", "got 1"]),
 ])

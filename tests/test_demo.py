@@ -226,7 +226,7 @@ def test_planted_groups_are_recoverable_by_a_simple_kmeans(written):
     ({"n_customers": 1.5e3}, "n_customers must be an int"),
     ({"seed": -1}, "seed must be an int >= 0; got -1"),
     ({"scenario": "retial"},
-     r"unknown scenario 'retial' \(did you mean 'retail'\?\); choose one of: retail"),
+     r"unknown scenario 'retial'; did you mean 'retail'\?; choose one of: retail"),
     ({"transactions_per_customer": 0}, "transactions_per_customer must be in"),
 ])
 def test_bad_arguments_are_user_errors(kwargs, match):

@@ -16,3 +16,11 @@ class ParamsError(SeglabError):
 
 class DataError(SeglabError):
     """An input file cannot be read or used as declared."""
+
+
+def did_you_mean(name, choices) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``: the tail of an error."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""

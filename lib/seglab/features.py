@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from seglab import clv, targeting
-from seglab.targeting import _did_you_mean
-from seglab.errors import DataError, ParamsError
+from seglab.errors import DataError, ParamsError, did_you_mean
 
 __all__ = ["RFM_MAP", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS",
            "DEFAULT_LIFECYCLE", "DERIVED_COLUMNS", "build_features", "score_edges",
@@ -119,7 +118,7 @@ def _number_options(name: str, given, defaults: Mapping, *, allow_none=False) ->
     out = {}
     for key, value in given.items():
         if key not in defaults:
-            raise ParamsError(f"{name}: unknown key {key!r}{_did_you_mean(key, defaults)}; "
+            raise ParamsError(f"{name}: unknown key {key!r}{did_you_mean(key, defaults)}; "
                               f"allowed: {sorted(defaults)}")
         if value is None and allow_none:
             continue

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from seglab.config import RunConfig
-from seglab.errors import SeglabError
+from seglab.errors import SeglabError, did_you_mean
 from seglab.runs import Run
 from seglab.stages import STAGE_FUNCTIONS, STAGES
 
@@ -49,8 +49,6 @@ def validate(cfg: RunConfig) -> list[dict]:
 
 def _check_segmentation_columns(cfg: RunConfig, inputs: list[dict]) -> None:
     """Names in segmentation.features must be input columns or derived features."""
-    import difflib
-
     from seglab.errors import ParamsError
     from seglab.features import DERIVED_COLUMNS
 
@@ -63,8 +61,7 @@ def _check_segmentation_columns(cfg: RunConfig, inputs: list[dict]) -> None:
     known -= set(cfg.columns.pii)
     for name in cfg.segmentation.features:
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else (
+            hint = did_you_mean(name, sorted(known)) or (
                 " (transaction features need data.transactions)" if not has_tx else "")
             raise ParamsError(f"segmentation.features: unknown column '{name}'{hint}")
 

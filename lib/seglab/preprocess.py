@@ -8,14 +8,13 @@ weight gamma) lives in one picklable transformer that is saved with the model:
 
 from __future__ import annotations
 
-import difflib
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from seglab.errors import DataError, ParamsError
+from seglab.errors import DataError, ParamsError, did_you_mean
 
 #: A numeric column whose sample skewness exceeds this is log-transformed under
 #: ``log_transform: auto`` (money columns such as income, monetary, aov, clv).
@@ -85,12 +84,6 @@ def select_features(features: pd.DataFrame, cfg) -> tuple[list[str], list[str]]:
                               "(e.g. tenure_days or recency)")
         (numeric if kind == "numeric" else categorical).append(name)
     return numeric, categorical
-
-
-def did_you_mean(name: str, choices) -> str:
-    """``"; did you mean 'x'?"`` for the closest choice, or ``""``."""
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 # ------------------------------------------------------------ transformer

@@ -14,8 +14,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from seglab.errors import DataError, ParamsError
-from seglab.preprocess import as_text, column_kind, did_you_mean
+from seglab.errors import DataError, ParamsError, did_you_mean
+from seglab.preprocess import as_text, column_kind
 
 _COMPARE = {
     ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge",

@@ -6,9 +6,10 @@ English and Chinese so a report in either language reads the same cells.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from types import MappingProxyType
+
+from seglab.errors import did_you_mean
 
 __all__ = ["VALUE_TIERS", "RISK_TIERS", "LANGUAGES", "PROSPECT", "Cell", "CELLS",
            "cell_key", "cell_info"]
@@ -88,12 +89,6 @@ _BY_KEY = {cell.key: cell for cell in (*CELLS, PROSPECT)}
 _BY_TIERS = {(cell.value_tier, cell.risk_tier): cell.key for cell in CELLS}
 
 
-def _did_you_mean(value, choices) -> str:
-    """' (did you mean ...?)' for the closest of ``choices``, or ''."""
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def cell_key(value_tier: str, risk_tier: str) -> str:
     """The key of the grid cell for a value tier and a risk tier.
 
@@ -109,10 +104,10 @@ def cell_key(value_tier: str, risk_tier: str) -> str:
     """
     if value_tier not in VALUE_TIERS:
         raise ValueError(f"value_tier must be one of {VALUE_TIERS}, got {value_tier!r}"
-                         + _did_you_mean(value_tier, VALUE_TIERS))
+                         + did_you_mean(value_tier, VALUE_TIERS))
     if risk_tier not in RISK_TIERS:
         raise ValueError(f"risk_tier must be one of {RISK_TIERS}, got {risk_tier!r}"
-                         + _did_you_mean(risk_tier, RISK_TIERS))
+                         + did_you_mean(risk_tier, RISK_TIERS))
     return _BY_TIERS[(value_tier, risk_tier)]
 
 
@@ -136,7 +131,7 @@ def cell_info(key: str, language: str = "en") -> dict:
         cell = _BY_KEY[key]
     except KeyError:
         raise ValueError(f"unknown value x risk cell {key!r}"
-                         + _did_you_mean(key, _BY_KEY)) from None
+                         + did_you_mean(key, _BY_KEY)) from None
     return {"key": cell.key, "value_tier": cell.value_tier, "risk_tier": cell.risk_tier,
             "priority": cell.priority, "name": cell.name[language],
             "strategy": cell.strategy[language]}
