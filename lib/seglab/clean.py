@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from seglab import privacy, sources
-from seglab.errors import DataError
+from seglab.errors import DataError, ParamsError
 
 # Every rule a row or value can meet, in plain words (the reason column of quarantine.csv).
 RULES = {
@@ -93,20 +93,19 @@ def token_set(tokens) -> list[str]:
 def missing_mask(norm: pd.Series, tokens: list[str]) -> np.ndarray:
     """True where a normalised value is missing or a token such as "N/A" or "unknown"."""
     a = _arrow(norm)
-    hit = pc.is_in(pc.utf8_lower(a), value_set=pa.array(tokens, type=a.type))
-    return np.asarray(pc.or_kleene(pc.is_null(a), hit).to_numpy(zero_copy_only=False), dtype=bool) if len(a) else np.zeros(0, bool)
+    out = np.asarray(pc.is_null(a).to_numpy(zero_copy_only=False), dtype=bool) if len(a) else np.zeros(0, bool)
+    # Only values as short as the longest token can be one (ids and emails never are).
+    short = np.asarray(pc.fill_null(pc.less_equal(pc.utf8_length(a), max(map(len, tokens))), False)
+                       .to_numpy(zero_copy_only=False), bool) if len(a) else out
+    if short.any():
+        hit = pc.is_in(pc.utf8_lower(pc.filter(a, pa.array(short))), value_set=pa.array(tokens, type=a.type))
+        out[short] |= np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), bool)
+    return out
 
 
 def _present(norm: pd.Series, tokens) -> tuple[pd.Series, np.ndarray]:
     miss = missing_mask(norm, tokens)
-    return norm.where(~miss), miss
-
-
-def _per_unique(s: pd.Series, fn, dtype="str") -> pd.Series:
-    """Apply a Python function once per distinct value (columns repeat their values)."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    out = np.array([fn(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(out[codes], index=s.index, dtype=dtype)
+    return (norm.where(~miss) if miss.any() else norm), miss
 
 
 def _fold(text: str) -> str:
@@ -117,12 +116,11 @@ def normalise_ids(s: pd.Series, tokens) -> pd.Series:
     """Identifiers as text: trimmed, NFKC; ``17850.0`` written by a float export becomes
     ``17850`` when the whole column is written that way."""
     ids, _ = _present(normalise_text(s), tokens)
-    a = _arrow(ids.dropna())
-    if len(a):
-        pattern = r"^-?\d+\.0+$"
-        head = a.slice(0, 1000)
-        if pc.all(pc.match_substring_regex(head, pattern)).as_py() and pc.all(pc.match_substring_regex(a, pattern)).as_py():
-            ids = _series(pc.replace_substring_regex(_arrow(ids), r"\.0+$", ""), ids.index)
+    a, pattern = _arrow(ids), r"^-?\d+\.0+$"
+    head = pc.drop_null(a.slice(0, 5000))
+    if len(head) and pc.all(pc.match_substring_regex(head, pattern)).as_py() and \
+            pc.all(pc.match_substring_regex(a, pattern)).as_py() is not False:
+        ids = _series(pc.replace_substring_regex(a, r"\.0+$", ""), ids.index)
     return ids
 
 
@@ -207,7 +205,8 @@ def normalise_categories(raw: pd.Series, mapping: dict, tokens) -> tuple[pd.Seri
     canon_u = np.array([fmap.get(f, f) for f in folded] + [None], dtype=object)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     usual: dict = {}
-    for i in np.argsort(-counts, kind="stable"):
+    is_canon = np.array([uniques[i] == canon_u[i] for i in range(len(uniques))], bool)
+    for i in np.lexsort((~is_canon, -counts)):  # most frequent first; on a tie the canonical spelling
         if not missing_u[i]:
             usual.setdefault(canon_u[i], uniques[i])
     variant_u = np.array([not missing_u[i] and uniques[i] != usual[canon_u[i]] and uniques[i] != canon_u[i]
@@ -240,53 +239,77 @@ def parse_numbers(s: pd.Series, tokens) -> Parsed:
     """
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         values = s.to_numpy(dtype=float, na_value=np.nan)
-        return Parsed(values, np.isnan(values), np.isinf(values))
+        return Parsed(np.where(np.isinf(values), np.nan, values), np.isnan(values), np.isinf(values))
     a = pc.utf8_trim_whitespace(_arrow(s))
     a = pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
-    try:
-        values = pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False)
-        values = np.asarray(values, dtype=float)
-        missing = np.isnan(values) & np.asarray(pc.is_null(a).to_numpy(zero_copy_only=False), bool)
-        return Parsed(np.where(np.isinf(values), np.nan, values), missing, np.isinf(values))
+    null = np.asarray(pc.is_null(a).to_numpy(zero_copy_only=False), bool)
+    try:  # the usual case: every value a plain number
+        values = np.asarray(pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False), float)
+        if not np.isnan(values[~null]).any():
+            return Parsed(np.where(np.isinf(values), np.nan, values), null, np.isinf(values))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    codes, uniques = pd.factorize(_series(a, s.index), use_na_sentinel=True)
-    u_norm = normalise_text(pd.Series(uniques, dtype="str"))
-    u_missing = missing_mask(u_norm, tokens)
-    u_values, reformatted = _parse_number_texts(u_norm.where(~u_missing))
-    u_invalid = ~u_missing & ~np.isfinite(u_values)
-    pick = lambda arr, fill: np.append(arr, fill)[codes]  # noqa: E731
-    return Parsed(np.where(pick(u_invalid, False), np.nan, pick(u_values, np.nan)), pick(u_missing, True),
-                  pick(u_invalid, False), {"reformatted": int(pick(reformatted, False).sum())})
+    plain = pc.fill_null(pc.match_substring_regex(a, _PLAIN_NUMBER), False)
+    is_plain = np.asarray(plain.to_numpy(zero_copy_only=False), bool)
+    values = np.full(len(a), np.nan)
+    if is_plain.any():
+        values[is_plain] = np.asarray(pc.cast(pc.filter(a, plain), pa.float64()).to_numpy(zero_copy_only=False), float)
+    missing, invalid, info = null.copy(), np.zeros(len(a), bool), {}
+    rest = ~is_plain & ~null
+    if rest.any():
+        codes, uniques = pd.factorize(_series(pc.filter(a, pa.array(rest)), None), use_na_sentinel=True)
+        u_norm = normalise_text(pd.Series(uniques, dtype="str"))
+        u_missing = missing_mask(u_norm, tokens)
+        u_values, reformatted, decimal_comma = _parse_number_texts(u_norm.where(~u_missing))
+        values[rest] = u_values[codes]
+        missing[rest] = u_missing[codes]
+        invalid[rest] = ~u_missing[codes] & ~np.isfinite(u_values[codes])
+        info["reformatted"] = int(reformatted[codes].sum())
+        if decimal_comma:  # plain "1.234" was read as 1.234; in this column it is 1234
+            grouped = np.asarray(pc.fill_null(pc.match_substring_regex(a, r"^[-+]?\d{1,3}\.\d{3}$"), False)
+                                 .to_numpy(zero_copy_only=False), bool)
+            values[grouped] *= 1000
+    invalid |= np.isinf(values)
+    values[~np.isfinite(values)] = np.nan
+    return Parsed(values, missing, invalid, info)
 
 
-def _parse_number_texts(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+_PLAIN_NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+
+
+# A number under each convention: groups of three after the thousands mark, then decimals.
+_DOT_DECIMAL = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+_COMMA_DECIMAL = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?|,\d+"
+
+
+def _parse_number_texts(u: pd.Series) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Parse what the fast path could not: values (NaN: not a number), which values
+    needed reformatting, and whether the column writes decimals with a comma."""
     plain = np.array(pd.to_numeric(u, errors="coerce").to_numpy(dtype=float, na_value=np.nan), copy=True)
     rest = u[np.isnan(plain) & u.notna().to_numpy()]
     reformatted = np.zeros(len(u), bool)
     if not len(rest):
-        return plain, reformatted
+        return plain, reformatted, False
     t = rest.str.strip()
-    negative = t.str.fullmatch(r"\(.*\)|-.*|.*-").fillna(False)
+    negative = t.str.fullmatch(r"\(.*\)|-.*|.*-").fillna(False).to_numpy(bool)
     t = t.str.replace(r"[()]", "", regex=True).str.replace(_CURRENCY, "", regex=True)
     t = t.str.replace(r"(?<=\d)[\s'\u00a0\u202f](?=\d)", "", regex=True).str.strip().str.strip("+-").str.strip()
-    shaped = t.str.fullmatch(r"\d[\d.,]*(?:[eE][-+]?\d+)?|[.,]\d+").fillna(False)
-    comma = t.str.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}|\d+,\d{4,}|\d+(,\d+){2,}\.?").fillna(False)
-    dot = t.str.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?|\d+\.\d{1,2}|\d+\.\d{4,}").fillna(False)
-    decimal_comma = int((comma & shaped).sum()) > int((dot & shaped).sum())
-    if decimal_comma:
-        t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        # plain "1.234" took the fast path as 1.234; in this column it is 1234
-        thousands = u.str.fullmatch(r"-?\d{1,3}(\.\d{3})+").fillna(False).to_numpy(bool)
-        plain[thousands] = pd.to_numeric(u[thousands].str.replace(".", "", regex=False), errors="coerce")
-    else:
-        t = t.str.replace(",", "", regex=False)
-    parsed = pd.to_numeric(t.where(shaped), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    parsed = np.where(negative.to_numpy(bool), -parsed, parsed)
+    exponent = t.str.fullmatch(r"\d+(?:\.\d+)?[eE][-+]?\d+").fillna(False).to_numpy(bool)
+    dot = t.str.fullmatch(_DOT_DECIMAL).fillna(False).to_numpy(bool)
+    comma = t.str.fullmatch(_COMMA_DECIMAL).fillna(False).to_numpy(bool)
+    # The column's decimal mark: from the values that can only be read one way.
+    decimal_comma = int((comma & ~dot).sum()) > int((dot & ~comma).sum())
+    as_dot = t.str.replace(",", "", regex=False)
+    as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    first, second = (as_comma, as_dot) if decimal_comma else (as_dot, as_comma)
+    ok_first, ok_second = (comma, dot) if decimal_comma else (dot, comma)
+    text = first.where(ok_first, second.where(ok_second & ~ok_first, t.where(exponent)))
+    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    parsed = np.where(negative, -parsed, parsed)
     where = np.flatnonzero(np.isnan(plain) & u.notna().to_numpy())
     plain[where] = parsed
     reformatted[where] = np.isfinite(parsed)
-    return plain, reformatted
+    return plain, reformatted, decimal_comma
 
 
 # =================================================================== dates
@@ -405,7 +428,8 @@ def _assemble(found: pd.DataFrame) -> pd.Series:
         "hour": hour, "minute": pd.to_numeric(found["M"], errors="coerce").fillna(0),
         "second": pd.to_numeric(found["S"], errors="coerce").fillna(0),
     }, index=found.index)
-    bad = (frame["year"] < YEARS[0]) | (frame["year"] > YEARS[1]) | (frame["hour"] > 23) | (frame["minute"] > 59) | (frame["second"] > 59)
+    bad = ((frame["year"] < YEARS[0]) | (frame["year"] > YEARS[1]) | (frame["hour"] > 23)
+           | (frame["minute"] > 59) | (frame["second"] > 59))
     frame = frame[~bad]
     out = pd.Series(pd.NaT, index=found.index, dtype="datetime64[ns]")
     if len(frame):
@@ -499,7 +523,9 @@ class Ledger:
             self.invalid[column] += len(pos)
 
     def raw_text(self, column: str, pos) -> np.ndarray:
-        return self.raw[column].to_numpy(dtype=object, na_value=None)[pos] if column in self.raw else np.full(len(pos), None)
+        if column not in self.raw:
+            return np.full(len(pos), None)
+        return self.raw[column].iloc[pos].to_numpy(dtype=object, na_value=None)
 
     # ---- outputs
 
@@ -515,7 +541,8 @@ class Ledger:
             "missing": dict(self.missing), "invalid": dict(self.invalid),
             "imputed": dict(self.imputed), "repaired": dict(self.repaired),
         }
-        assert out["rows_in"] == out["rows_clean"] + out["duplicates_merged"] + out["rows_quarantined"]
+        if out["rows_in"] != out["rows_clean"] + out["duplicates_merged"] + out["rows_quarantined"]:
+            raise RuntimeError(f"{self.source}: row accounting does not add up: {out}")  # a bug, not bad data
         return out
 
     def quarantine_frame(self, hash_value) -> pd.DataFrame:
@@ -572,7 +599,7 @@ class Customers:
     info: dict
 
 
-def _rules_for(cfg):
+def _tokens(cfg):
     return token_set(cfg.cleaning.missing_tokens)
 
 
@@ -593,7 +620,7 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
     """
     cols, rules = cfg.columns, cfg.cleaning
     id_col = id_column or cols.customer_id
-    tokens = _rules_for(cfg)
+    tokens = _tokens(cfg)
     led = Ledger(source, raw, info)
     path = info.get("path", source)
     led.quarantine([("empty_row", None, _empty_rows(led.raw, tokens))])
@@ -638,7 +665,8 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
             known = {_fold(str(v)) for v in rules.categories[col].values()} | {_fold(str(k)) for k in rules.categories[col]}
             other = values[led.alive & ~miss & ~values.isin(list(known)).to_numpy()]
             if len(other):
-                led.extra.setdefault("unmapped_categories", {})[col] = {str(k): int(v) for k, v in other.value_counts().head(10).items()}
+                top = other.value_counts().head(10)
+                led.extra.setdefault("unmapped_categories", {})[col] = {str(k): int(v) for k, v in top.items()}
     date_info = {}
     for col in list(cols.dates) + ([cols.birth_date] if cols.birth_date else []):
         parsed = parse_dates(led.raw[col], tokens, rules.date_formats.get(col))
@@ -669,22 +697,34 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
     for col in list(cols.numeric) + list(cols.categorical) + list(cols.dates):
         if col in work and led.alive.any() and work[col][led.alive].isna().all():
             raise DataError(f"{path}: column '{col}' has no usable value in any row; fill it or remove it from the params")
-    required = [c for c in rules.required if c in work or c in match_keys]
-    led.quarantine([("missing_required", c, (match_keys.get(c, work.get(c))).isna().to_numpy()) for c in required])
+    checks = []
+    for col in rules.required:
+        values = match_keys.get(col, work.get(col))
+        missing = values.isna().to_numpy() if values is not None else missing_mask(normalise_text(led.raw[col]), tokens)
+        checks.append(("missing_required", col, missing))
+    led.quarantine(checks)
 
+    for col in rules.dedupe_on:  # keys that are not personal data match on their folded text
+        if col not in match_keys:
+            norm, _ = _present(normalise_text(led.raw[col]), tokens)
+            match_keys[col] = normalise_pii_text(norm)
     for col, key in match_keys.items():
         work[f"__key_{col}"] = key
-        work[f"__pii_{col}"] = hash_inputs[col]
+        if col in hash_inputs:
+            work[f"__pii_{col}"] = hash_inputs[col]
     merged_to = _dedupe(cfg, led, work)
     _impute(cfg, led, work)
     table = work[led.alive]
     if table.empty:
         top = led.quarantined_by_rule.most_common(1)
         why = f" (most often: {RULES[top[0][0]]})" if top else ""
-        raise DataError(f"{path}: no usable customer rows{why}; every row was quarantined or is a duplicate, see quarantine.csv")
-    quarantined_ids = set(work["customer_id"][~led.alive & ~led.merged].dropna())
+        raise DataError(f"{path}: no usable customer rows{why}; fix the file or the cleaning rules in the params")
+    kept = set(table["customer_id"])
+    # a record merged into a survivor that was then quarantined goes with it
+    gone = set(work["customer_id"][~led.alive & ~led.merged].dropna()) | {m for m, s in merged_to.items() if s not in kept}
+    merged_to = {m: s for m, s in merged_to.items() if s in kept}
     info = {"date_order": date_info, **info}
-    return Customers(table.reset_index(drop=True), led, merged_to, quarantined_ids - set(table["customer_id"]), info)
+    return Customers(table.reset_index(drop=True), led, merged_to, gone - kept, info)
 
 
 def normalise_pii_text(norm: pd.Series) -> pd.Series:
@@ -714,20 +754,15 @@ def _empty_rows(raw: pd.DataFrame, tokens) -> np.ndarray:
 def _merge_exact(led: Ledger, id_col: str | None) -> None:
     """Identical rows: the later copies merge into the first.
 
-    Twins must agree on every column, so each column in turn (the most varied
-    first) narrows the candidates to rows whose value repeats among them; the few
-    left are compared whole. Hashing whole rows of twenty million lines would
-    take a minute.
+    A cheap fingerprint per row finds the candidates (a collision only adds a
+    candidate), and the few candidates are compared whole; hashing whole rows of
+    twenty million lines with pandas would take a minute.
     """
-    cand = np.flatnonzero(led.alive)
-    if len(cand) < 2:
+    alive = np.flatnonzero(led.alive)
+    if len(alive) < 2:
         return
-    sample = led.raw.iloc[:: max(1, led.n // 20000)]
-    order = sorted(led.raw.columns, key=lambda c: -sample[c].nunique(dropna=False))
-    for col in order:
-        if len(cand) < 50_000:
-            break
-        cand = cand[led.raw[col].iloc[cand].duplicated(keep=False).to_numpy()]
+    prints = _row_fingerprints(led.raw)[alive]
+    cand = alive[pd.Series(prints).duplicated(keep=False).to_numpy()]
     if len(cand) < 2:
         return
     sub = led.raw.iloc[cand]
@@ -739,6 +774,47 @@ def _merge_exact(led: Ledger, id_col: str | None) -> None:
     pos, anchors = cand[dup], first[dup]
     ids = led.raw[id_col].to_numpy(dtype=object, na_value=None) if id_col else led.rows.astype(str)
     led.merge(pos, ids[pos], ids[anchors], "exact_duplicate", "all columns", anchors)
+
+
+_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
+
+
+def _row_fingerprints(raw: pd.DataFrame) -> np.ndarray:
+    """A 64-bit fingerprint per row: equal rows always get equal ones."""
+    h = np.zeros(len(raw), np.uint64)
+    for col in raw.columns:
+        s = raw[col]
+        if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
+            arr = _arrow(s)
+            part = np.concatenate([_string_prints(c) for c in arr.chunks]) if arr.num_chunks else np.zeros(0, np.uint64)
+        else:
+            part = pd.util.hash_array(s.to_numpy())
+        h = h * np.uint64(0x100000001B3) ^ part
+    return h
+
+
+def _string_prints(chunk: pa.Array) -> np.ndarray:
+    """Length, first and last 8 bytes of each string, mixed: read straight from Arrow's buffers."""
+    from numpy.lib.stride_tricks import as_strided
+
+    n = len(chunk)
+    if n == 0:
+        return np.zeros(0, np.uint64)
+    validity, offsets_buf, data_buf = chunk.buffers()[:3]
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset: chunk.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8)[: offsets[-1]] if data_buf is not None else np.zeros(0, np.uint8)
+    padded = np.concatenate([data, np.zeros(8, np.uint8)])
+    words = as_strided(padded, shape=(len(padded) - 7, 8), strides=(1, 1))
+    start, length = offsets[:-1], np.diff(offsets)
+    mask = _MASKS[np.minimum(length, 8)]
+    first = words[start].copy().view("<u8").ravel() & mask
+    last = words[np.maximum(offsets[1:] - 8, start)].copy().view("<u8").ravel() & mask
+    h = (first * np.uint64(0x9E3779B97F4A7C15)) ^ (last * np.uint64(0xC2B2AE3D27D4EB4F)) ^ \
+        (length.astype(np.uint64) * np.uint64(0x165667B19E3779F9))
+    if chunk.null_count:
+        h[~np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), bool)] = np.uint64(0xDEADBEEFCAFEF00D)
+    return h
 
 
 def _age(birth: pd.Series, as_of: pd.Timestamp) -> pd.Series:
@@ -769,8 +845,8 @@ def _dedupe(cfg, led: Ledger, work: pd.DataFrame) -> dict:
         return {}
     sub = work.iloc[pos].reset_index(drop=True)
     edges = [_block_edges(pd.factorize(sub["customer_id"])[0], None)]
-    keys = [c for c in rules.dedupe_on if f"__key_{c}" in sub] + [c for c in rules.dedupe_on if c in sub and f"__key_{c}" not in sub]
-    key_codes = {c: pd.factorize(sub[f"__key_{c}"] if f"__key_{c}" in sub else sub[c])[0] for c in keys}
+    keys = list(rules.dedupe_on)
+    key_codes = {c: pd.factorize(sub[f"__key_{c}"])[0] for c in keys}
     placeholders = {}
     if keys:
         frame = pd.DataFrame(key_codes)
@@ -807,7 +883,8 @@ def _dedupe(cfg, led: Ledger, work: pd.DataFrame) -> dict:
     same_keys = np.ones(len(merged), bool) if keys else np.zeros(len(merged), bool)
     for c in keys:
         same_keys &= (key_codes[c][merged] == key_codes[c][surv_of[merged]]) & (key_codes[c][merged] >= 0)
-    rule = np.where(same_id, "duplicate_id", np.where(same_keys, "duplicate_key", "fuzzy_name" if fuzzy_edges is not None else "duplicate_key"))
+    linked = "fuzzy_name" if fuzzy_edges is not None else "duplicate_key"  # directly or through another record
+    rule = np.where(same_id, "duplicate_id", np.where(same_keys, "duplicate_key", linked))
     matched = np.where(same_id, "customer_id", np.where(same_keys, "+".join(keys), "shared key and similar name"))
     led.merge(pos[merged], ids[merged], ids[surv_of[merged]], rule, matched, pos[surv_of[merged]])
     return {m: s for m, s in zip(ids[merged], ids[surv_of[merged]]) if m != s}
@@ -902,7 +979,8 @@ def _coalesce(led, work, sub, pos, comp, order, multi) -> None:
         if not col.startswith("__key_"):
             name = col.removeprefix("__pii_")
             shown = "(personal data)" if col.startswith("__pii_") else fill[gap]
-            led.repair(where, name, "filled_from_duplicate", led.raw_text(name, where) if not col.startswith("__pii_") else "", shown)
+            old = "" if col.startswith("__pii_") else led.raw_text(name, where)
+            led.repair(where, name, "filled_from_duplicate", old, shown)
 
 
 # =================================================================== missing values
@@ -960,7 +1038,8 @@ def _impute(cfg, led: Ledger, work: pd.DataFrame) -> None:
             fill = _fold(str(fill))
         work.loc[pos, col] = fill
         led.repair(pos, col, "imputed", old, fill)
-        led.extra["imputation"][col] = {"strategy": strategy, "value": fill if not isinstance(fill, pd.Timestamp) else fill.date().isoformat()}
+        shown = fill.date().isoformat() if isinstance(fill, pd.Timestamp) else fill
+        led.extra["imputation"][col] = {"strategy": strategy, "value": shown}
     led.quarantine(quarantine)
 
 
@@ -978,7 +1057,7 @@ class Lines:
 def clean_lines(cfg, raw: pd.DataFrame, info: dict, *, future_after: pd.Timestamp) -> Lines:
     """Check each transaction line on its own: id, date, amount, returns, exact copies."""
     tx, rules = cfg.columns.transactions, cfg.cleaning
-    tokens = _rules_for(cfg)
+    tokens = _tokens(cfg)
     led = Ledger("transactions", raw, info)
     path = info.get("path", "transactions")
     led.quarantine([("empty_row", None, _empty_rows(led.raw, tokens))])
@@ -989,6 +1068,7 @@ def clean_lines(cfg, raw: pd.DataFrame, info: dict, *, future_after: pd.Timestam
     dates = parse_dates(led.raw[tx.date], tokens, rules.date_formats.get(tx.date))
     _check_parsed(dates, path, tx.date, "dates", f"set cleaning.date_formats.{tx.date} (e.g. '%d/%m/%Y') or fix the values")
     led.missing[tx.date] += int(dates.missing.sum())
+    led.extra["date_order"] = {tx.date: dates.info}
     future = dates.values > future_after.to_datetime64()
     amount, bad_amount, missing_amount, qty_negative = _amounts(cfg, led, tokens, path)
     cancelled = np.zeros(led.n, bool)
@@ -1041,34 +1121,43 @@ def _amounts(cfg, led: Ledger, tokens, path):
     return a.values.copy(), a.invalid, a.missing, qty_negative
 
 
-def resolve_customers(lines: Lines, customers: Customers | None) -> pd.DataFrame:
-    """Map merged ids to survivors; lines of unknown or quarantined customers go to quarantine."""
+def resolve_customers(lines: Lines, customers: Customers | None) -> pa.Table:
+    """Map merged ids to survivors; lines of unknown or quarantined customers go to quarantine.
+
+    Returns the clean lines as an Arrow table in the schema of ``transactions_clean.parquet``
+    (Arrow filters twenty million rows several times faster than pandas).
+    """
     led, frame = lines.ledger, lines.frame
     ids = frame["customer_id"]
+    column = lines_id_column(led)
     if customers is not None:
-        merged = _isin(ids, list(customers.merged_to))
-        if merged.any():
-            ids = ids.copy()
-            ids[merged] = ids[merged].map(customers.merged_to)
-        known = _isin(ids, customers.table["customer_id"])
-        gone = _isin(ids, list(customers.quarantined_ids)) & ~known
+        # One hash lookup per line: every known id (survivor, merged, quarantined) -> what it becomes.
+        survivors = customers.table["customer_id"].astype("str").to_numpy(dtype=object)
+        merged = list(customers.merged_to)
+        gone_ids = sorted(customers.quarantined_ids - set(customers.merged_to))
+        names = np.concatenate([survivors, np.array(merged, dtype=object), np.array(gone_ids, dtype=object)])
+        target = np.concatenate([survivors, np.array([customers.merged_to[m] for m in merged], dtype=object)])
+        a = _arrow(ids)
+        where = pc.index_in(a, value_set=pa.array(names, type=a.type))
+        found = np.asarray(pc.is_valid(where).to_numpy(zero_copy_only=False), bool)
+        index = np.asarray(pc.fill_null(where, -1).to_numpy(zero_copy_only=False), np.int64)
+        known = found & (index < len(target))
+        gone = found & ~known
         live = led.alive & ids.notna().to_numpy()
         if live.any() and not (known & live).any():
             sample = ids[live].iloc[0]
-            raise DataError(f"{led.info.get('path')}: column '{lines_id_column(led)}': no line names a customer of the "
+            raise DataError(f"{led.info.get('path')}: column '{column}': no line names a customer of the "
                             f"customer table (e.g. '{sample}'); check that both files use the same ids")
-        led.quarantine([("customer_quarantined", lines_id_column(led), gone),
-                        ("unknown_customer", lines_id_column(led), ~known & ~gone)])
-    out = frame[led.alive].copy()
-    out["customer_id"] = ids[led.alive].astype("str")
-    return out.reset_index(drop=True)
-
-
-def _isin(values: pd.Series, allowed) -> np.ndarray:
-    """``values.isin(allowed)`` by Arrow's hash kernel (three times faster at 20M rows)."""
-    a = _arrow(values)
-    allowed = pa.array(pd.Series(allowed, dtype="str").dropna().to_numpy(dtype=object), type=a.type)
-    return np.asarray(pc.fill_null(pc.is_in(a, value_set=allowed), False).to_numpy(zero_copy_only=False), bool)
+        led.quarantine([("customer_quarantined", column, gone), ("unknown_customer", column, ~found)])
+        if merged:  # unknown lines are quarantined: whatever id they get here is never used
+            ids = _series(pa.array(target, type=a.type).take(pa.array(np.where(known, index, 0))), ids.index)
+    columns = {"customer_id": _arrow(ids)}
+    if "order_id" in frame:
+        columns["order_id"] = _arrow(frame["order_id"])
+    columns.update(date=pa.array(frame["date"].to_numpy(dtype="datetime64[ns]")),
+                   amount=pa.array(frame["amount"].to_numpy(dtype=float)),
+                   is_return=pa.array(frame["is_return"].to_numpy(dtype=bool)))
+    return pa.table(columns).filter(pa.array(led.alive))
 
 
 def lines_id_column(led: Ledger) -> str:
@@ -1090,6 +1179,23 @@ def derive_customer_raw(cfg, lines: Lines) -> tuple[pd.DataFrame, dict]:
 
 # =================================================================== the stage
 
+def check_rules(cfg) -> None:
+    """Cleaning rules must name columns of the right kind; a params error before any data is read."""
+    c, k = cfg.columns, cfg.cleaning
+    kinds = {"numeric": set(c.numeric) | ({"age"} if c.birth_date else set()), "categorical": set(c.categorical),
+             "dates": set(c.dates) | {c.birth_date, c.transactions.date} - {None}}
+    for key, kind in (("ranges", "numeric"), ("categories", "categorical"), ("date_formats", "dates")):
+        for col in getattr(k, key):
+            if col not in kinds[kind]:
+                raise ParamsError(f"cleaning.{key}.{col}: '{col}' is not declared under columns.{kind}; declare it there")
+    for col, (lo, hi) in k.ranges.items():
+        if lo is not None and hi is not None and lo > hi:
+            raise ParamsError(f"cleaning.ranges.{col}: the low end {lo} is above the high end {hi}")
+    for col in k.missing.columns:
+        if not any(col in cols for cols in kinds.values()):
+            raise ParamsError(f"cleaning.missing.columns.{col}: '{col}' is not a declared numeric, categorical or date column")
+
+
 def clean_stage(cfg, run_dir: Path) -> dict:
     """Read the inputs, clean them, pseudonymise personal data and write the artifacts.
 
@@ -1103,7 +1209,7 @@ def clean_stage(cfg, run_dir: Path) -> dict:
         The content of ``quality.json``.
     """
     run_dir = Path(run_dir)
-    tokens = _rules_for(cfg)
+    check_rules(cfg)
     today = pd.Timestamp(dt.date.today())
     future_after = pd.Timestamp(cfg.data.as_of) if cfg.data.as_of else today
     if cfg.data.transactions is not None and not cfg.columns.customer_id and cfg.data.customers is not None:
@@ -1131,7 +1237,10 @@ def clean_stage(cfg, run_dir: Path) -> dict:
     if derived:
         raw, info = derive_customer_raw(cfg, lines)
         if raw.empty:
-            raise DataError(f"{lines.ledger.info.get('path')}: no usable transaction line, so no customer; see quarantine.csv")
+            top = lines.ledger.quarantined_by_rule.most_common(1)
+            why = f" (most often: {RULES[top[0][0]]})" if top else ""
+            raise DataError(f"{lines.ledger.info.get('path')}: no usable transaction line{why}, so no customer; "
+                            "fix the file or columns.transactions")
         customers = clean_customers(cfg, raw, info, as_of=as_of, future_after=future_after,
                                     id_column=cfg.columns.transactions.customer_id)
     else:
@@ -1149,7 +1258,7 @@ def clean_stage(cfg, run_dir: Path) -> dict:
 
 def _hasher(cfg, key: bytes):
     pii = set(cfg.columns.pii)
-    tokens = _rules_for(cfg)
+    tokens = _tokens(cfg)
 
     def hash_value(column: str, values: pd.Series) -> pd.Series:
         if column not in pii:
@@ -1182,14 +1291,9 @@ def _write_outputs(cfg, run_dir, customers: Customers, tx_table, ledgers, key, h
         out["age"] = pd.to_numeric(table["age"]).astype("float64")
     out.to_parquet(run_dir / "customers_clean.parquet", index=False)
     if tx_table is not None:
-        keep = ["customer_id"] + (["order_id"] if "order_id" in tx_table else []) + ["date", "amount", "is_return"]
-        tx = tx_table[keep].copy()
-        tx["date"] = tx["date"].astype("datetime64[ns]")
-        tx["amount"] = tx["amount"].astype("float64")
-        tx["is_return"] = tx["is_return"].astype(bool)
-        if "order_id" in tx:
-            tx["order_id"] = tx["order_id"].astype("str")
-        tx.to_parquet(run_dir / "transactions_clean.parquet", index=False)
+        import pyarrow.parquet as pq
+
+        pq.write_table(tx_table, run_dir / "transactions_clean.parquet")
     quarantine = [led.quarantine_frame(hash_value) for led in ledgers]
     q_cols = ["source", "source_row", "rule", "column", "reason"]
     q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=q_cols)
@@ -1221,7 +1325,8 @@ def _quality(cfg, customers: Customers, lines: Lines | None, derived: bool, as_o
     if lines is not None:
         led = lines.ledger
         sources_out["transactions"] = {**led.accounting(), "returns": led.extra.get("returns", 0),
-                                       "notes": led.notes, **_source_info(led.info)}
+                                       "date_order": led.extra.get("date_order", {}), "notes": led.notes,
+                                       **_source_info(led.info)}
     top["sources"] = sources_out
     return json.loads(json.dumps(top, default=_plain, ensure_ascii=False))
 

@@ -77,6 +77,7 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
         ``HASH_CHARS`` hex characters per value, same index.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
     # One HMAC per distinct value: unavoidable Python, but over uniques only, in OpenSSL.
     digest = hmac.digest
     hashed = np.array([digest(key, str(u).encode("utf-8"), "sha256").hex()[:HASH_CHARS] for u in uniques] + [None],

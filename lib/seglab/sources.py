@@ -61,7 +61,8 @@ def as_spec(source) -> Spec:
     if isinstance(source, dict):
         if "sql" in source:
             return Spec("sql", sql=source["sql"], url=source.get("url", "sqlite:///data.db"))
-        return Spec("file", path=Path(source["path"]), **{k: source[k] for k in ("sheet", "header_row", "delimiter", "encoding") if k in source})
+        options = {k: source[k] for k in ("sheet", "header_row", "delimiter", "encoding") if k in source}
+        return Spec("file", path=Path(source["path"]), **options)
     if hasattr(source, "sql"):
         return Spec("sql", sql=source.sql, url=source.url)
     if hasattr(source, "path"):
@@ -72,7 +73,8 @@ def as_spec(source) -> Spec:
 
 # ------------------------------------------------------------------ public API
 
-def read_source(source, *, role: str, encoding: str = "auto", id_columns=(), columns=(), as_text: bool = True) -> tuple[pd.DataFrame, dict]:
+def read_source(source, *, role: str, encoding: str = "auto", id_columns=(), columns=(),
+                as_text: bool = True) -> tuple[pd.DataFrame, dict]:
     """Read one input as a raw table.
 
     Parameters
@@ -131,6 +133,9 @@ def inspect_inputs(cfg) -> list[dict]:
         A file is missing or unreadable, has no data rows, or lacks a declared column
         (the message suggests the closest column name).
     """
+    from seglab.clean import check_rules
+
+    check_rules(cfg)
     out = []
     for role in ("customers", "transactions"):
         source = getattr(cfg.data, role)
@@ -168,8 +173,7 @@ def declared_columns(cfg, role: str) -> list[tuple[str, str]]:
     When a run has no customer table, customer attributes (numeric, categorical …)
     may come from the transaction lines, so they are looked for there.
     """
-    c, k = cfg.columns, cfg.cleaning
-    tx = c.transactions
+    tx = cfg.columns.transactions
     if role == "transactions":
         out = [(tx.customer_id, "columns.transactions.customer_id"), (tx.date, "columns.transactions.date")]
         if tx.quantity or tx.unit_price:
@@ -192,12 +196,12 @@ def _customer_declared(cfg) -> list[tuple[str, str]]:
         out += [(col, f"columns.{key}") for col in getattr(c, key)]
     if c.birth_date:
         out.append((c.birth_date, "columns.birth_date"))
-    for key in ("dedupe_on", "required", "fuzzy_block_on"):
-        out += [(col, f"cleaning.{key}") for col in getattr(k, key, [])]
+    for key in ("dedupe_on", "required"):
+        out += [(col, f"cleaning.{key}") for col in getattr(k, key)]
     for key in ("ranges", "categories", "date_formats"):
         out += [(col, f"cleaning.{key}") for col in getattr(k, key)]
     out += [(col, "cleaning.missing.columns") for col in k.missing.columns]
-    if getattr(k, "name_column", None):
+    if k.name_column:
         out.append((k.name_column, "cleaning.name_column"))
     seen, unique = set(), []
     for col, key in out:
@@ -547,10 +551,14 @@ def _read_excel(spec: Spec, *, encoding, id_columns, columns, as_text) -> tuple[
 
     import openpyxl
 
+    from openpyxl.utils.exceptions import InvalidFileException
+
     path = spec.path
+    fh = open(path, "rb")  # a file object: openpyxl judges a path by its suffix, we by the content
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
+        fh.close()
         raise DataError(f"{path}: cannot be opened as an Excel workbook ({exc}); save it again as .xlsx") from None
     try:
         names = book.sheetnames
@@ -568,6 +576,7 @@ def _read_excel(spec: Spec, *, encoding, id_columns, columns, as_text) -> tuple[
         rows = [list(r) for r in ws.iter_rows(values_only=True)]
     finally:
         book.close()
+        fh.close()
     while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
         rows.pop()
     if not rows:
@@ -643,12 +652,11 @@ def _read_sql(spec: Spec, *, encoding, id_columns, columns, as_text) -> tuple[pd
     try:
         with engine.connect() as conn:
             table = pd.read_sql_query(sa.text(spec.sql), conn)
-    except sa.exc.OperationalError as exc:
-        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DataError(f"{_safe_url(url)}: the query failed or the database is unreachable ({first}); check the URL and the SQL") from None
-    except sa.exc.SQLAlchemyError as exc:
-        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DataError(f"{_safe_url(url)}: the query failed ({first}); check the SQL under data.<role>.sql") from None
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
+        first = str(getattr(cause, "orig", cause)).strip().splitlines()[0]
+        raise DataError(f"{_safe_url(url)}: the query failed or the database is unreachable ({first}); "
+                        "check the URL and the SQL under data.<role>") from None
     finally:
         engine.dispose()
     return _typed_to_frame(table, id_columns, as_text), {}
