@@ -8,7 +8,6 @@ a million customers take seconds. The truth files beside the data are for tests 
 
 from __future__ import annotations
 
-import difflib
 import os
 import pathlib
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from seglab.errors import SeglabError
+from seglab.errors import SeglabError, did_you_mean
 
 WINDOW_START = np.datetime64("2023-07-01", "D")  # the transactions' fixed three-year window
 WINDOW_END = np.datetime64("2026-06-30", "D")
@@ -55,7 +54,8 @@ TIERS = ("basic", "silver", "gold")
 OCCUPATIONS = (
     "student", "office worker", "engineer", "teacher", "manager", "self-employed", "retired",
 )
-INTERESTS = ("running", "hiking", "outdoor", "fitness", "fashion", "deals")
+# "kids" is last and no retail group uses it, so the retail draws are unchanged (retail_shift uses it).
+INTERESTS = ("running", "hiking", "outdoor", "fitness", "fashion", "deals", "kids")
 
 # Planted problems, as shares of customer records and of transaction lines. Every problem row
 # carries exactly one label; the transactions' "return" label (legitimate refunds, not errors)
@@ -289,10 +289,8 @@ def _check(n_customers, seed, scenario, transactions_per_customer) -> None:
             f"got {transactions_per_customer!r}."
         )
     if scenario not in SCENARIOS:
-        close = difflib.get_close_matches(str(scenario), SCENARIOS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise SeglabError(
-            f"demo data: unknown scenario {scenario!r}{hint}; "
+            f"demo data: unknown scenario {scenario!r}{did_you_mean(scenario, SCENARIOS)}; "
             f"choose one of: {', '.join(SCENARIOS)}."
         )
 
@@ -777,3 +775,8 @@ def _lookup(values, codes) -> pa.Array:
 def _text(values) -> pd.api.extensions.ExtensionArray:
     """A pandas string column from Arrow strings or a numpy array of str."""
     return pd.array(values, dtype="str")
+
+
+# The shift and case-study scenarios register themselves in SCENARIOS (kept last: they use
+# this module's engine).
+import seglab.scenarios  # noqa: E402,F401
