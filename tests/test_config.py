@@ -116,3 +116,12 @@ def test_json_schema_describes_and_checks_the_demo_params():
 def test_every_committed_params_file_validates():
     for path in sorted((Path(__file__).parents[1] / "params").glob("*.yaml")):
         load_config(path)
+
+
+def test_paths_given_with_set_are_relative_to_the_current_folder(tmp_path, monkeypatch):
+    (tmp_path / "params").mkdir()
+    path = write(tmp_path / "params", MINIMAL)
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(path, ["data.transactions=exports/tx.csv", "data.customers={path: c.xlsx, sheet: 1}"])
+    assert cfg.data.transactions == (tmp_path / "exports" / "tx.csv").resolve()
+    assert cfg.data.customers.path == (tmp_path / "c.xlsx").resolve()

@@ -327,6 +327,7 @@ def _apply_override(raw: dict, item: str, path: Path) -> None:
         parsed = yaml.safe_load(value) if value.strip() else None
     except yaml.YAMLError:
         parsed = value
+    parsed = _cwd_relative(".".join(parts), parsed)
     node = raw
     for i, part in enumerate(parts[:-1]):
         child = node.get(part)
@@ -336,6 +337,20 @@ def _apply_override(raw: dict, item: str, path: Path) -> None:
             raise ParamsError(f"--set {item!r}: {'.'.join(parts[:i + 1])} is not a section")
         node = child
     node[parts[-1]] = parsed
+
+
+_PATH_KEYS = {"data.customers", "data.transactions", "data.customers.path", "data.transactions.path", "output_dir"}
+
+
+def _cwd_relative(key: str, value):
+    """A path typed on the command line means a path from where the user stands."""
+    if key not in _PATH_KEYS:
+        return value
+    if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+        return str(Path.cwd() / value)
+    if isinstance(value, dict) and isinstance(value.get("path"), str) and not Path(value["path"]).is_absolute():
+        return {**value, "path": str(Path.cwd() / value["path"])}
+    return value
 
 
 def _describe(err: dict, raw: dict) -> str:

@@ -52,11 +52,14 @@ def _check_segmentation_columns(cfg: RunConfig, inputs: list[dict]) -> None:
     from seglab.errors import ParamsError
     from seglab.features import DERIVED_COLUMNS
 
+    has_customers = any(i["role"] == "customers" for i in inputs)
+    has_tx = any(i["role"] == "transactions" for i in inputs)
+    # Without a customer table, customers (and their attributes) come from the transactions.
+    source_role = "customers" if has_customers else "transactions"
     customer_cols = set()
     for item in inputs:
-        if item["role"] == "customers":
+        if item["role"] == source_role:
             customer_cols |= set(item.get("columns") or [])
-    has_tx = any(i["role"] == "transactions" for i in inputs)
     known = customer_cols | (set(DERIVED_COLUMNS) if has_tx else set()) | ({"age"} if cfg.columns.birth_date else set())
     known -= set(cfg.columns.pii)
     for name in cfg.segmentation.features:

@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 TEMPLATES = Path(__file__).parent / "templates"
+WORKBOOK_MAX_ROWS = 100_000
 
 
 # ------------------------------------------------------------ notebooks
@@ -172,6 +173,10 @@ def write_workbook(run_dir: Path) -> Path:
                               "actions": "; ".join(" / ".join(str(v) for v in a.values()) for a in s.get("actions", []))}
                              for s in segments])
     assignments = pd.read_csv(run_dir / "assignments.csv", dtype={"customer_id": str})
+    if len(assignments) > WORKBOOK_MAX_ROWS:
+        # Excel holds about a million rows and openpyxl writes ~10k rows a second:
+        # a large base's assignments stay in assignments.csv.
+        assignments = pd.DataFrame({"note": [f"{len(assignments):,} customers: see assignments.csv beside this workbook"]})
     out = run_dir / "segments.xlsx"
     with pd.ExcelWriter(out, engine="openpyxl") as xl:
         summary.to_excel(xl, sheet_name="segments", index=False)
