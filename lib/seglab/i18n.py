@@ -49,8 +49,8 @@ def get(key: str, language: str, default: str) -> str:
 
 
 def feature_label(feature: str, language: str) -> str:
-    """Client-facing name of a column; the column name itself when unknown."""
-    return get(f"feature_{feature}", language, str(feature))
+    """Client-facing name of a column; the column name, in words, when unknown."""
+    return get(f"feature_{feature}", language, str(feature).replace("_", " "))
 
 
 @lru_cache(maxsize=None)
