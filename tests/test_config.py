@@ -125,3 +125,10 @@ def test_paths_given_with_set_are_relative_to_the_current_folder(tmp_path, monke
     cfg = load_config(path, ["data.transactions=exports/tx.csv", "data.customers={path: c.xlsx, sheet: 1}"])
     assert cfg.data.transactions == (tmp_path / "exports" / "tx.csv").resolve()
     assert cfg.data.customers.path == (tmp_path / "c.xlsx").resolve()
+
+
+def test_lifecycle_thresholds_must_nest(tmp_path):
+    with pytest.raises(ParamsError, match="features.lifecycle: need new_days <= active_days < churned_days"):
+        load_config(write(tmp_path, {**MINIMAL, "features": {"lifecycle": {"new_days": 90, "active_days": 45}}}))
+    load_config(write(tmp_path, {**MINIMAL, "features": {"lifecycle": {"new_days": 45, "active_days": 45,
+                                                                        "churned_days": 120}}}))

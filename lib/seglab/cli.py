@@ -39,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo-data", help="write the demo data set")
     d.add_argument("--out", type=Path, default=Path("data/demo"))
-    d.add_argument("--customers", type=int, default=10_000)
-    d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--customers", type=int, help="how many (default: 10,000; a case study's own size)")
+    d.add_argument("--seed", type=int, help="random seed (default: 42; a case study's own seed)")
     d.add_argument("--scenario", default="retail", help="which demo or case-study data set")
 
     ls = sub.add_parser("runs", help="list runs and rebuild reports/index.html")
@@ -150,7 +150,12 @@ def cmd_validate(args) -> int:
 def cmd_demo_data(args) -> int:
     from seglab.demo import write_demo_data
 
-    paths = write_demo_data(args.out, n_customers=args.customers, seed=args.seed, scenario=args.scenario)
+    from seglab.scenarios import CASE_STUDY_DATA, CASE_STUDY_SEED
+
+    case = args.scenario in CASE_STUDY_DATA  # committed case-study data is regenerated exactly by default
+    customers = args.customers if args.customers is not None else CASE_STUDY_DATA.get(args.scenario, 10_000)
+    seed = args.seed if args.seed is not None else (CASE_STUDY_SEED if case else 42)
+    paths = write_demo_data(args.out, n_customers=customers, seed=seed, scenario=args.scenario)
     for p in paths.values():
         print(p)
     return 0

@@ -118,6 +118,16 @@ class LifecycleConfig(_Strict):
     active_days: int | None = Field(None, gt=0, description="Last purchase within this many days: active.")
     churned_days: int | None = Field(None, gt=0, description="No purchase for this many days: churned.")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> "LifecycleConfig":
+        """The stages must nest: new <= active < churned (for the thresholds given)."""
+        new, active, churned = self.new_days, self.active_days, self.churned_days
+        if (new and active and new > active) or (active and churned and active >= churned) or (
+                new and churned and new >= churned):
+            raise ValueError(f"need new_days <= active_days < churned_days, got new_days={new}, "
+                             f"active_days={active}, churned_days={churned}")
+        return self
+
 
 class FeaturesConfig(_Strict):
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)

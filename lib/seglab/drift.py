@@ -231,7 +231,8 @@ def comparison_fragment(result: dict, language: str = "en") -> str:
         f"<tr><th>{e(names_a.get(r, str(r)))}</th>" + "".join(f"<td>{n} ({s:.0%})</td>" for n, s in zip(cn, sh)) + "</tr>"
         for r, cn, sh in zip(mig["rows"], mig["counts"], mig["shares"]))
     parts.append(f"<h3>{t('changes_migration', language)}</h3><table class='migration'><thead><tr><th></th>{head}</tr>"
-                 f"</thead><tbody>{body}</tbody></table><p class='note'>{e(result['match_rule'])}</p>")
+                 f"</thead><tbody>{body}</tbody></table>"
+                 f"<p class='note'>{e(t('changes_match_rule', language, threshold=result['threshold']))}</p>")
     return "\n".join(parts)
 
 
