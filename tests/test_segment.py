@@ -181,7 +181,7 @@ def _row(k, cost, sil=0.3, stab=0.95, share=0.1):
 
 def test_choose_k_takes_the_largest_stable_eligible_elbow():
     rows = [_row(2, 70), _row(3, 50), _row(4, 44), _row(5, 38), _row(6, 37)]
-    k, reason = choose_k(rows, 0.05, total_cost=100, costs={7: 36.5})
+    k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={7: 36.5})
     # Gains: .30 .20 .06 .06 .01 .005 -> elbows at 3 (.20/.06) and 5 (.06/.01).
     assert k == 5 and "cut the cost by 6.0%" in reason
     assert [r["elbow"] for r in rows] == [False, True, False, True, False]
@@ -191,19 +191,19 @@ def test_choose_k_takes_the_largest_stable_eligible_elbow():
 
 def test_choose_k_without_stability_runs_uses_the_other_tests():
     rows = [_row(2, 70, stab=None), _row(3, 50, stab=None), _row(4, 44, stab=None), _row(5, 38, stab=None)]
-    k, reason = choose_k(rows, 0.05, total_cost=100, costs={6: 37})
+    k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={6: 37})
     assert k == 5 and "stable" not in reason
 
 
 def test_choose_k_falls_back_to_silhouette_and_stability_without_an_elbow():
     rows = [_row(2, 80, sil=0.20), _row(3, 65, sil=0.25), _row(4, 53, sil=0.22), _row(5, 43, sil=0.21)]
-    k, reason = choose_k(rows, 0.05, total_cost=100, costs={6: 35})
+    k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={6: 35})
     assert k == 3 and "no clear number of segments" in reason
 
 
 def test_choose_k_when_no_k_keeps_the_minimum_share():
     rows = [_row(2, 70, share=0.01), _row(3, 50, share=0.02)]
-    k, reason = choose_k(rows, 0.05, total_cost=100, costs={})
+    k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={})
     assert k in (2, 3) and "were merged into their nearest" in reason
 
 

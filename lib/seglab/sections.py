@@ -477,7 +477,11 @@ def method(data: ReportData, language: str) -> str:
         k = seg.get("k_fitted") or seg.get("k")
         parts.append(_p(t("method_k", k=k, chosen=len(data.segment_list),
                           min_share=i18n.percent(seg.get("min_segment_share", data.cfg.segmentation.min_segment_share)))))
-        if language == "en" and seg.get("k_reason"):
+        if seg.get("k_choice"):
+            from seglab.segment import k_reason_text
+
+            parts.append(_p(k_reason_text(seg["k_choice"]["case"], seg["k_choice"], language), "note"))
+        elif language == "en" and seg.get("k_reason"):
             parts.append(_p(seg["k_reason"], "note"))
         if len(scores) > 1:
             alt = t("alt_k", items=i18n.join([t("alt_k_item", k=int(r.k), silhouette=i18n.number(getattr(r, "silhouette", None), 2),

@@ -304,9 +304,10 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
             else:
                 costs[k] = search.cost_only(k)
     if seg.k == "auto":
-        chosen, reason = choose_k(rows, seg.min_segment_share, total_cost=search.total_cost, costs=costs)
+        chosen, reason, k_choice = choose_k(rows, seg.min_segment_share, total_cost=search.total_cost, costs=costs)
     else:
-        chosen, reason = seg.k, f"k={seg.k} was given in segmentation.k."
+        k_choice = {"case": "given", "k": seg.k}
+        chosen, reason = seg.k, k_reason_text("given", k_choice, "en")
     estimator = search.refit_all(chosen, X) if sampled else search.fits[chosen]["estimator"]
     raw = _predict_raw(estimator, X, design)
 
@@ -322,6 +323,7 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
                              else search.total_cost, k=int(label_map.max()) + 1, merges=merges, notes=notes)
     report.update(_sizes_report(labels, {}, seg.min_segment_share))
     report.update(seed=cfg.seed, n_customers=int(n), seconds=round(time.perf_counter() - started, 3))
+    report["k_choice"] = k_choice
     report["method_text"] = method_text(report)
     return SegmentationResult(labels=labels, names={}, model=model, report=_jsonable(report))
 
@@ -466,7 +468,7 @@ class _KSearch:
         return out
 
 
-def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: dict[int, float]) -> tuple[int, str]:
+def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: dict[int, float]) -> tuple[int, str, dict]:
     """Pick k from the scored candidates by :data:`SELECTION_RULE`; returns k and the reason.
 
     Parameters
@@ -516,26 +518,36 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
 
     passing = [r for r in eligible if r["stable"] and r["elbow"]]
     excluded = [r["k"] for r in rows if not r["eligible"]]
-    excl = (f" k={_klist(excluded)} would leave a segment below min_segment_share={min_share:g}." if excluded else "")
+    facts = {"min_share": f"{min_share:g}", "excluded": _klist(excluded) if excluded else ""}
     if passing:
         row = max(passing, key=lambda r: r["k"])
         nxt = gain.get(row["k"] + 1)
-        after = (f", against {nxt:.1%} for going on to {row['k'] + 1}" if nxt is not None else "")
-        stable = "" if row["stability"] is None else f"is stable (bootstrap ARI {row['stability']:.3f}) and "
-        return row["k"], (f"k={row['k']} is the largest k that keeps every segment above min_segment_share, "
-                          f"{stable}is an elbow of the cost curve: "
-                          f"going from {row['k'] - 1} to {row['k']} segments cut the cost by {row['gain']:.1%} of "
-                          f"the one-segment cost{after}.{excl}")
-    top = max(r["score"] for r in pool)
-    row = min((r for r in pool if r["score"] >= top - 1e-9), key=lambda r: r["k"])
-    detail = f"silhouette {_fmt(row['silhouette'])}, stability {_fmt(row['stability'])}"
-    if not eligible:
-        return row["k"], (f"no k in the range keeps every segment above min_segment_share={min_share:g}; "
-                          f"k={row['k']} scored best ({detail}) and its clusters below the share were merged "
-                          "into their nearest.")
-    return row["k"], (f"no k in the range is at once eligible, stable and an elbow of the cost curve (the data "
-                      f"shows no clear number of segments); k={row['k']} has the best mean of normalised "
-                      f"silhouette and stability ({detail}).{excl}")
+        case = "elbow"
+        facts.update(k=row["k"], k_prev=row["k"] - 1, k_next=row["k"] + 1, gain=f"{row['gain']:.1%}",
+                     next_gain="" if nxt is None else f"{nxt:.1%}",
+                     stability="" if row["stability"] is None else f"{row['stability']:.3f}")
+    else:
+        top = max(r["score"] for r in pool)
+        row = min((r for r in pool if r["score"] >= top - 1e-9), key=lambda r: r["k"])
+        case = "merged" if not eligible else "best_score"
+        facts.update(k=row["k"], silhouette=_fmt(row["silhouette"]), stability=_fmt(row["stability"]))
+    return row["k"], k_reason_text(case, facts, "en"), {"case": case, **facts}
+
+
+def k_reason_text(case: str, facts: dict, language: str) -> str:
+    """The reason for k in words, from the facts ``choose_k`` recorded (one text table per language)."""
+    from seglab import i18n
+
+    text = i18n.t(f"k_reason_{case}", language, **facts)
+    if case == "elbow":
+        if facts.get("stability"):
+            text = i18n.t("k_reason_stable", language, **facts) + text
+        if facts.get("next_gain"):
+            text += i18n.t("k_reason_next", language, **facts)
+        text = i18n.t("k_reason_elbow_head", language, **facts) + text + i18n.t("k_reason_end", language)
+    if facts.get("excluded") and case != "merged":
+        text += i18n.t("k_reason_excluded", language, **facts)
+    return text
 
 
 def merge_small(labels, num, cat, gamma, min_share) -> tuple[np.ndarray, list[dict]]:
