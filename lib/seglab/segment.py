@@ -298,8 +298,10 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     steps = [(k, True) for k in ks] + [(k, False) for k in neighbours]
     # Single-threaded: many small fits run faster so, and never stall on a busy machine.
     with threadpool_limits(limits=1):
-        for k, full in tqdm(steps, desc="k search", unit="k", file=sys.stderr, leave=False,
-                           **({} if progress else {"disable": True}))  # unset: TQDM_DISABLE applies:
+        # `disable` is left unset when progress is wanted, so that TQDM_DISABLE (seglab run --quiet) applies.
+        bar = tqdm(steps, desc="k search", unit="k", file=sys.stderr, leave=False,
+                   **({} if progress else {"disable": True}))
+        for k, full in bar:
             if full:
                 rows.append(search.evaluate(k))
             else:
