@@ -70,6 +70,7 @@ def _clean(name, role="customers", *extra, tmp_path):
 @pytest.fixture(autouse=True)
 def _key(monkeypatch):
     monkeypatch.setenv("SEGLAB_SECRET", "test-key")
+    monkeypatch.chdir(BAD)  # overrides name corpus files as a user would: relative to where they stand
 
 
 def test_leading_zeros_survive(tmp_path):

@@ -211,7 +211,7 @@ def objectives(data: ReportData, language: str) -> str:
 
 
 def _rule_label(rule: str, language: str) -> str:
-    """A cleaning rule id (``seglab.clean.RULES``) in the client's words."""
+    """A cleaning rule id (``seglab.ledger.RULES``) in the client's words."""
     return i18n.get(f"rule_{rule}", language, i18n.t("rule_other", language, rule=rule))
 
 
