@@ -484,18 +484,7 @@ def _records(rng, people, dup_of) -> pd.DataFrame:
 def _customer_table(rng, groups, people, records, dup_of, rank, ids):
     """Plant the customer problems, order the records by id, and write the truth beside them."""
     n_people, n = len(people["group"]), len(records)
-    id_text = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
-    problem = np.full(n, "", dtype=object)
-    problem[n_people:] = "duplicate"
-    duplicate_of = np.full(n, "", dtype=object)
-    duplicate_of[n_people:] = id_text[rank[dup_of]]
-    survivor = np.zeros(n_people, bool)
-    survivor[dup_of] = True
-    plain = np.flatnonzero(~survivor)  # survivors stay clean: they anchor the merge
-    rows = _disjoint(rng, plain, CUSTOMER_PROBLEMS, n, skip="duplicate")
-    for label, where in rows.items():
-        if label != "exact_duplicate":  # there the copy carries the label
-            problem[where] = label
+    id_text, problem, duplicate_of, rows = _plant_labels(rng, n_people, n, ids, rank, dup_of, CUSTOMER_PROBLEMS)
 
     def put(col, where, values):
         picked = rng.integers(0, len(values), len(where))
@@ -530,6 +519,26 @@ def _customer_table(rng, groups, people, records, dup_of, rank, ids):
         "duplicate_of": _text(np.where(is_copy, id_text[rank[line]], duplicate_of[line])),
     })
     return customers, truth
+
+
+def _plant_labels(rng, n_people, n, ids, rank, dup_of, shares):
+    """The truth labels of customer records: duplicates first, then the other planted problems.
+
+    Returns the ids as text, the problem label and ``duplicate_of`` per record, and the rows
+    chosen for each problem (disjoint; survivors of duplicates stay clean, they anchor the merge).
+    """
+    id_text = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
+    problem = np.full(n, "", dtype=object)
+    problem[n_people:] = "duplicate"
+    duplicate_of = np.full(n, "", dtype=object)
+    duplicate_of[n_people:] = id_text[rank[dup_of]]
+    survivor = np.zeros(n_people, bool)
+    survivor[dup_of] = True
+    rows = _disjoint(rng, np.flatnonzero(~survivor), shares, n, skip="duplicate")
+    for label, where in rows.items():
+        if label != "exact_duplicate":  # there the copy carries the label
+            problem[where] = label
+    return id_text, problem, duplicate_of, rows
 
 
 def _lines(rng, groups, people, orders, id_number, n_customers, n_ghost, n_unknown):

@@ -594,18 +594,8 @@ def _company_names(rng, columns, words) -> pa.Array:
 def _case_customer_table(rng, spec, group, records, dup_of, rank, ids):
     """Plant the spec's customer problems, order the records by id, and write the truth."""
     n_people, n = len(group), len(records)
-    id_text = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
-    problem = np.full(n, "", dtype=object)
-    problem[n_people:] = "duplicate"
-    duplicate_of = np.full(n, "", dtype=object)
-    duplicate_of[n_people:] = id_text[rank[dup_of]]
-    survivor = np.zeros(n_people, bool)
-    survivor[dup_of] = True
-    plain = np.flatnonzero(~survivor)
-    rows = demo._disjoint(rng, plain, spec.customer_problems(), n, skip="duplicate")
-    for label, where in rows.items():
-        if label != "exact_duplicate":
-            problem[where] = label
+    id_text, problem, duplicate_of, rows = demo._plant_labels(rng, n_people, n, ids, rank, dup_of,
+                                                               spec.customer_problems())
 
     def put(col, where, values):
         picked = rng.integers(0, len(values), len(where))
