@@ -94,3 +94,18 @@ def test_index_lists_runs_newest_first_with_links(tmp_path):
     assert page.index("20260301-000000") < page.index("20260101-000000")
     assert 'href="demo/20260301-000000/report.html"' in page
     assert "http" not in page
+
+
+def test_prune_removes_only_interrupted_working_folders(tmp_path):
+    from conftest import seglab
+
+    done = Run.reserve(tmp_path, "demo", now=NOW)
+    done.start(params={}, seed=1, inputs=[])
+    done.finish("complete")
+    dead = tmp_path / "demo" / ".20250101-000000.partial"
+    dead.mkdir()
+    (dead / "manifest.json").write_text(json.dumps({"host": {"pid": 2 ** 22 + 12345}}))
+    proc = seglab("runs", "--out", tmp_path, "--prune", 0)
+    assert proc.returncode == 0, proc.stderr
+    assert not dead.exists() and done.final_dir.exists()
+    assert "removed" in proc.stderr

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("runs", help="list runs and rebuild reports/index.html")
     ls.add_argument("--out", type=Path, default=Path("reports"), help="reports root")
+    ls.add_argument("--prune", type=float, metavar="HOURS",
+                    help="delete the working folders of interrupted runs older than HOURS")
 
     s = sub.add_parser("schema", help="print the JSON Schema of params files")
     s.add_argument("--out", type=Path, help="write to this file instead of stdout")
@@ -167,6 +169,11 @@ def cmd_runs(args) -> int:
     from seglab.report import write_index
     from seglab.runs import list_runs
 
+    if args.prune is not None:
+        from seglab.runs import remove_stale
+
+        for path in remove_stale(args.out, older_than_hours=args.prune):
+            print(f"removed {path}", file=sys.stderr)
     runs = list_runs(args.out)
     for r in runs:
         k = "" if r.k is None else f"k={r.k}"
