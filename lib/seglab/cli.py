@@ -108,8 +108,6 @@ def cmd_run(args) -> int:
     from seglab.pipeline import execute
 
     files = _params_files(args.params)
-    if args.quiet:  # also silences the k-search bar, in this process and in the notebook kernels
-        os.environ["TQDM_DISABLE"] = "1"
     if len(files) == 1:
         cfg = load_config(files[0], args.overrides)
         folder = execute(cfg, out=args.out, notebooks=not args.no_notebooks, progress=not args.quiet)

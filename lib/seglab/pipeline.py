@@ -6,8 +6,10 @@ before a run folder exists, so a bad params file leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 from pathlib import Path
 
 from seglab.config import RunConfig
@@ -84,6 +86,11 @@ def execute(cfg: RunConfig, *, out: Path | None = None, notebooks: bool = True, 
     progress : bool, default=True
         Show Papermill's cell progress bar on stderr.
     """
+    with contextlib.nullcontext() if progress else _no_progress_bars():
+        return _execute(cfg, out=out, notebooks=notebooks, progress=progress)
+
+
+def _execute(cfg: RunConfig, *, out: Path | None, notebooks: bool, progress: bool) -> Path:
     from seglab.report import write_index
 
     inputs = validate(cfg)
@@ -123,6 +130,20 @@ def execute(cfg: RunConfig, *, out: Path | None = None, notebooks: bool = True, 
         except OSError as exc:  # the run itself is done; the index can be rebuilt with `seglab runs`
             log.warning("could not rebuild %s/index.html: %s", root, exc)
     return final
+
+
+@contextlib.contextmanager
+def _no_progress_bars():
+    """Silence every tqdm bar (the k search too), here and in notebook kernels started meanwhile."""
+    before = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = before
 
 
 def _start_kernel(cwd: Path):
