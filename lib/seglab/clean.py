@@ -24,6 +24,7 @@ from seglab import privacy, sources
 from seglab.dedupe import _dedupe, _merge_exact
 from seglab.errors import DataError, ParamsError
 from seglab.ledger import ID_MAP_COLUMNS, RULES, Ledger
+from seglab.runs import write_json
 from seglab.standardise import (Parsed, _arrow, _fold, _present, _series, missing_mask, normalise_categories,
                                 normalise_ids, normalise_pii, normalise_pii_text, normalise_text, parse_dates,
                                 parse_numbers, token_set)
@@ -467,7 +468,7 @@ def clean_stage(cfg, run_dir: Path) -> dict:
     ledgers = ([customers.ledger] if not derived else []) + ([lines.ledger] if lines else [])
     _write_outputs(cfg, run_dir, customers, tx_table, ledgers, key, hash_value)
     quality = _quality(cfg, customers, lines, derived, as_of, future_after)
-    (run_dir / "quality.json").write_text(json.dumps(quality, indent=2, ensure_ascii=False, default=_plain), encoding="utf-8")
+    write_json(run_dir / "quality.json", quality)
     return quality
 
 

@@ -220,7 +220,7 @@ def print_pdf(html_path: Path, timeout: float = 120) -> Path | None:
 
 def write_index(root: Path) -> Path:
     """reports/index.html: every run, newest first, with links (rebuilt under a lock)."""
-    from seglab.runs import list_runs, locked
+    from seglab.runs import list_runs, locked, write_text
 
     root = Path(root)
     with locked(root):
@@ -244,7 +244,5 @@ td,th{{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:left}}tr.fail
 <tbody>{''.join(rows)}</tbody></table></body></html>
 """
         out = root / "index.html"
-        tmp = root / ".index.html.tmp"
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(out)
+        write_text(out, page)
     return out

@@ -40,11 +40,16 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def write_json(path: Path, data) -> None:
-    """Write JSON atomically (temp file + rename) so readers never see half a file."""
+def write_text(path: Path, text: str) -> None:
+    """Write a file atomically (temp file + rename) so readers never see half a file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_json(path: Path, data) -> None:
+    """Write JSON atomically."""
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
 
 
 def _json_default(obj):
