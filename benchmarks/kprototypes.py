@@ -15,8 +15,7 @@ import time
 import warnings
 
 import numpy as np
-
-from seglab.kprototypes import KPrototypes
+from seglab.segment.kprototypes import KPrototypes
 
 N_NUMERIC, N_CATEGORICAL, K = 6, 6, 6
 CARDINALITIES = (3, 4, 5, 6, 8, 12)

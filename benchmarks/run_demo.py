@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from seglab.config import load_config
-from seglab.pipeline import execute
+from seglab.pipeline.execute import execute
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 60.0

@@ -34,7 +34,7 @@ def main() -> int:
     work = Path(tmp.name) if tmp else args.keep
     work.mkdir(parents=True, exist_ok=True)
 
-    from seglab.demo import generate_demo
+    from seglab.demo.generate import generate_demo
 
     t0 = time.perf_counter()
     data = generate_demo(n_customers=args.customers, transactions_per_customer=args.per_customer)

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from seglab.clean import clean_stage
+from seglab.clean.stage import clean_stage
 from seglab.config import load_config
 from seglab.errors import SeglabError
 

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import seglab
 
 CORPUS = Path(__file__).parent / "data" / "bad"

@@ -8,19 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from sklearn.metrics import adjusted_rand_score
-
 from conftest import seglab
-from seglab import casestudy, demo, scenarios
+from seglab.demo import engine as demo
+from seglab.demo import scenarios
+from seglab.demo.generate import generate_demo, write_demo_data
 from seglab.errors import DataError
-
+from seglab.report import casestudy
+from sklearn.metrics import adjusted_rand_score
 
 # ------------------------------------------------------------------ retail_shift
 
 @pytest.fixture(scope="module")
 def shift_pair():
-    retail = demo.generate_demo(n_customers=2_000, seed=11)
-    shift = demo.generate_demo(n_customers=2_000, seed=11, scenario="retail_shift")
+    retail = generate_demo(n_customers=2_000, seed=11)
+    shift = generate_demo(n_customers=2_000, seed=11, scenario="retail_shift")
     return retail, shift
 
 
@@ -63,7 +64,7 @@ def test_retail_shift_moves_the_window_grows_young_runners_and_plants_a_new_grou
 
 def test_retail_shift_is_deterministic(shift_pair):
     _, shift = shift_pair
-    again = demo.generate_demo(n_customers=2_000, seed=11, scenario="retail_shift")
+    again = generate_demo(n_customers=2_000, seed=11, scenario="retail_shift")
     for key in ("customers", "transactions", "customers_truth", "transactions_truth"):
         pd.testing.assert_frame_equal(getattr(again, key), getattr(shift, key))
 
@@ -78,14 +79,14 @@ PARAMS = Path(__file__).resolve().parents[1] / "params"
 @pytest.fixture(scope="module")
 def generated():
     """Each case study's committed data set, generated afresh in memory."""
-    return {name: demo.generate_demo(n_customers=n, seed=scenarios.CASE_STUDY_SEED, scenario=name)
+    return {name: generate_demo(n_customers=n, seed=scenarios.CASE_STUDY_SEED, scenario=name)
             for name, n in scenarios.CASE_STUDY_DATA.items()}
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_committed_case_data_equals_a_fresh_generation(name, tmp_path):
     n = scenarios.CASE_STUDY_DATA[name]
-    paths = demo.write_demo_data(tmp_path, n_customers=n, seed=scenarios.CASE_STUDY_SEED, scenario=name)
+    paths = write_demo_data(tmp_path, n_customers=n, seed=scenarios.CASE_STUDY_SEED, scenario=name)
     for key, fresh in paths.items():
         committed = DATA / name / fresh.relative_to(tmp_path)
         assert committed.read_bytes() == fresh.read_bytes(), (
@@ -127,10 +128,10 @@ def test_case_data_has_its_columns_groups_and_problems(name, generated):
 
 def test_case_generators_are_deterministic():
     for name in CASES:
-        a, b = (demo.generate_demo(n_customers=300, seed=5, scenario=name) for _ in range(2))
+        a, b = (generate_demo(n_customers=300, seed=5, scenario=name) for _ in range(2))
         for key in ("customers", "transactions", "customers_truth", "transactions_truth"):
             pd.testing.assert_frame_equal(getattr(a, key), getattr(b, key))
-        c = demo.generate_demo(n_customers=300, seed=6, scenario=name)
+        c = generate_demo(n_customers=300, seed=6, scenario=name)
         assert not a.customers.equals(c.customers)
 
 
@@ -328,7 +329,7 @@ def test_case_study_run_end_to_end(name, case_runs):
 
 
 def test_b2b_rules_compared_with_clusters(case_runs):
-    from seglab.stages import load_run_config
+    from seglab.pipeline.stages import load_run_config
 
     run = case_runs("b2b_software")
     customers = casestudy.customer_table(run)

@@ -6,9 +6,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from seglab.clean import clean_stage
-from seglab.standardise import normalise_categories, normalise_phone, parse_dates, parse_numbers, token_set
+from seglab.clean.stage import clean_stage
+from seglab.clean.standardise import (
+    normalise_categories,
+    normalise_phone,
+    parse_dates,
+    parse_numbers,
+    token_set,
+)
 from seglab.config import config_from_dict, load_config
 from seglab.errors import DataError
 

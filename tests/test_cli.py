@@ -4,7 +4,6 @@ import json
 
 import pytest
 import yaml
-
 from conftest import DEMO_PARAMS, seglab
 
 

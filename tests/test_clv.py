@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import approx_fprime
-
-from seglab import clv
 from seglab.errors import DataError
+from seglab.features import clv
 
 # Fader, Hardie & Lee (2005a), CDNOW 1/10 sample, 2357 customers, 39-week calibration
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from seglab.config import RunConfig, json_schema, load_config
 from seglab.errors import ParamsError
 

@@ -8,14 +8,14 @@ import pathlib
 import numpy as np
 import pandas as pd
 import pytest
+from seglab.demo import engine as demo
+from seglab.demo.generate import generate_demo, write_demo_data
+from seglab.errors import SeglabError
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, RobustScaler
-
-from seglab import demo
-from seglab.errors import SeglabError
 
 COMMITTED = pathlib.Path(__file__).resolve().parents[1] / "data" / "demo"
 CUSTOMER_LABELS = set(demo.CUSTOMER_PROBLEMS)
@@ -26,21 +26,21 @@ GROUP_SHARES = {g.name: g.share for g in demo.RETAIL_GROUPS}
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     """The default demo set, freshly written, and read back as text like a user would."""
-    paths = demo.write_demo_data(tmp_path_factory.mktemp("demo"))
+    paths = write_demo_data(tmp_path_factory.mktemp("demo"))
     frames = {k: pd.read_csv(p, dtype=str, keep_default_na=False) for k, p in paths.items()}
     return paths, frames
 
 
 @pytest.fixture(scope="module")
 def small():
-    return demo.generate_demo(n_customers=1_000, seed=7)
+    return generate_demo(n_customers=1_000, seed=7)
 
 
 def test_same_seed_gives_same_data_and_another_seed_does_not():
-    a, b = (demo.generate_demo(n_customers=300, seed=3) for _ in range(2))
+    a, b = (generate_demo(n_customers=300, seed=3) for _ in range(2))
     for key in ("customers", "transactions", "customers_truth", "transactions_truth"):
         pd.testing.assert_frame_equal(getattr(a, key), getattr(b, key))
-    c = demo.generate_demo(n_customers=300, seed=4)
+    c = generate_demo(n_customers=300, seed=4)
     assert not a.customers.equals(c.customers)
 
 
@@ -69,7 +69,7 @@ def test_columns_and_sizes(written):
 
 
 def test_transactions_per_customer_scales_the_volume():
-    data = demo.generate_demo(n_customers=1_000, seed=1, transactions_per_customer=20)
+    data = generate_demo(n_customers=1_000, seed=1, transactions_per_customer=20)
     assert 17 <= len(data.transactions) / 1_000 <= 23
 
 
@@ -231,7 +231,7 @@ def test_planted_groups_are_recoverable_by_a_simple_kmeans(written):
 ])
 def test_bad_arguments_are_user_errors(kwargs, match):
     with pytest.raises(SeglabError, match=match):
-        demo.generate_demo(**kwargs)
+        generate_demo(**kwargs)
 
 
 def _sha256(path):

@@ -11,11 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import DEMO_PARAMS, ROOT, seglab
-from seglab.demo import write_demo_data
-from seglab.drift import match_segments
-from seglab.scenarios import SHIFT_AS_OF
+from seglab.demo.generate import write_demo_data
+from seglab.demo.scenarios import SHIFT_AS_OF
+from seglab.pipeline.drift import match_segments
 
 
 def test_matching_is_one_to_one_and_respects_the_threshold():

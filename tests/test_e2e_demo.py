@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import DEMO_PARAMS, ROOT, seglab
 
 RUN_FILES = ("report.html", "manifest.json", "params.yaml", "quality.json", "quarantine.csv", "features.json",

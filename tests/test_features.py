@@ -8,10 +8,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
-from seglab import features as F
 from seglab.errors import DataError, ParamsError
-from seglab.features import build_features
+from seglab.features import build as F
+from seglab.features.build import build_features
 
 AS_OF = pd.Timestamp("2024-03-31")
 NA = None

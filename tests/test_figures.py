@@ -14,10 +14,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
-
-from seglab import figures, i18n  # noqa: E402
+from seglab import i18n  # noqa: E402
 from seglab.errors import SeglabError  # noqa: E402
-from seglab.personas import build_personas, profile_matrix  # noqa: E402
+from seglab.report import figures
+from seglab.report.personas import build_personas, profile_matrix  # noqa: E402
 from test_personas import make_cfg, synthetic_run  # noqa: E402
 
 

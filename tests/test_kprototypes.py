@@ -9,14 +9,13 @@ from kmodes.kprototypes import KPrototypes as KModesKPrototypes
 from kmodes.util import encode_features
 from kmodes.util.dissim import matching_dissim
 from kmodes.util.init_methods import init_cao, init_huang
+from seglab.segment import kprototypes as kp
+from seglab.segment.kprototypes import KPrototypes, k_prototypes
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
-
-from seglab import kprototypes as kp
-from seglab.kprototypes import KPrototypes, k_prototypes
 
 CAT = [3, 4, 5]
 

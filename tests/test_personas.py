@@ -13,11 +13,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
-from seglab import i18n, targeting
+from seglab import i18n
 from seglab.config import config_from_dict
 from seglab.errors import ParamsError
-from seglab.personas import build_personas, profile_matrix
+from seglab.features import value_risk as targeting
+from seglab.report.personas import build_personas, profile_matrix
 
 PLANTED = {
     # segment id: (name, size, age range, interest, channel, orders, order value, returns, recency range)

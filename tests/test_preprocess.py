@@ -5,17 +5,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
-
 from seglab.config import config_from_dict
 from seglab.errors import DataError, ParamsError
-from seglab.preprocess import (
+from seglab.segment.preprocess import (
     MixedPreprocessor,
     column_kind,
     estimate_gamma,
     mixed_sq_distances,
     select_features,
 )
+from sklearn.base import clone
 
 
 def make_cfg(features=(), numeric=("age", "income"), categorical=("gender", "city")):

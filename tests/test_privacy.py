@@ -5,10 +5,15 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
-
-from seglab.clean import clean_stage
+from seglab.clean.stage import clean_stage
 from seglab.config import config_from_dict
-from seglab.privacy import HASH_CHARS, SECRET_ENV, get_secret, pseudonymise, secret_path
+from seglab.io.privacy import (
+    HASH_CHARS,
+    SECRET_ENV,
+    get_secret,
+    pseudonymise,
+    secret_path,
+)
 
 ROOT = Path(__file__).parents[1]
 PEOPLE = [("王伟", "Wang.Wei@QQ.com", "+86 138-1234-5678"), ("Zoë Núñez", "zoe@example.com", "13900000000"),

@@ -6,11 +6,16 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-
 from seglab.config import config_from_dict
 from seglab.errors import DataError, ParamsError
-from seglab.rules import BinSegmenter, RuleSegmenter, condition_columns, evaluate_condition, parse_condition
-from seglab.segment import fit_segmentation
+from seglab.segment.fit import fit_segmentation
+from seglab.segment.rules import (
+    BinSegmenter,
+    RuleSegmenter,
+    condition_columns,
+    evaluate_condition,
+    parse_condition,
+)
 
 
 def make_cfg(**segmentation):

@@ -8,8 +8,7 @@ import subprocess
 import sys
 import threading
 
-from seglab.report import write_index
-from seglab.runs import Run, list_runs
+from seglab.pipeline.runs import Run, list_runs, write_index
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5)
 
@@ -68,7 +67,7 @@ def test_failed_run_keeps_its_log_and_error_but_no_report(tmp_path):
 
 def test_killed_run_leaves_only_a_hidden_folder_listed_as_interrupted(tmp_path):
     code = (
-        "import sys, time; from pathlib import Path; from seglab.runs import Run\n"
+        "import sys, time; from pathlib import Path; from seglab.pipeline.runs import Run\n"
         f"r = Run.reserve(Path({str(tmp_path)!r}), 'demo'); r.start(params={{}}, seed=1, inputs=[])\n"
         "print(r.work_dir, flush=True); time.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

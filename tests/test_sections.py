@@ -9,12 +9,12 @@ from html.parser import HTMLParser
 
 import pytest
 import yaml
-
 from seglab import i18n
 from seglab.config import SECTIONS
 from seglab.errors import SeglabError
-from seglab.personas import build_personas
-from seglab.sections import load_report_data, render_section, report_css
+from seglab.report.personas import build_personas
+from seglab.report.sections import load_report_data, render_section
+from seglab.report.style import report_css
 from test_personas import make_cfg, synthetic_run
 
 SEGMENTATION = {

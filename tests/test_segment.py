@@ -7,12 +7,11 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import adjusted_rand_score
-
-import seglab.segment as segment
+import seglab.segment.fit as segment
 from seglab.config import config_from_dict
 from seglab.errors import DataError, ParamsError
-from seglab.segment import ClusterSegmenter, choose_k, fit_segmentation, merge_small
+from seglab.segment.fit import ClusterSegmenter, choose_k, fit_segmentation, merge_small
+from sklearn.metrics import adjusted_rand_score
 
 FEATURES = ["age", "income", "gender", "city", "channel", "recency", "frequency", "monetary"]
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from seglab.config import config_from_dict
 from seglab.errors import DataError
-from seglab.sources import detect_encoding, inspect_inputs, read_source, sniff_delimiter
+from seglab.io.sources import detect_encoding, read_source, sniff_delimiter
+from seglab.validation import check_inputs
 
 TABLE = "customer_id,name,city\n0001,王伟,上海\n0002,Zoë,Zürich\n"
 
@@ -169,7 +169,7 @@ def test_sqlite_url_relative_to_the_params_file(tmp_path):
         con.execute("create table c (customer_id text, name text, city text)")
         con.execute("insert into c values ('7', 'A', 'B')")
     cfg = cfg_for(tmp_path, {"sql": "select * from c", "url": "sqlite:///crm.db"})
-    (item,) = inspect_inputs(cfg)
+    (item,) = check_inputs(cfg)
     assert item["rows"] == 1 and item["sha256"] == hashlib.sha256(b"select * from c").hexdigest()
 
 
@@ -245,11 +245,11 @@ def test_unreachable_database_names_the_url_without_password():
     assert "s3cret" not in str(err.value) and "127.0.0.1:1/db" in str(err.value)
 
 
-# ---------------------------------------------------------------- inspect_inputs
+# ---------------------------------------------------------------- check_inputs
 
-def test_inspect_inputs_describes_each_input(tmp_path):
+def test_check_inputs_describes_each_input(tmp_path):
     path = write(tmp_path, "c.csv", TABLE.replace(",", ";").encode("gb18030", errors="replace"))
-    (item,) = inspect_inputs(cfg_for(tmp_path, "c.csv"))
+    (item,) = check_inputs(cfg_for(tmp_path, "c.csv"))
     assert item == {"role": "customers", "path": str(path.resolve()), "rows": 2,
                     "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "encoding": "gb18030",
                     "delimiter": ";", "columns": ["customer_id", "name", "city"]}
@@ -263,7 +263,7 @@ def test_inspect_inputs_describes_each_input(tmp_path):
 def test_inspect_inputs_names_the_missing_column_and_a_close_one(tmp_path, columns, message):
     write(tmp_path, "c.csv", TABLE.encode())
     with pytest.raises(DataError, match=message) as err:
-        inspect_inputs(cfg_for(tmp_path, "c.csv", **columns))
+        check_inputs(cfg_for(tmp_path, "c.csv", **columns))
     assert "\n" not in str(err.value)
 
 
@@ -272,15 +272,15 @@ def test_inspect_inputs_checks_transaction_columns(tmp_path):
     write(tmp_path, "t.csv", b"customer_id,day,amount\n0001,2024-01-01,5\n")
     raw = {"run_name": "t", "data": {"customers": "c.csv", "transactions": "t.csv"}}
     with pytest.raises(DataError, match=r"t.csv: column 'order_date' \(columns.transactions.date\) not found"):
-        inspect_inputs(config_from_dict(raw, base_dir=tmp_path))
+        check_inputs(config_from_dict(raw, base_dir=tmp_path))
 
 
 def test_missing_and_empty_files(tmp_path):
     with pytest.raises(DataError, match="c.csv: file not found"):
-        inspect_inputs(cfg_for(tmp_path, "c.csv"))
+        check_inputs(cfg_for(tmp_path, "c.csv"))
     write(tmp_path, "c.csv", b"customer_id,name,city\n")
     with pytest.raises(DataError, match="has a header but no data rows"):
-        inspect_inputs(cfg_for(tmp_path, "c.csv"))
+        check_inputs(cfg_for(tmp_path, "c.csv"))
 
 
 # ---------------------------------------------------------------- the real sample files
@@ -293,7 +293,7 @@ def test_mall_customers_zero_padded_ids_and_crlf(shared_data):
 
 
 def test_bank_semicolons_unknowns_and_no_id(shared_data, tmp_path, monkeypatch):
-    from seglab.clean import clean_stage
+    from seglab.clean.stage import clean_stage
 
     table, info = read_source(shared_data / "bank.csv", role="customers")
     assert (info["delimiter"], info["rows"], table.shape[1]) == (";", 4521, 17)

@@ -4,9 +4,8 @@ import itertools
 import re
 
 import pytest
-
-from seglab import targeting
-from seglab.targeting import CELLS, PROSPECT, cell_info, cell_key
+from seglab.features import value_risk as targeting
+from seglab.features.value_risk import CELLS, PROSPECT, cell_info, cell_key
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

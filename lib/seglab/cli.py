@@ -1,4 +1,4 @@
-"""The ``seglab`` command line (DESIGN §5).
+"""The ``seglab`` command line (README "Command line").
 
 Exit codes: 0 success, 2 the user's params or data need fixing (one line on
 stderr starting ``seglab: error:``), 1 an internal error. ``--debug`` shows
@@ -104,8 +104,8 @@ def _params_files(items: list[Path]) -> list[Path]:
 
 
 def cmd_run(args) -> int:
-    from seglab.config import load_config
-    from seglab.pipeline import execute
+    from seglab.config import load_config  # lazy: start-up time
+    from seglab.pipeline.execute import execute  # lazy: start-up time
 
     files = _params_files(args.params)
     if len(files) == 1:
@@ -137,8 +137,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from seglab.config import load_config
-    from seglab.pipeline import validate
+    from seglab.config import load_config  # lazy: start-up time
+    from seglab.validation import validate  # lazy: start-up time
 
     cfg = load_config(args.params, args.overrides)
     inputs = validate(cfg)
@@ -150,9 +150,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_demo_data(args) -> int:
-    from seglab.demo import write_demo_data
-
-    from seglab.scenarios import CASE_STUDY_DATA, CASE_STUDY_SEED
+    from seglab.demo.generate import write_demo_data  # lazy: start-up time
+    from seglab.demo.scenarios import CASE_STUDY_DATA, CASE_STUDY_SEED  # lazy: start-up time
 
     case = args.scenario in CASE_STUDY_DATA  # committed case-study data is regenerated exactly by default
     customers = args.customers if args.customers is not None else CASE_STUDY_DATA.get(args.scenario, 10_000)
@@ -164,11 +163,10 @@ def cmd_demo_data(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from seglab.report import write_index
-    from seglab.runs import list_runs
+    from seglab.pipeline.runs import list_runs, write_index  # lazy: start-up time
 
     if args.prune is not None:
-        from seglab.runs import remove_stale
+        from seglab.pipeline.runs import remove_stale  # lazy: start-up time
 
         for path in remove_stale(args.out, older_than_hours=args.prune):
             print(f"removed {path}", file=sys.stderr)
@@ -183,7 +181,7 @@ def cmd_runs(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from seglab.config import json_schema
+    from seglab.config import json_schema  # lazy: start-up time
 
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
     if args.out:
@@ -195,7 +193,7 @@ def cmd_schema(args) -> int:
 
 
 def cmd_assign(args) -> int:
-    from seglab.assign import assign_file
+    from seglab.pipeline.assign import assign_file  # lazy: start-up time
 
     out = assign_file(args.model, args.data, transactions=args.transactions, as_of=args.as_of)
     if args.out:
@@ -207,7 +205,7 @@ def cmd_assign(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from seglab.drift import compare_runs
+    from seglab.pipeline.drift import compare_runs  # lazy: start-up time
 
     path = compare_runs(args.run_a, args.run_b, out=args.out)
     print(path)

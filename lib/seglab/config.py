@@ -1,6 +1,6 @@
 """The params of one run: schema, loading, overrides and clear errors.
 
-A run is described by one YAML file (DESIGN §4). This module turns it into a
+A run is described by one YAML file (docs/architecture.md §3). This module turns it into a
 validated, typed :class:`RunConfig` so that no stage ever meets a typo or a
 wrong type: papermill itself would silently run a misspelt parameter with its
 default.
@@ -16,8 +16,16 @@ from pathlib import Path
 from typing import Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from seglab.conditions import parse_condition
 from seglab.errors import ParamsError
 
 SECTIONS = ("summary", "objectives", "quality", "segments", "personas", "value_risk",
@@ -188,8 +196,6 @@ class SegmentationConfig(_Strict):
         # Conditions are parsed (never eval'd) by seglab.rules; unsafe ones fail at load time.
         if not (self.rules or self.bins):
             return self
-        from seglab.rules import check_rule_params
-
         try:
             check_rule_params(self, method=False)
         except ParamsError as exc:
@@ -234,6 +240,14 @@ class RunConfig(_Strict):
         if not re.fullmatch(r"[a-z0-9_-]+", v):
             raise ValueError(f"must use only a-z, 0-9, _ and - (it names a folder), got {v!r}")
         return v
+
+    @model_validator(mode="after")
+    def _cleaning_names_declared_columns(self) -> "RunConfig":
+        try:
+            check_cleaning_keys(self)
+        except ParamsError as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
     # Set by load_config, not by the YAML: where relative paths were resolved from.
     source_path: Path | None = Field(None, exclude=True, description="internal")
@@ -380,6 +394,8 @@ def _describe(err: dict, raw: dict) -> str:
     value = _value_at(raw, loc)
     msg = err["msg"]
     msg = re.sub(r"^Value error, ", "", msg)
+    if not loc:  # a check across sections names its own keys
+        return msg
     return f"{dotted}: {msg}" if "got" in msg else f"{dotted}: {msg} (got {value!r})"
 
 
@@ -419,3 +435,64 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "seglab run params"
     return schema
+
+
+# --------------------------------------------------------------------- rules and bins
+
+def check_rule_params(seg, *, method: bool = True) -> None:
+    """Check the rules/bins part of the segmentation params, before any data is read.
+
+    ``method=False`` skips the checks that relate several keys to
+    ``method: rules`` (the params schema runs this on every assignment, when
+    keys may be set one at a time).
+
+    Raises
+    ------
+    ParamsError
+        A condition is unsafe or invalid, rules and bins are both or neither
+        given for ``method: rules``, more than two bins, or bin labels that do
+        not fit the edges.
+    """
+    for i, rule in enumerate(seg.rules):
+        parse_condition(rule.when, where=f"segmentation.rules[{i}].when")
+    names = [r.name for r in seg.rules]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ParamsError(f"segmentation.rules: segment name '{dup[0]}' is used twice; give each rule its own name")
+    if seg.default_segment in names:
+        raise ParamsError(f"segmentation.default_segment: '{seg.default_segment}' is also a rule's name")
+    if len(seg.bins) > 2:
+        raise ParamsError(f"segmentation.bins: one or two dimensions are supported (got {len(seg.bins)})")
+    for i, spec in enumerate(seg.bins):
+        where = f"segmentation.bins[{i}]"
+        if spec.edges is not None:
+            if len(spec.edges) < 2 or any(b <= a for a, b in zip(spec.edges, spec.edges[1:])):
+                raise ParamsError(f"{where}.edges: give at least two increasing edges (got {spec.edges})")
+            if spec.labels is not None and len(spec.labels) != len(spec.edges) - 1:
+                raise ParamsError(f"{where}.labels: {len(spec.edges)} edges make {len(spec.edges) - 1} bins, "
+                                  f"so give {len(spec.edges) - 1} labels (got {len(spec.labels)})")
+    if len(seg.bins) == 2 and seg.bins[0].column == seg.bins[1].column:
+        raise ParamsError(f"segmentation.bins: both dimensions use column '{seg.bins[0].column}'")
+    if method and seg.method == "rules":
+        if seg.rules and seg.bins:
+            raise ParamsError("segmentation: give either rules or bins for method 'rules', not both")
+        if not seg.rules and not seg.bins:
+            raise ParamsError("segmentation: method 'rules' needs segmentation.rules (named conditions) or "
+                              "segmentation.bins (one or two binned columns)")
+
+
+def check_cleaning_keys(cfg) -> None:
+    """Cleaning rules must name columns of the right kind; a params error before any data is read."""
+    c, k = cfg.columns, cfg.cleaning
+    kinds = {"numeric": set(c.numeric) | ({"age"} if c.birth_date else set()), "categorical": set(c.categorical),
+             "dates": set(c.dates) | {c.birth_date, c.transactions.date} - {None}}
+    for key, kind in (("ranges", "numeric"), ("categories", "categorical"), ("date_formats", "dates")):
+        for col in getattr(k, key):
+            if col not in kinds[kind]:
+                raise ParamsError(f"cleaning.{key}.{col}: '{col}' is not declared under columns.{kind}; declare it there")
+    for col, (lo, hi) in k.ranges.items():
+        if lo is not None and hi is not None and lo > hi:
+            raise ParamsError(f"cleaning.ranges.{col}: the low end {lo} is above the high end {hi}")
+    for col in k.missing.columns:
+        if not any(col in cols for cols in kinds.values()):
+            raise ParamsError(f"cleaning.missing.columns.{col}: '{col}' is not a declared numeric, categorical or date column")

@@ -1,8 +1,7 @@
 """Segments the analyst defines: ordered named conditions, or bins of one or two columns.
 
-Conditions come from params files that get shared and copied, so they are never
-``eval``-ed: :func:`parse_condition` parses them with :mod:`ast` and allows only
-comparisons, ``and``/``or``/``not``, ``in`` lists, column names and literals.
+Conditions are parsed (never ``eval``-ed) by :mod:`seglab.conditions`; this module
+evaluates them on a feature table and fits the segmenters.
 """
 
 from __future__ import annotations
@@ -14,61 +13,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from seglab.conditions import COMPARISONS, condition_columns, parse_condition
+from seglab.config import check_rule_params
 from seglab.errors import DataError, ParamsError, did_you_mean
-from seglab.preprocess import as_text, column_kind
-
-_COMPARE = {
-    ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge",
-}
-_FORBIDDEN = {
-    ast.Call: "function calls", ast.Attribute: "attribute access (x.y)", ast.Subscript: "indexing (x[...])",
-    ast.Lambda: "lambda", ast.BinOp: "arithmetic", ast.IfExp: "if-expressions", ast.NamedExpr: "assignment (:=)",
-    ast.Dict: "dictionaries", ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
-    ast.GeneratorExp: "comprehensions", ast.DictComp: "comprehensions", ast.JoinedStr: "f-strings",
-    ast.Starred: "unpacking (*x)",
-}
-_HINT = "use comparisons (== != < <= > >=), and/or/not, `in [...]`, `is None`, column names and literals"
-
+from seglab.segment.preprocess import as_text, column_kind
 
 # ------------------------------------------------------------ conditions
-
-def parse_condition(text: str, *, where: str) -> ast.Expression:
-    """Parse a rule condition and check that it uses only the allowed constructs.
-
-    Parameters
-    ----------
-    text : str
-        For example ``"age < 27 and interest in ['running', 'fitness']"``.
-    where : str
-        The params key of the condition, named in errors
-        (``"segmentation.rules[0].when"``).
-
-    Returns
-    -------
-    ast.Expression
-        The checked tree, for :func:`evaluate_condition`.
-
-    Raises
-    ------
-    ParamsError
-        Syntax errors and anything beyond comparisons, boolean operators,
-        ``in`` lists, ``is None``, column names and literals.
-    """
-    if not isinstance(text, str) or not text.strip():
-        raise ParamsError(f"{where}: the condition is empty; {_HINT}")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ParamsError(f"{where}: not a valid condition (got {text!r}: {exc.msg}); {_HINT}") from None
-    _check(tree.body, text, where, top=True)
-    return tree
-
-
-def condition_columns(tree: ast.Expression) -> list[str]:
-    """Column names a parsed condition reads, in order of appearance."""
-    names = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)), key=lambda n: n.col_offset)
-    return list(dict.fromkeys(n.id for n in names))
-
 
 def evaluate_condition(tree: ast.Expression, frame: pd.DataFrame, *, where: str) -> np.ndarray:
     """Boolean mask of the rows of ``frame`` that satisfy a parsed condition.
@@ -85,67 +35,6 @@ def evaluate_condition(tree: ast.Expression, frame: pd.DataFrame, *, where: str)
         raise ParamsError(f"{where}: cannot evaluate the condition ({exc}); compare numbers with numbers "
                           "and text with quoted text") from None
     return _as_mask(out, frame, where)
-
-
-def _check(node, text, where, top=False):
-    kind = type(node)
-    if kind in _FORBIDDEN or not isinstance(node, (ast.BoolOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Constant,
-                                                   ast.List, ast.Tuple, ast.Set)):
-        what = _FORBIDDEN.get(kind, f"'{kind.__name__}' expressions")
-        raise ParamsError(f"{where}: {what} cannot be used in a condition (got {text!r}); {_HINT}")
-    if isinstance(node, ast.Name) and node.id.startswith("__"):
-        raise ParamsError(f"{where}: names starting with '__' are not allowed in a condition (got {text!r})")
-    if isinstance(node, ast.BoolOp):
-        for value in node.values:
-            _check(value, text, where, top=True)
-    elif isinstance(node, ast.UnaryOp):
-        if isinstance(node.op, ast.Not):
-            _check(node.operand, text, where, top=True)
-        elif isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
-                and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool):
-            pass
-        else:
-            raise ParamsError(f"{where}: only 'not' and a minus sign on a number are allowed as unary operators "
-                              f"(got {text!r})")
-    elif isinstance(node, ast.Compare):
-        operands = [node.left, *node.comparators]
-        for op, left, right in zip(node.ops, operands, operands[1:]):
-            if isinstance(op, (ast.In, ast.NotIn)):
-                if not isinstance(right, (ast.List, ast.Tuple, ast.Set)):
-                    raise ParamsError(f"{where}: `in` needs a list of literals on its right, e.g. "
-                                      f"`city in ['Beijing', 'Shanghai']` (got {text!r})")
-                _operand(left, text, where)
-                for item in right.elts:
-                    if not _is_literal(item):
-                        raise ParamsError(f"{where}: the list after `in` may hold only literals (got {text!r})")
-            elif isinstance(op, (ast.Is, ast.IsNot)):
-                if not (isinstance(right, ast.Constant) and right.value is None):
-                    raise ParamsError(f"{where}: `is` only tests for a missing value: `x is None` or "
-                                      f"`x is not None` (got {text!r})")
-                _operand(left, text, where)
-            elif type(op) in _COMPARE:
-                _operand(left, text, where)
-                _operand(right, text, where)
-            else:
-                raise ParamsError(f"{where}: operator '{type(op).__name__}' is not allowed (got {text!r}); {_HINT}")
-    elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        raise ParamsError(f"{where}: a list may only follow `in` (got {text!r})")
-    elif isinstance(node, ast.Constant) and top and not isinstance(node.value, bool):
-        raise ParamsError(f"{where}: a condition must compare something (got {text!r}); {_HINT}")
-
-
-def _operand(node, text, where):
-    if isinstance(node, ast.Name) or _is_literal(node) or type(node) in _FORBIDDEN:
-        _check(node, text, where)  # raises the specific message for forbidden constructs
-        return
-    raise ParamsError(f"{where}: compare column names and literals only (got {text!r}); {_HINT}")
-
-
-def _is_literal(node) -> bool:
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, (str, int, float, bool)) or node.value is None
-    return (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
-            and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool))
 
 
 def _eval(node, frame):
@@ -174,8 +63,8 @@ def _eval(node, frame):
             missing = _series(a, frame).isna().to_numpy(dtype=bool)
             part = missing if isinstance(op, ast.Is) else ~missing
         else:
-            part = getattr(_series(a, frame), _COMPARE[type(op)])(b)
-            part = part.fillna(_COMPARE[type(op)] == "ne").to_numpy(dtype=bool)
+            part = getattr(_series(a, frame), COMPARISONS[type(op)])(b)
+            part = part.fillna(COMPARISONS[type(op)] == "ne").to_numpy(dtype=bool)
         result &= part
     return result
 
@@ -193,50 +82,6 @@ def _as_mask(value, frame, where) -> np.ndarray:
                               "compare it, e.g. `" + str(value.name) + " == 'x'`")
         return value.fillna(False).to_numpy(dtype=bool)
     return np.full(len(frame), bool(value))
-
-
-# ------------------------------------------------------------ params check
-
-def check_rule_params(seg, *, method: bool = True) -> None:
-    """Check the rules/bins part of the segmentation params, before any data is read.
-
-    ``method=False`` skips the checks that relate several keys to
-    ``method: rules`` (the params schema runs this on every assignment, when
-    keys may be set one at a time).
-
-    Raises
-    ------
-    ParamsError
-        A condition is unsafe or invalid, rules and bins are both or neither
-        given for ``method: rules``, more than two bins, or bin labels that do
-        not fit the edges.
-    """
-    for i, rule in enumerate(seg.rules):
-        parse_condition(rule.when, where=f"segmentation.rules[{i}].when")
-    names = [r.name for r in seg.rules]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise ParamsError(f"segmentation.rules: segment name '{dup[0]}' is used twice; give each rule its own name")
-    if seg.default_segment in names:
-        raise ParamsError(f"segmentation.default_segment: '{seg.default_segment}' is also a rule's name")
-    if len(seg.bins) > 2:
-        raise ParamsError(f"segmentation.bins: one or two dimensions are supported (got {len(seg.bins)})")
-    for i, spec in enumerate(seg.bins):
-        where = f"segmentation.bins[{i}]"
-        if spec.edges is not None:
-            if len(spec.edges) < 2 or any(b <= a for a, b in zip(spec.edges, spec.edges[1:])):
-                raise ParamsError(f"{where}.edges: give at least two increasing edges (got {spec.edges})")
-            if spec.labels is not None and len(spec.labels) != len(spec.edges) - 1:
-                raise ParamsError(f"{where}.labels: {len(spec.edges)} edges make {len(spec.edges) - 1} bins, "
-                                  f"so give {len(spec.edges) - 1} labels (got {len(spec.labels)})")
-    if len(seg.bins) == 2 and seg.bins[0].column == seg.bins[1].column:
-        raise ParamsError(f"segmentation.bins: both dimensions use column '{seg.bins[0].column}'")
-    if method and seg.method == "rules":
-        if seg.rules and seg.bins:
-            raise ParamsError("segmentation: give either rules or bins for method 'rules', not both")
-        if not seg.rules and not seg.bins:
-            raise ParamsError("segmentation: method 'rules' needs segmentation.rules (named conditions) or "
-                              "segmentation.bins (one or two binned columns)")
 
 
 def fit_rules(features: pd.DataFrame, seg):

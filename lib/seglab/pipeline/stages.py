@@ -2,7 +2,7 @@
 
 A stage reads only the artifacts that earlier stages wrote into the run folder
 and writes its own, so the pipeline runs the same inside Papermill-executed
-notebooks, in tests, and in ``seglab assign`` (DESIGN §1).
+notebooks, in tests, and in ``seglab assign`` (docs/architecture.md §1).
 """
 
 from __future__ import annotations
@@ -14,9 +14,15 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-from seglab import drift
+from seglab.artifacts import read_assignments
+from seglab.clean.stage import clean_stage
 from seglab.config import RunConfig, config_from_dict, load_config
-from seglab.runs import write_json
+from seglab.features.build import build_features
+from seglab.io.files import write_json
+from seglab.pipeline import drift
+from seglab.report.personas import build_personas
+from seglab.report.render import write_report_direct
+from seglab.segment.fit import fit_segmentation
 
 log = logging.getLogger("seglab")
 
@@ -36,14 +42,12 @@ ARTIFACTS = {
 
 def clean(cfg: RunConfig, run_dir: Path) -> dict:
     """Load the inputs, repair and de-duplicate them, quarantine the unusable rows."""
-    from seglab.clean import clean_stage
 
     return clean_stage(cfg, Path(run_dir))
 
 
 def features(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     """One row per clean customer: attributes, RFM, lifecycle, value and risk."""
-    from seglab.features import build_features
 
     run_dir = Path(run_dir)
     customers = pd.read_parquet(run_dir / "customers_clean.parquet")
@@ -71,7 +75,6 @@ ASSIGNMENT_EXTRAS = ("rfm_segment", "lifecycle", "value_tier", "value_risk_cell"
 
 def segment(cfg: RunConfig, run_dir: Path):
     """Fit the segmentation, save the model and one assignment per customer."""
-    from seglab.segment import fit_segmentation
 
     run_dir = Path(run_dir)
     table = pd.read_parquet(run_dir / "features.parquet")
@@ -90,7 +93,6 @@ def segment(cfg: RunConfig, run_dir: Path):
 
 def personas(cfg: RunConfig, run_dir: Path) -> dict:
     """Profile, name and describe each segment; recommend actions."""
-    from seglab.personas import build_personas
 
     run_dir = Path(run_dir)
     table = pd.read_parquet(run_dir / "features.parquet")
@@ -126,14 +128,8 @@ def report(cfg: RunConfig, run_dir: Path) -> Path:
     Used when the run is not executed through the notebooks; the notebook path
     exports the executed ``05_report`` notebook instead.
     """
-    from seglab.report import write_report_direct
 
     return write_report_direct(cfg, Path(run_dir))
-
-
-def read_assignments(run_dir: Path) -> pd.DataFrame:
-    """assignments.csv with identifiers kept as text."""
-    return pd.read_csv(Path(run_dir) / "assignments.csv", dtype={"customer_id": str, "segment_name": str})
 
 
 # ------------------------------------------------------- notebooks' entry

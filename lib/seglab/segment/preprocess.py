@@ -8,7 +8,6 @@ weight gamma) lives in one picklable transformer that is saved with the model:
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin

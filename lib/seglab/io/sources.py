@@ -13,7 +13,6 @@ import csv
 import dataclasses
 import datetime as _dt
 import difflib
-import hashlib
 import io
 import itertools
 import math
@@ -114,136 +113,6 @@ def read_source(source, *, role: str, encoding: str = "auto", id_columns=(), col
     for key in ("encoding", "delimiter", "header_row"):
         info.setdefault(key, None)
     return table, info
-
-
-def inspect_inputs(cfg) -> list[dict]:
-    """Read every input of a run and check that the declared columns are there.
-
-    Used by ``seglab validate`` and for the manifest, before any run folder exists.
-
-    Returns
-    -------
-    list of dict
-        Per input: ``role, path`` (or SQL URL without password), ``sha256`` (of the
-        file bytes; of the query text for SQL), ``rows, encoding, delimiter, columns``.
-
-    Raises
-    ------
-    DataError
-        A file is missing or unreadable, has no data rows, or lacks a declared column
-        (the message suggests the closest column name).
-    """
-    from seglab.clean import check_rules
-
-    check_rules(cfg)
-    out = []
-    for role in ("customers", "transactions"):
-        source = getattr(cfg.data, role)
-        if source is None:
-            continue
-        spec = as_spec(source)
-        table, info = read_source(spec, role=role, encoding=cfg.data.encoding, id_columns=id_columns(cfg, role),
-                                  columns=[c for c, _ in declared_columns(cfg, role)])
-        check_columns(cfg, role, info)
-        if info["rows"] == 0:
-            raise DataError(f"{info['path']}: has a header but no data rows; export the {role} again with its rows")
-        out.append({
-            "role": role, "path": info["path"],
-            "sha256": file_sha256(spec.path) if spec.kind == "file" else hashlib.sha256(spec.sql.encode("utf-8")).hexdigest(),
-            "rows": info["rows"], "encoding": info["encoding"], "delimiter": info["delimiter"],
-            "columns": info["columns"],
-        })
-    return out
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (inputs can be gigabytes)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-# ------------------------------------------------------- declared columns
-
-def declared_columns(cfg, role: str) -> list[tuple[str, str]]:
-    """``(column, params key)`` pairs a file of this role must contain.
-
-    When a run has no customer table, customer attributes (numeric, categorical …)
-    may come from the transaction lines, so they are looked for there.
-    """
-    tx = cfg.columns.transactions
-    if role == "transactions":
-        out = [(tx.customer_id, "columns.transactions.customer_id"), (tx.date, "columns.transactions.date")]
-        if tx.quantity or tx.unit_price:
-            out += [(tx.quantity, "columns.transactions.quantity"), (tx.unit_price, "columns.transactions.unit_price")]
-        elif tx.amount:
-            out.append((tx.amount, "columns.transactions.amount"))
-        if tx.order_id:
-            out.append((tx.order_id, "columns.transactions.order_id"))
-        if cfg.data.customers is None:
-            out += [item for item in _customer_declared(cfg) if item[1] != "columns.customer_id"]
-        return [(col, key) for col, key in out if col]
-    return _customer_declared(cfg)
-
-
-def _customer_declared(cfg) -> list[tuple[str, str]]:
-    c, k = cfg.columns, cfg.cleaning
-    derived = {"age"} if c.birth_date else set()
-    out = [(c.customer_id, "columns.customer_id")] if c.customer_id else []
-    for key in ("pii", "numeric", "categorical", "dates"):
-        out += [(col, f"columns.{key}") for col in getattr(c, key)]
-    if c.birth_date:
-        out.append((c.birth_date, "columns.birth_date"))
-    for key in ("dedupe_on", "required"):
-        out += [(col, f"cleaning.{key}") for col in getattr(k, key)]
-    for key in ("ranges", "categories", "date_formats"):
-        out += [(col, f"cleaning.{key}") for col in getattr(k, key)]
-    out += [(col, "cleaning.missing.columns") for col in k.missing.columns]
-    if k.name_column:
-        out.append((k.name_column, "cleaning.name_column"))
-    seen, unique = set(), []
-    for col, key in out:
-        if col and col not in seen and col not in derived:
-            seen.add(col)
-            unique.append((col, key))
-    return unique
-
-
-def id_columns(cfg, role: str) -> tuple[str, ...]:
-    """The identifier columns of a role: read as text, never as numbers."""
-    tx = cfg.columns.transactions
-    if role == "transactions":
-        return tuple(c for c in (tx.customer_id, tx.order_id) if c)
-    return (cfg.columns.customer_id,) if cfg.columns.customer_id else ()
-
-
-def check_columns(cfg, role: str, info: dict) -> None:
-    """Raise a one-line :class:`DataError` for the first declared column the file lacks."""
-    have = info["columns"]
-    for col, key in declared_columns(cfg, role):
-        if col in have:
-            if have.count(col) > 1:
-                raise DataError(f"{info['path']}: column '{col}' appears {have.count(col)} times in the header; rename the copies")
-            continue
-        raise DataError(f"{info['path']}: column '{col}' ({key}) not found; {_column_hint(col, key, have)}")
-
-
-def _column_hint(col: str, key: str, have: list[str]) -> str:
-    folded = {h.casefold(): h for h in have}
-    close = folded.get(col.casefold()) or next(iter(difflib.get_close_matches(col, have, n=1, cutoff=0.6)), None)
-    if close:
-        return f"did you mean '{close}'? (set {key} to the file's name)"
-    if len(have) == 1:
-        other = [d for d in (",", ";", "\t", "|", ":", " ") if d in have[0]]
-        if other:
-            shown = {"\t": "\\t", " ": " "}.get(other[0], other[0])
-            return (f"the header was read as one column '{have[0][:60]}': the file seems separated by '{shown}'; "
-                    f"give data.<role>: {{path: ..., delimiter: '{shown}'}}")
-    if key == "columns.customer_id":
-        return f"the file has columns {', '.join(have[:12])}; set columns.customer_id to one of them, or to null to number the rows"
-    return f"the file has columns {', '.join(have[:12])}{' …' if len(have) > 12 else ''}; fix the name in the params"
 
 
 # ------------------------------------------------------------------ formats
@@ -550,7 +419,6 @@ def _read_excel(spec: Spec, *, encoding, id_columns, columns, as_text) -> tuple[
     import zipfile
 
     import openpyxl
-
     from openpyxl.utils.exceptions import InvalidFileException
 
     path = spec.path

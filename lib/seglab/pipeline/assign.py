@@ -14,7 +14,9 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
+from seglab.config import FileSource
 from seglab.errors import SeglabError
+from seglab.pipeline import stages
 
 
 def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
@@ -37,7 +39,6 @@ def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
         ``customer_id, segment, segment_name`` and, where computed,
         ``rfm_segment, lifecycle, value_tier, value_risk_cell``.
     """
-    from seglab import stages
 
     model_path = Path(model)
     run_dir = model_path if model_path.is_dir() else model_path.parent
@@ -78,7 +79,6 @@ def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
 
 def _same_options(template, path: Path):
     """The new file read with the run's reading options (sheet, delimiter, header row)."""
-    from seglab.config import FileSource
 
     if isinstance(template, FileSource):
         return template.model_copy(update={"path": path})

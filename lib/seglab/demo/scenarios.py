@@ -2,7 +2,7 @@
 the five case studies' data sets, each with planted groups, planted problems and truth files.
 
 Every scenario is a generator ``(rng, n_customers, transactions_per_customer) -> DemoData``
-registered in :data:`seglab.demo.SCENARIOS` (``seglab demo-data --scenario NAME``). They are
+registered in :data:`seglab.demo.generate.SCENARIOS` (``seglab demo-data --scenario NAME``). They are
 vectorised and deterministic like the retail demo: the same seed gives the same bytes.
 """
 
@@ -15,11 +15,28 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-import seglab.demo as demo
-from seglab.demo import (
-    CUSTOMER_PROBLEMS, RETAIL_GROUPS, TRANSACTION_PROBLEMS, WINDOW_END, WINDOW_START, DemoData,
-    PlantedGroup, _count, _customer_table, _dates, _join, _lines, _normalised, _orders, _pad,
-    _people, _records, _split_duplicates, _text, _transaction_table,
+import seglab.demo.engine as demo
+from seglab.demo.engine import (
+    CUSTOMER_PROBLEMS,
+    RETAIL_GROUPS,
+    TRANSACTION_PROBLEMS,
+    WINDOW_END,
+    WINDOW_START,
+    DemoData,
+    PlantedGroup,
+    _count,
+    _customer_table,
+    _dates,
+    _join,
+    _lines,
+    _normalised,
+    _orders,
+    _pad,
+    _people,
+    _records,
+    _split_duplicates,
+    _text,
+    _transaction_table,
 )
 
 # ================================================================================================
@@ -62,7 +79,7 @@ def _retail_shift(rng, n_customers, transactions_per_customer) -> DemoData:
     ``n_customers`` is the size of the retail base (``--customers N`` gives the retail set of
     that size plus the newcomers).
     """
-    base = demo.SCENARIOS["retail"](rng, n_customers, transactions_per_customer)
+    base = demo._retail(rng, n_customers, transactions_per_customer)
     rate_scale = transactions_per_customer / demo._CALIBRATED_TRANSACTIONS
     groups = (*RETAIL_GROUPS, FAMILY_APP_SHOPPERS)
     index = {g.name: i for i, g in enumerate(groups)}
@@ -985,4 +1002,3 @@ SCENARIOS = {
     "retail_shift": _retail_shift,
     **{name: _case_generator(spec) for name, spec in CASE_SPECS.items()},
 }
-demo.SCENARIOS.update(SCENARIOS)

@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from seglab import clv, targeting
 from seglab.errors import DataError, ParamsError, did_you_mean
+from seglab.features import clv
+from seglab.features import value_risk as targeting
 
 __all__ = ["RFM_MAP", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS",
            "DEFAULT_LIFECYCLE", "DERIVED_COLUMNS", "build_features", "score_edges",

@@ -25,7 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
-from seglab._kprototypes_kernel import (
+from seglab.segment._kprototypes_kernel import (
     _assign_pass,
     _distances,
     _init_cao_modes,

@@ -1,14 +1,14 @@
 """Run folders: reserve, fill atomically, record the manifest, list and index.
 
 A run writes into a hidden working folder and renames it into place at the
-end, so a folder that exists under its final name has finished (DESIGN §3).
+end, so a folder that exists under its final name has finished (docs/architecture.md §1).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
+import html
 import json
 import logging
 import os
@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from seglab import __version__
+from seglab.io.files import locked, write_json, write_text
 
 MANIFEST = "manifest.json"
 WORK_SUFFIX = ".partial"
@@ -38,30 +39,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write a file atomically (temp file + rename) so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_json(path: Path, data) -> None:
-    """Write JSON atomically."""
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
-
-
-def _json_default(obj):
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if hasattr(obj, "item"):
-        return obj.item()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 @dataclass
@@ -245,18 +222,6 @@ def _read_info(run_dir: Path, run_name: str) -> RunInfo:
     return info
 
 
-@contextlib.contextmanager
-def locked(root: Path):
-    """An exclusive lock on the reports root, for rebuilding shared files."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def remove_stale(root: Path, older_than_hours: float = 24) -> list[Path]:
     """Delete working folders of runs that died (no live process) long ago."""
     removed = []
@@ -267,3 +232,32 @@ def remove_stale(root: Path, older_than_hours: float = 24) -> list[Path]:
             removed.append(info.path)
     return removed
 
+
+# ------------------------------------------------------------ runs index
+
+def write_index(root: Path) -> Path:
+    """reports/index.html: every run, newest first, with links (rebuilt under a lock)."""
+    root = Path(root)
+    with locked(root):
+        rows = []
+        for r in list_runs(root):
+            rel = r.path.relative_to(root).as_posix()
+            link = f'<a href="{html.escape(rel)}/report.html">report</a>' if r.has_report and r.status == "complete" else ""
+            extra = [f'<a href="{html.escape(rel)}/{p.name}">{html.escape(p.stem)}</a>'
+                     for p in sorted(r.path.glob("compare*.html"))]
+            rows.append(
+                f"<tr class='{r.status}'><td>{html.escape(r.run_name)}</td><td>{html.escape(r.stamp)}</td>"
+                f"<td>{html.escape(r.title)}</td><td>{html.escape(r.status)}</td>"
+                f"<td>{'' if r.k is None else r.k}</td><td>{'' if r.customers is None else r.customers}</td>"
+                f"<td>{link} {' '.join(extra)}</td><td>{html.escape(r.error or '')}</td></tr>")
+        page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>seglab runs</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}
+td,th{{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:left}}tr.failed td,tr.interrupted td{{color:#a33}}</style>
+</head><body><h1>seglab runs</h1>
+<table><thead><tr><th>run</th><th>folder</th><th>title</th><th>status</th><th>k</th><th>customers</th><th>links</th><th>error</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table></body></html>
+"""
+        out = root / "index.html"
+        write_text(out, page)
+    return out

@@ -8,17 +8,12 @@ a million customers take seconds. The truth files beside the data are for tests 
 
 from __future__ import annotations
 
-import os
-import pathlib
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from seglab.errors import SeglabError, did_you_mean
 
 WINDOW_START = np.datetime64("2023-07-01", "D")  # the transactions' fixed three-year window
 WINDOW_END = np.datetime64("2026-06-30", "D")
@@ -212,97 +207,6 @@ RETAIL_GROUPS = (
 )
 
 
-# --- public API ---------------------------------------------------------------------------------
-
-def generate_demo(
-    *, n_customers: int = 10_000, seed: int = 42, scenario: str = "retail",
-    transactions_per_customer: float = _CALIBRATED_TRANSACTIONS,
-) -> DemoData:
-    """Generate a demo data set in memory.
-
-    Parameters
-    ----------
-    n_customers : int, default=10_000
-        Customer records (distinct ``customer_id``), near-duplicate records of one person
-        included; exact duplicate lines come on top. At least 100.
-    seed : int, default=42
-        The same seed gives the same data, byte for byte.
-    scenario : str, default="retail"
-        A key of :data:`SCENARIOS`.
-    transactions_per_customer : float, default=15.0
-        About how many transaction lines per customer record, returns and problem lines
-        included.
-
-    Returns
-    -------
-    DemoData
-    """
-    _check(n_customers, seed, scenario, transactions_per_customer)
-    rng = np.random.default_rng(seed)
-    return SCENARIOS[scenario](rng, int(n_customers), float(transactions_per_customer))
-
-
-def write_demo_data(
-    out_dir, *, n_customers: int = 10_000, seed: int = 42, scenario: str = "retail",
-    transactions_per_customer: float = _CALIBRATED_TRANSACTIONS,
-) -> dict[str, pathlib.Path]:
-    """Write a demo data set as UTF-8 CSV files under ``out_dir``.
-
-    Writes ``customers.csv`` and ``transactions.csv``, and the truth that tests check against,
-    ``truth/customers_truth.csv`` and ``truth/transactions_truth.csv``. Parameters as in
-    :func:`generate_demo`.
-
-    Returns
-    -------
-    dict of str to pathlib.Path
-        Keys ``customers``, ``transactions``, ``customers_truth``, ``transactions_truth``.
-    """
-    data = generate_demo(
-        n_customers=n_customers, seed=seed, scenario=scenario,
-        transactions_per_customer=transactions_per_customer,
-    )
-    out = pathlib.Path(out_dir)
-    paths = {
-        "customers": out / "customers.csv",
-        "transactions": out / "transactions.csv",
-        "customers_truth": out / "truth" / "customers_truth.csv",
-        "transactions_truth": out / "truth" / "transactions_truth.csv",
-    }
-    for key, path in paths.items():
-        _write_csv(getattr(data, key), path)
-    return paths
-
-
-def _check(n_customers, seed, scenario, transactions_per_customer) -> None:
-    def is_int(x):
-        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-    if not is_int(n_customers) or n_customers < MIN_CUSTOMERS:
-        raise SeglabError(
-            f"demo data: n_customers must be an int >= {MIN_CUSTOMERS}; got {n_customers!r}."
-        )
-    if not is_int(seed) or seed < 0:
-        raise SeglabError(f"demo data: seed must be an int >= 0; got {seed!r}.")
-    if not 1 <= transactions_per_customer <= 1000:
-        raise SeglabError(
-            "demo data: transactions_per_customer must be in [1, 1000]; "
-            f"got {transactions_per_customer!r}."
-        )
-    if scenario not in SCENARIOS:
-        raise SeglabError(
-            f"demo data: unknown scenario {scenario!r}{did_you_mean(scenario, SCENARIOS)}; "
-            f"choose one of: {', '.join(SCENARIOS)}."
-        )
-
-
-def _write_csv(frame: pd.DataFrame, path: pathlib.Path) -> None:
-    """Write ``frame`` the one way that makes equal frames equal bytes, replacing atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n", float_format="%.2f")
-    os.replace(tmp, path)
-
-
 # --- scenarios ----------------------------------------------------------------------------------
 
 def _retail(rng, n_customers, transactions_per_customer) -> DemoData:
@@ -310,9 +214,6 @@ def _retail(rng, n_customers, transactions_per_customer) -> DemoData:
     rate_scale = transactions_per_customer / _CALIBRATED_TRANSACTIONS
     return _generate(rng, RETAIL_GROUPS, n_customers, rate_scale)
 
-
-# Scenario name -> generator(rng, n_customers, transactions_per_customer) -> DemoData.
-SCENARIOS: dict[str, Callable[[np.random.Generator, int, float], DemoData]] = {"retail": _retail}
 
 
 # --- the engine ---------------------------------------------------------------------------------
@@ -784,8 +685,3 @@ def _lookup(values, codes) -> pa.Array:
 def _text(values) -> pd.api.extensions.ExtensionArray:
     """A pandas string column from Arrow strings or a numpy array of str."""
     return pd.array(values, dtype="str")
-
-
-# The shift and case-study scenarios register themselves in SCENARIOS (kept last: they use
-# this module's engine).
-import seglab.scenarios  # noqa: E402,F401

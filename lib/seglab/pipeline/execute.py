@@ -13,9 +13,11 @@ import os
 from pathlib import Path
 
 from seglab.config import RunConfig
-from seglab.errors import SeglabError, did_you_mean
-from seglab.runs import Run
-from seglab.stages import STAGE_FUNCTIONS, STAGES
+from seglab.errors import SeglabError
+from seglab.pipeline.runs import Run, write_index
+from seglab.pipeline.stages import STAGE_FUNCTIONS, STAGES
+from seglab.report.render import export_appendix, write_report_from_notebook
+from seglab.validation import validate
 
 log = logging.getLogger("seglab")
 
@@ -33,42 +35,11 @@ USER_ERRORS = {"SeglabError", "ParamsError", "DataError"}
 
 def notebooks_dir() -> Path:
     """The stage notebooks shipped beside lib/ in the seglab checkout."""
-    here = Path(__file__).resolve().parents[2] / "notebooks"
+    here = Path(__file__).resolve().parents[3] / "notebooks"
     if not (here / NOTEBOOKS["clean"]).exists():
         raise SeglabError(f"{here}: stage notebooks not found; install seglab from its checkout "
                           "(pip install -e .) or run with --no-notebooks")
     return here
-
-
-def validate(cfg: RunConfig) -> list[dict]:
-    """Check params against the input files; returns what was read of each input."""
-    from seglab.sources import inspect_inputs
-
-    inputs = inspect_inputs(cfg)
-    _check_segmentation_columns(cfg, inputs)
-    return inputs
-
-
-def _check_segmentation_columns(cfg: RunConfig, inputs: list[dict]) -> None:
-    """Names in segmentation.features must be input columns or derived features."""
-    from seglab.errors import ParamsError
-    from seglab.features import DERIVED_COLUMNS
-
-    has_customers = any(i["role"] == "customers" for i in inputs)
-    has_tx = any(i["role"] == "transactions" for i in inputs)
-    # Without a customer table, customers (and their attributes) come from the transactions.
-    source_role = "customers" if has_customers else "transactions"
-    customer_cols = set()
-    for item in inputs:
-        if item["role"] == source_role:
-            customer_cols |= set(item.get("columns") or [])
-    known = customer_cols | (set(DERIVED_COLUMNS) if has_tx else set()) | ({"age"} if cfg.columns.birth_date else set())
-    known -= set(cfg.columns.pii)
-    for name in cfg.segmentation.features:
-        if name not in known:
-            hint = did_you_mean(name, sorted(known)) or (
-                " (transaction features need data.transactions)" if not has_tx else "")
-            raise ParamsError(f"segmentation.features: unknown column '{name}'{hint}")
 
 
 def execute(cfg: RunConfig, *, out: Path | None = None, notebooks: bool = True, progress: bool = True) -> Path:
@@ -91,7 +62,6 @@ def execute(cfg: RunConfig, *, out: Path | None = None, notebooks: bool = True, 
 
 
 def _execute(cfg: RunConfig, *, out: Path | None, notebooks: bool, progress: bool) -> Path:
-    from seglab.report import write_index
 
     inputs = validate(cfg)
     nb_dir = notebooks_dir() if notebooks else None
@@ -190,7 +160,6 @@ def _execute_notebook(nb_path: Path, run: Run, params_path: Path, progress: bool
 
 def _finish_notebook_outputs(cfg: RunConfig, run: Run) -> None:
     """The client report from 05_report, and every stage notebook as the appendix."""
-    from seglab.report import export_appendix, write_report_from_notebook
 
     nb_out = run.work_dir / "notebooks"
     with run.stage("export"):

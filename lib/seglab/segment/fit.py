@@ -23,10 +23,17 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from seglab import i18n
 from seglab.errors import DataError, ParamsError
-from seglab.features import rfm_rules
-from seglab.preprocess import GAMMA_RULES, MixedPreprocessor, mixed_sq_distances, select_features
-from seglab.rules import fit_rules
+from seglab.features.build import rfm_rules
+from seglab.segment.kprototypes import KPrototypes
+from seglab.segment.preprocess import (
+    GAMMA_RULES,
+    MixedPreprocessor,
+    mixed_sq_distances,
+    select_features,
+)
+from seglab.segment.rules import fit_rules
 
 #: Above this many customers the k search runs on a seeded sample of this size
 #: (exact fits, as for smaller bases), and the chosen k is then fitted to all
@@ -243,19 +250,13 @@ def kprototypes_class(engine: str):
     customers, slow beyond). Both share kmodes' API.
     """
     if engine == "kmodes":
-        from kmodes.kprototypes import KPrototypes
+        from kmodes.kprototypes import (
+            KPrototypes as KModesPrototypes,  # lazy: optional reference engine
+        )
 
-        return KPrototypes, None
+        return KModesPrototypes, None
     if engine != "seglab":
         raise ParamsError(f"segmentation.engine: must be 'seglab' or 'kmodes', got {engine!r}")
-    try:
-        from seglab.kprototypes import KPrototypes
-    except ModuleNotFoundError as exc:
-        if exc.name != "seglab.kprototypes":
-            raise
-        from kmodes.kprototypes import KPrototypes
-
-        return KPrototypes, "seglab.kprototypes is not installed; used the kmodes engine"
     return KPrototypes, None
 
 
@@ -539,7 +540,6 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
 
 def k_reason_text(case: str, facts: dict, language: str) -> str:
     """The reason for k in words, from the facts ``choose_k`` recorded (one text table per language)."""
-    from seglab import i18n
 
     text = i18n.t(f"k_reason_{case}", language, **facts)
     if case == "elbow":

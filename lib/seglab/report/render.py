@@ -3,7 +3,7 @@
 The client report is the executed ``05_report`` notebook exported without code
 and wrapped in seglab's own page (title block, contents, print stylesheet). No
 page refers to another host: nbconvert's MathJax, require.js and Mermaid
-loaders are left out, and every image is inline (DESIGN §3).
+loaders are left out, and every image is inline (docs/architecture.md §3).
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+
+from seglab import i18n
+from seglab.report.sections import load_report_data, render_section
+from seglab.report.style import report_css
 
 TEMPLATES = Path(__file__).parent / "templates"
 WORKBOOK_MAX_ROWS = 100_000
@@ -66,7 +70,6 @@ def export_appendix(nb_path: Path, out_path: Path) -> Path:
 # ------------------------------------------------------------ the page
 
 def _labels(language: str) -> dict:
-    from seglab import i18n
 
     return {k: i18n.t(k, language) for k in ("report_client", "report_date", "report_run", "report_contents",
                                                "report_generated_by")}
@@ -74,7 +77,6 @@ def _labels(language: str) -> dict:
 
 def render_page(body: str, *, title: str, client: str, run_id: str, language: str, when: dt.date | None = None) -> str:
     """Wrap report sections in the client page: title block, contents, styles."""
-    from seglab.sections import report_css
 
     lab = _labels(language)
     when = when or dt.date.today()
@@ -133,7 +135,6 @@ def write_report_from_notebook(cfg, run_dir: Path, nb_path: Path) -> Path:
 
 def write_report_direct(cfg, run_dir: Path) -> Path:
     """report.html straight from the sections, without executing a notebook."""
-    from seglab.sections import load_report_data, render_section
 
     data = load_report_data(run_dir)
     body = "\n".join(render_section(name, data, cfg.language) for name in report_sections(cfg, run_dir))
@@ -214,35 +215,3 @@ def print_pdf(html_path: Path, timeout: float = 120) -> Path | None:
         except (subprocess.SubprocessError, OSError):
             return None
     return out if out.exists() else None
-
-
-# ------------------------------------------------------------ runs index
-
-def write_index(root: Path) -> Path:
-    """reports/index.html: every run, newest first, with links (rebuilt under a lock)."""
-    from seglab.runs import list_runs, locked, write_text
-
-    root = Path(root)
-    with locked(root):
-        rows = []
-        for r in list_runs(root):
-            rel = r.path.relative_to(root).as_posix()
-            link = f'<a href="{html.escape(rel)}/report.html">report</a>' if r.has_report and r.status == "complete" else ""
-            extra = [f'<a href="{html.escape(rel)}/{p.name}">{html.escape(p.stem)}</a>'
-                     for p in sorted(r.path.glob("compare*.html"))]
-            rows.append(
-                f"<tr class='{r.status}'><td>{html.escape(r.run_name)}</td><td>{html.escape(r.stamp)}</td>"
-                f"<td>{html.escape(r.title)}</td><td>{html.escape(r.status)}</td>"
-                f"<td>{'' if r.k is None else r.k}</td><td>{'' if r.customers is None else r.customers}</td>"
-                f"<td>{link} {' '.join(extra)}</td><td>{html.escape(r.error or '')}</td></tr>")
-        page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>seglab runs</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}
-td,th{{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:left}}tr.failed td,tr.interrupted td{{color:#a33}}</style>
-</head><body><h1>seglab runs</h1>
-<table><thead><tr><th>run</th><th>folder</th><th>title</th><th>status</th><th>k</th><th>customers</th><th>links</th><th>error</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table></body></html>
-"""
-        out = root / "index.html"
-        write_text(out, page)
-    return out

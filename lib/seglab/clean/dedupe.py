@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from seglab.clean.ledger import Ledger
+from seglab.clean.standardise import _arrow, _pii_kind
 from seglab.errors import DataError
-from seglab.ledger import Ledger
-from seglab.standardise import _arrow, _pii_kind
 
 
 def _merge_exact(led: Ledger, id_col: str | None) -> None:

@@ -20,14 +20,28 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from seglab import privacy, sources
-from seglab.dedupe import _dedupe, _merge_exact
-from seglab.errors import DataError, ParamsError
-from seglab.ledger import ID_MAP_COLUMNS, RULES, Ledger
-from seglab.runs import write_json
-from seglab.standardise import (Parsed, _arrow, _fold, _present, _series, missing_mask, normalise_categories,
-                                normalise_ids, normalise_pii, normalise_pii_text, normalise_text, parse_dates,
-                                parse_numbers, token_set)
+from seglab import validation
+from seglab.clean.dedupe import _dedupe, _merge_exact
+from seglab.clean.ledger import ID_MAP_COLUMNS, RULES, Ledger
+from seglab.clean.standardise import (
+    Parsed,
+    _arrow,
+    _fold,
+    _present,
+    _series,
+    missing_mask,
+    normalise_categories,
+    normalise_ids,
+    normalise_pii,
+    normalise_pii_text,
+    normalise_text,
+    parse_dates,
+    parse_numbers,
+    token_set,
+)
+from seglab.errors import DataError
+from seglab.io import privacy, sources
+from seglab.io.files import write_json
 
 MAX_UNPARSEABLE_SHARE = 0.5  # above this, a column is mis-declared, not dirty
 
@@ -395,23 +409,6 @@ def derive_customer_raw(cfg, lines: Lines) -> tuple[pd.DataFrame, dict]:
 
 # =================================================================== the stage
 
-def check_rules(cfg) -> None:
-    """Cleaning rules must name columns of the right kind; a params error before any data is read."""
-    c, k = cfg.columns, cfg.cleaning
-    kinds = {"numeric": set(c.numeric) | ({"age"} if c.birth_date else set()), "categorical": set(c.categorical),
-             "dates": set(c.dates) | {c.birth_date, c.transactions.date} - {None}}
-    for key, kind in (("ranges", "numeric"), ("categories", "categorical"), ("date_formats", "dates")):
-        for col in getattr(k, key):
-            if col not in kinds[kind]:
-                raise ParamsError(f"cleaning.{key}.{col}: '{col}' is not declared under columns.{kind}; declare it there")
-    for col, (lo, hi) in k.ranges.items():
-        if lo is not None and hi is not None and lo > hi:
-            raise ParamsError(f"cleaning.ranges.{col}: the low end {lo} is above the high end {hi}")
-    for col in k.missing.columns:
-        if not any(col in cols for cols in kinds.values()):
-            raise ParamsError(f"cleaning.missing.columns.{col}: '{col}' is not a declared numeric, categorical or date column")
-
-
 def clean_stage(cfg, run_dir: Path) -> dict:
     """Read the inputs, clean them, pseudonymise personal data and write the artifacts.
 
@@ -425,7 +422,6 @@ def clean_stage(cfg, run_dir: Path) -> dict:
         The content of ``quality.json``.
     """
     run_dir = Path(run_dir)
-    check_rules(cfg)
     today = pd.Timestamp(dt.date.today())
     future_after = pd.Timestamp(cfg.data.as_of) if cfg.data.as_of else today
     if cfg.data.transactions is not None and not cfg.columns.customer_id and cfg.data.customers is not None:
@@ -437,9 +433,9 @@ def clean_stage(cfg, run_dir: Path) -> dict:
         if src is None:
             continue
         raw, info = sources.read_source(src, role=role, encoding=cfg.data.encoding,
-                                        id_columns=sources.id_columns(cfg, role),
-                                        columns=[c for c, _ in sources.declared_columns(cfg, role)], as_text=False)
-        sources.check_columns(cfg, role, info)
+                                        id_columns=validation.id_columns(cfg, role),
+                                        columns=[c for c, _ in validation.declared_columns(cfg, role)], as_text=False)
+        validation.check_columns(cfg, role, info)
         if info["rows"] == 0:
             raise DataError(f"{info['path']}: has a header but no data rows; export the {role} again with its rows")
         inputs[role] = (raw, info)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from seglab import i18n, targeting
+from seglab import i18n
 from seglab.errors import ParamsError, SeglabError
+from seglab.features import value_risk as targeting
 
 # Ordinal codes of recency / frequency / monetary: profiled through those columns.
 NOT_PROFILED = {"r_score", "f_score", "m_score", "rfm_score", "churn_risk_basis", "first_purchase", "last_purchase",

@@ -16,7 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seglab.artifacts import read_assignments
 from seglab.errors import DataError
+from seglab.report.figures import wrap
+from seglab.segment.fit import fit_segmentation
 
 MONTHS = tuple(calendar.month_abbr[1:])  # Jan .. Dec
 SMART = ("Specific", "Measurable", "Achievable", "Relevant", "Time-bound")
@@ -26,7 +29,6 @@ SMART = ("Specific", "Measurable", "Achievable", "Relevant", "Time-bound")
 
 def customer_table(run_dir) -> pd.DataFrame:
     """One row per clean customer: the features of the run with its segment and segment name."""
-    from seglab.stages import read_assignments
 
     run_dir = Path(run_dir)
     features = pd.read_parquet(run_dir / "features.parquet")
@@ -109,7 +111,6 @@ def crosstab_heatmap(table: pd.DataFrame, *, fmt: str = ".0%", cmap: str = "Blue
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from seglab.figures import wrap
 
     if ax is None:
         _, ax = plt.subplots(figsize=(min(12, 1.6 + 1.3 * table.shape[1]), 0.9 + 0.45 * table.shape[0]))
@@ -238,7 +239,6 @@ def cluster_labels(features: pd.DataFrame, cfg, *, method: str = "kprototypes", 
     Uses the same engine, k choice and seed as a run (``seglab.segment``). Returns a Series
     aligned with ``features``: ``Cluster 1`` (the largest) .. ``Cluster k``.
     """
-    from seglab.segment import fit_segmentation
 
     if method not in ("kmeans", "kprototypes"):
         raise ValueError(f"method must be 'kmeans' or 'kprototypes'; got {method!r}")

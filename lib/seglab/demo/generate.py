@@ -1,0 +1,116 @@
+"""Generate and write a demo or case-study data set: the one entry point to the generators.
+
+The retail demo lives in :mod:`seglab.demo.engine`, the six-months-later and case-study
+scenarios in :mod:`seglab.demo.scenarios`; this module registers them by name.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from seglab.demo import scenarios
+from seglab.demo.engine import (
+    _CALIBRATED_TRANSACTIONS,
+    MIN_CUSTOMERS,
+    DemoData,
+    _retail,
+)
+from seglab.errors import SeglabError, did_you_mean
+
+#: Scenario name -> generator(rng, n_customers, transactions_per_customer) -> DemoData.
+SCENARIOS: dict[str, Callable[[np.random.Generator, int, float], DemoData]] = {
+    "retail": _retail, **scenarios.SCENARIOS}
+
+
+def generate_demo(
+    *, n_customers: int = 10_000, seed: int = 42, scenario: str = "retail",
+    transactions_per_customer: float = _CALIBRATED_TRANSACTIONS,
+) -> DemoData:
+    """Generate a demo data set in memory.
+
+    Parameters
+    ----------
+    n_customers : int, default=10_000
+        Customer records (distinct ``customer_id``), near-duplicate records of one person
+        included; exact duplicate lines come on top. At least 100.
+    seed : int, default=42
+        The same seed gives the same data, byte for byte.
+    scenario : str, default="retail"
+        A key of :data:`SCENARIOS`.
+    transactions_per_customer : float, default=15.0
+        About how many transaction lines per customer record, returns and problem lines
+        included.
+
+    Returns
+    -------
+    DemoData
+    """
+    _check(n_customers, seed, scenario, transactions_per_customer)
+    rng = np.random.default_rng(seed)
+    return SCENARIOS[scenario](rng, int(n_customers), float(transactions_per_customer))
+
+
+def write_demo_data(
+    out_dir, *, n_customers: int = 10_000, seed: int = 42, scenario: str = "retail",
+    transactions_per_customer: float = _CALIBRATED_TRANSACTIONS,
+) -> dict[str, pathlib.Path]:
+    """Write a demo data set as UTF-8 CSV files under ``out_dir``.
+
+    Writes ``customers.csv`` and ``transactions.csv``, and the truth that tests check against,
+    ``truth/customers_truth.csv`` and ``truth/transactions_truth.csv``. Parameters as in
+    :func:`generate_demo`.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Keys ``customers``, ``transactions``, ``customers_truth``, ``transactions_truth``.
+    """
+    data = generate_demo(
+        n_customers=n_customers, seed=seed, scenario=scenario,
+        transactions_per_customer=transactions_per_customer,
+    )
+    out = pathlib.Path(out_dir)
+    paths = {
+        "customers": out / "customers.csv",
+        "transactions": out / "transactions.csv",
+        "customers_truth": out / "truth" / "customers_truth.csv",
+        "transactions_truth": out / "truth" / "transactions_truth.csv",
+    }
+    for key, path in paths.items():
+        _write_csv(getattr(data, key), path)
+    return paths
+
+
+def _check(n_customers, seed, scenario, transactions_per_customer) -> None:
+    def is_int(x):
+        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+    if not is_int(n_customers) or n_customers < MIN_CUSTOMERS:
+        raise SeglabError(
+            f"demo data: n_customers must be an int >= {MIN_CUSTOMERS}; got {n_customers!r}."
+        )
+    if not is_int(seed) or seed < 0:
+        raise SeglabError(f"demo data: seed must be an int >= 0; got {seed!r}.")
+    if not 1 <= transactions_per_customer <= 1000:
+        raise SeglabError(
+            "demo data: transactions_per_customer must be in [1, 1000]; "
+            f"got {transactions_per_customer!r}."
+        )
+    if scenario not in SCENARIOS:
+        raise SeglabError(
+            f"demo data: unknown scenario {scenario!r}{did_you_mean(scenario, SCENARIOS)}; "
+            f"choose one of: {', '.join(SCENARIOS)}."
+        )
+
+
+def _write_csv(frame: pd.DataFrame, path: pathlib.Path) -> None:
+    """Write ``frame`` the one way that makes equal frames equal bytes, replacing atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n", float_format="%.2f")
+    os.replace(tmp, path)
