@@ -178,6 +178,7 @@ def test_assign_reproduces_the_run(demo_run, tmp_path):
     want = pd.read_csv(demo_run / "assignments.csv", dtype={"customer_id": str}).sort_values("customer_id").reset_index(drop=True)
     pd.testing.assert_series_equal(got["segment"], want["segment"])
     pd.testing.assert_series_equal(got["segment_name"], want["segment_name"])
+    pd.testing.assert_series_equal(got["rule_segment"], want["rule_segment"])
 
 
 @pytest.mark.parametrize("stem", STAGE_NOTEBOOKS)

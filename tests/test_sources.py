@@ -1,14 +1,7 @@
 """Reading inputs: encodings, delimiters, Excel title blocks, Parquet, SQL (SQLite and a real
 PostgreSQL server), identifier types, column checks, and the real sample files."""
 
-import glob
 import hashlib
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -171,53 +164,6 @@ def test_sqlite_url_relative_to_the_params_file(tmp_path):
     cfg = cfg_for(tmp_path, {"sql": "select * from c", "url": "sqlite:///crm.db"})
     (item,) = check_inputs(cfg)
     assert item["rows"] == 1 and item["sha256"] == hashlib.sha256(b"select * from c").hexdigest()
-
-
-def _pg_binaries():
-    found = shutil.which("initdb") and shutil.which("pg_ctl")
-    if found:
-        return Path(shutil.which("initdb")).resolve().parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(candidates[-1]).parent if candidates else None
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A throw-away PostgreSQL server on a Unix socket; skipped where no server binary exists."""
-    bindir = _pg_binaries()
-    if bindir is None:
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl); .ci/run installs Debian's postgresql")
-    pytest.importorskip("psycopg2")
-    run_as = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server as")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    base = Path(tempfile.mkdtemp(prefix="seglab-pg-"))
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    if run_as:
-        shutil.chown(base, "postgres")
-        shutil.chown(sock, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    quiet = {"capture_output": True, "text": True, "timeout": 120}
-    try:
-        subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                        "-E", "UTF8", "--locale=C"], check=True, **quiet)
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"),
-                        "-o", f"-k {sock} -p {port} -c listen_addresses=''", "start"], check=True, **quiet)
-    except subprocess.CalledProcessError as exc:
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"could not start PostgreSQL: {exc.stderr}")
-    try:
-        yield f"postgresql+psycopg2://postgres@/postgres?host={sock}&port={port}"
-    finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], **quiet)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_postgresql_query_keeps_ids_as_text(postgres, tmp_path):

@@ -210,6 +210,14 @@ class PersonasConfig(_Strict):
     min_lift: float = Field(1.2, gt=1, description="Smallest lift (segment share / base share) listed as over-represented.")
 
 
+class TargetingConfig(_Strict):
+    """The hand-over to a campaign team: audiences with control groups (targeting/ in the run folder)."""
+
+    control_share: float = Field(0.1, ge=0, le=0.5, description=(
+        "Share of each segment held back from the campaign as a control group, so that "
+        "`seglab measure` can tell what the campaign added; 0 holds nobody back (nothing can be measured)."))
+
+
 class ReportConfig(_Strict):
     sections: list[Literal[SECTIONS]] = Field(default_factory=lambda: [s for s in SECTIONS if s != "changes"])  # type: ignore[valid-type]
     objectives: str | None = Field(None, description="The segmentation objective in SMART form.")
@@ -232,6 +240,7 @@ class RunConfig(_Strict):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
     personas: PersonasConfig = Field(default_factory=PersonasConfig)
+    targeting: TargetingConfig = Field(default_factory=TargetingConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 
     @field_validator("run_name")

@@ -14,6 +14,8 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
+from seglab.campaign.handover import RULES_FILE
+from seglab.campaign.rules import SegmentRules
 from seglab.config import FileSource
 from seglab.errors import SeglabError
 from seglab.pipeline import stages
@@ -36,8 +38,8 @@ def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``customer_id, segment, segment_name`` and, where computed,
-        ``rfm_segment, lifecycle, value_tier, value_risk_cell``.
+        ``customer_id, segment, segment_name``, ``rule_segment`` (the run's portable
+        rules) and, where computed, ``rfm_segment, lifecycle, value_tier, value_risk_cell``.
     """
 
     model_path = Path(model)
@@ -71,6 +73,9 @@ def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
     names = _segment_names(run_dir)
     out = pd.DataFrame({"customer_id": table["customer_id"].astype(str), "segment": labels.astype(int)})
     out["segment_name"] = out["segment"].map(names).fillna(out["segment"].map(lambda s: f"Segment {s}"))
+    if (run_dir / RULES_FILE).exists():  # the run's portable rules, as in its assignments.csv
+        rules = SegmentRules.from_dict(json.loads((run_dir / RULES_FILE).read_text(encoding="utf-8")))
+        out["rule_segment"] = rules.apply(table)
     for col in stages.ASSIGNMENT_EXTRAS:
         if col in table.columns:
             out[col] = table[col].to_numpy()

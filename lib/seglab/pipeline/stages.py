@@ -15,13 +15,15 @@ import joblib
 import pandas as pd
 
 from seglab.artifacts import read_assignments
+from seglab.campaign.handover import RULES_FILE, write_targeting
+from seglab.campaign.rules import fit_rules
 from seglab.clean.stage import clean_stage
 from seglab.config import RunConfig, config_from_dict, load_config
 from seglab.features.build import build_features
 from seglab.io.files import write_json
 from seglab.pipeline import drift
 from seglab.report.personas import build_personas
-from seglab.report.render import write_report_direct
+from seglab.report.render import run_identity, write_report_direct
 from seglab.segment.fit import fit_segmentation
 
 log = logging.getLogger("seglab")
@@ -32,8 +34,8 @@ STAGES = ("clean", "features", "segment", "personas", "report")
 ARTIFACTS = {
     "clean": ("customers_clean.parquet", "quality.json", "quarantine.csv", "id_map.csv"),
     "features": ("features.parquet", "features.json"),
-    "segment": ("assignments.csv", "model.joblib", "segmentation.json"),
-    "personas": ("segments.json",),
+    "segment": ("assignments.csv", "model.joblib", "segmentation.json", "segment_rules.json"),
+    "personas": ("segments.json", "targeting/targeting.json"),
     "report": ("report.html",),
 }
 
@@ -82,12 +84,16 @@ def segment(cfg: RunConfig, run_dir: Path):
     assignments = pd.DataFrame({"customer_id": table["customer_id"].astype(str), "segment": result.labels.astype(int)})
     # Provisional names; the personas stage replaces them with persona names.
     assignments["segment_name"] = [result.names.get(int(s), f"Segment {int(s)}") for s in assignments["segment"]]
+    # Portable rules that reproduce the segments (campaign.rules): their segment per customer.
+    rules = fit_rules(table, result.labels, model_features=result.report.get("features"), seed=cfg.seed)
+    assignments["rule_segment"] = rules.apply(table)
     for col in ASSIGNMENT_EXTRAS:
         if col in table.columns:
             assignments[col] = table[col].to_numpy()
     assignments.to_csv(run_dir / "assignments.csv", index=False)
     joblib.dump(result.model, run_dir / "model.joblib")
     write_json(run_dir / "segmentation.json", result.report)
+    write_json(run_dir / RULES_FILE, rules.as_dict())
     return result
 
 
@@ -111,6 +117,10 @@ def personas(cfg: RunConfig, run_dir: Path) -> dict:
             segments = _write_personas(run_dir, build_personas(table, assignments, kept, features_meta=meta),
                                        assignments)
         drift.write_comparison(previous, run_dir, cfg.language)
+    write_targeting(run_dir, segments=segments["segments"], assignments=assignments, features=table,
+                    control_share=cfg.targeting.control_share, seed=cfg.seed,
+                    horizon_days=cfg.features.clv_horizon_days, language=cfg.language,
+                    run_id=run_identity(run_dir))
     return segments
 
 
