@@ -90,7 +90,7 @@ class ColumnsConfig(_Strict):
     transactions: TransactionColumns = Field(default_factory=TransactionColumns)
 
 
-MissingStrategy = Literal["median", "mean", "mode", "constant", "quarantine", "keep"]
+MissingStrategy = Literal["median", "mean", "mode", "constant", "zero", "quarantine", "keep"]
 
 
 class ColumnMissing(_Strict):
@@ -103,6 +103,21 @@ class MissingConfig(_Strict):
     categorical: MissingStrategy = "mode"
     dates: MissingStrategy = "keep"
     columns: dict[str, Union[MissingStrategy, ColumnMissing]] = Field(default_factory=dict)
+
+
+PlausibilityPolicy = Literal["flag", "cap", "quarantine", "ignore"]
+
+
+class PlausibilityConfig(_Strict):
+    """What happens to implausible values found without cleaning.ranges (seglab.clean.plausibility)."""
+
+    default: PlausibilityPolicy = Field(
+        "flag", description="flag: report outliers and use them capped at the column's outlier fence, treat "
+                            "impossible values (an age of 150, a placeholder date) as missing; cap: also cap "
+                            "impossible numbers at the plausible range instead; quarantine: set the record or "
+                            "line aside; ignore: no check (magnitudes of 1e15 or more are still never used).")
+    columns: dict[str, PlausibilityPolicy] = Field(
+        default_factory=dict, description="Per numeric or date column (transaction amount and date included): its own policy.")
 
 
 class CleaningConfig(_Strict):
@@ -119,6 +134,7 @@ class CleaningConfig(_Strict):
     date_formats: dict[str, str] = Field(default_factory=dict, description="Per column strftime format; inferred when absent.")
     missing_tokens: list[str] = Field(default_factory=lambda: ["", "unknown", "n/a", "na", "-", "null", "none", "nan", "未知"])
     missing: MissingConfig = Field(default_factory=MissingConfig)
+    plausibility: PlausibilityConfig = Field(default_factory=PlausibilityConfig)
 
 
 class LifecycleConfig(_Strict):
@@ -502,6 +518,38 @@ def check_cleaning_keys(cfg) -> None:
     for col, (lo, hi) in k.ranges.items():
         if lo is not None and hi is not None and lo > hi:
             raise ParamsError(f"cleaning.ranges.{col}: the low end {lo} is above the high end {hi}")
-    for col in k.missing.columns:
+    for col, spec in k.missing.columns.items():
         if not any(col in cols for cols in kinds.values()):
             raise ParamsError(f"cleaning.missing.columns.{col}: '{col}' is not a declared numeric, categorical or date column")
+        strategy = spec if isinstance(spec, str) else spec.strategy
+        if strategy == "constant" and getattr(spec, "value", None) is None:
+            raise ParamsError(f"cleaning.missing.columns.{col}: strategy constant needs a value; "
+                              f"write {col}: {{strategy: constant, value: ...}}")
+        if strategy == "constant" and col in kinds["numeric"] and (
+                isinstance(spec.value, bool) or not isinstance(spec.value, (int, float))):
+            raise ParamsError(f"cleaning.missing.columns.{col}: the constant {spec.value!r} is not a number")
+        if strategy == "constant" and col in kinds["dates"] and not _is_date(spec.value):
+            raise ParamsError(f"cleaning.missing.columns.{col}: the constant {spec.value!r} is not a date "
+                              "(write it as YYYY-MM-DD)")
+        if strategy == "zero" and col not in kinds["numeric"]:
+            raise ParamsError(f"cleaning.missing.columns.{col}: strategy zero fills numbers; '{col}' is not declared "
+                              "under columns.numeric")
+    for kind in ("categorical", "dates"):
+        if getattr(k.missing, kind) == "zero":
+            raise ParamsError(f"cleaning.missing.{kind}: strategy zero fills numbers; choose another for {kind} columns")
+    tx = c.transactions
+    checked = kinds["numeric"] | kinds["dates"] | ({tx.amount or tx.quantity} - {None})
+    for col in k.plausibility.columns:
+        if col not in checked:
+            raise ParamsError(f"cleaning.plausibility.columns.{col}: '{col}' is not a declared numeric or date column "
+                              "(or the transaction amount); declare it under columns.numeric or columns.dates")
+
+
+def _is_date(value) -> bool:
+    if isinstance(value, date):
+        return True
+    try:
+        date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return False
+    return True

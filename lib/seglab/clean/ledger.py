@@ -23,6 +23,16 @@ RULES = {
     "out_of_range": "outside the allowed range",
     "bad_date": "not a valid date",
     "future_date": "a date in the future",
+    "ambiguous_date": "can be read day first or month first, and the column holds both orders",
+    "implausible_date": "a year outside 1900-2200 (a placeholder such as 9999-12-31, or a typing error)",
+    "placeholder_date": "a placeholder date such as 1900-01-01 or 1970-01-01, not a real one",
+    "early_date": "far earlier than the rest of the column",
+    "absurd_magnitude": "a magnitude no value can have (1e15 or more)",
+    "implausible_value": "outside the range the column's quantity can take (an age is 0-120)",
+    "implausible_capped": "outside the range the column's quantity can take, set to the nearest plausible value",
+    "outlier": "far beyond the rest of the column (outside its outlier fence)",
+    "outlier_capped": "far beyond the rest of the column, capped at its outlier fence for the analysis",
+    "explained_zero": "missing where another column shows it is zero, so filled with 0",
     "category_variant": "a variant spelling of a category, standardised",
     "imputed": "missing, filled by the column's missing-value strategy",
     "filled_from_duplicate": "missing, taken from a merged duplicate record",
@@ -35,6 +45,8 @@ RULES = {
     "unknown_customer": "the customer id is not in the customer table",
     "customer_quarantined": "the customer's own record was quarantined",
 }
+FILL_RULES = {"imputed", "explained_zero"}  # a missing value filled
+CAP_RULES = {"outlier_capped", "implausible_capped"}  # a value kept, limited to a plausible one
 ID_MAP_COLUMNS = ["merged_id", "survivor_id", "rule", "source", "source_row", "survivor_row", "matched_on"]
 
 
@@ -58,6 +70,10 @@ class Ledger:
         self.events: list[tuple[np.ndarray, str, str | None]] = []
         self.by_rule, self.quarantined_by_rule, self.merged_by_rule = Counter(), Counter(), Counter()
         self.missing, self.invalid, self.imputed, self.repaired = Counter(), Counter(), Counter(), Counter()
+        self.capped = Counter()
+        # Per column, the cells that were missing or unusable when the values were checked, and
+        # the cells filled later: what the value accounting of quality.json adds up.
+        self.gaps: dict[str, dict[str, np.ndarray]] = {}
         self.repairs: list[pd.DataFrame] = []
         self.id_map: list[pd.DataFrame] = []
         self.notes: list[str] = []
@@ -110,16 +126,68 @@ class Ledger:
         }))
 
     def repair(self, pos: np.ndarray, column: str, rule: str, old, new) -> None:
-        """Values repaired (or imputed) in kept rows."""
+        """Values repaired, capped or filled in kept rows."""
         self.log(pos, column, rule, old, new)
-        if len(pos):
-            (self.imputed if rule == "imputed" else self.repaired)[column] += len(pos)
+        if not len(pos):
+            return
+        if rule in FILL_RULES:
+            self.imputed[column] += len(pos)
+        elif rule in CAP_RULES:
+            self.capped[column] += len(pos)
+        else:
+            self.repaired[column] += len(pos)
+
+    def count_missing(self, column: str, mask) -> None:
+        """Cells missing as written, among the rows still in play (the point where values are checked)."""
+        miss = np.asarray(mask, bool) & self.alive
+        self._gap(column, "missing")[miss] = True
+        self.missing[column] += int(miss.sum())
 
     def flag_invalid(self, pos: np.ndarray, column: str, rule: str, old) -> None:
         """Values unusable as written: counted, logged, then treated as missing."""
         self.log(pos, column, rule, old, None)
         if len(pos):
             self.invalid[column] += len(pos)
+            self._gap(column, "unusable")[pos] = True
+
+    def derive_gaps(self, column: str, source: str, still_missing) -> None:
+        """A column computed from another (age from a birth date): where it is still missing,
+        the gap is the source's (unusable when the source value was)."""
+        m0, u0 = self._gap(column, "missing"), self._gap(column, "unusable")
+        new = np.asarray(still_missing, bool) & self.alive & ~(m0 | u0)
+        from_unusable = new & self._gap(source, "unusable")
+        m0 |= new & ~from_unusable
+        u0 |= from_unusable
+        self.missing[column] = int(m0.sum())
+        self.invalid[column] += int(from_unusable.sum())
+
+    def _gap(self, column: str, kind: str) -> np.ndarray:
+        masks = self.gaps.setdefault(column, {"missing": np.zeros(self.n, bool), "unusable": np.zeros(self.n, bool)})
+        return masks[kind]
+
+    def settle_values(self, values: dict) -> dict:
+        """Where every missing or unusable cell ended: filled, left missing, or set aside with its row.
+
+        ``values`` maps each column to its final values (aligned with the raw rows). The
+        counts add up by construction: ``missing + unusable = filled + left_missing + set_aside``,
+        over the rows checked value by value (after empty rows and exact copies left).
+        """
+        out = {}
+        for column in sorted(set(self.gaps) | {c for c, n in self.capped.items() if n}):
+            masks = {kind: self._gap(column, kind) for kind in ("missing", "unusable")}
+            gap = masks["missing"] | masks["unusable"]
+            if not gap.any() and not self.capped[column]:
+                continue
+            final = values.get(column)
+            empty = pd.isna(np.asarray(final, dtype=object)) if final is not None else np.ones(self.n, bool)
+            kept = gap & self.alive
+            row = {"missing": int(masks["missing"].sum()), "unusable": int(masks["unusable"].sum()),
+                   "filled": int((kept & ~empty).sum()), "left_missing": int((kept & empty).sum()),
+                   "set_aside": int((gap & ~self.alive).sum()), "capped": int(self.capped[column])}
+            if row["missing"] + row["unusable"] != row["filled"] + row["left_missing"] + row["set_aside"]:
+                raise RuntimeError(f"{self.source}: value accounting of '{column}' does not add up: {row}")  # a bug
+            out[column] = row
+        return out
 
     def raw_text(self, column: str, pos) -> np.ndarray:
         if column not in self.raw:
@@ -138,7 +206,7 @@ class Ledger:
             "quarantined_by_rule": dict(sorted(self.quarantined_by_rule.items())),
             "merged_by_rule": dict(sorted(self.merged_by_rule.items())),
             "missing": dict(self.missing), "invalid": dict(self.invalid),
-            "imputed": dict(self.imputed), "repaired": dict(self.repaired),
+            "imputed": dict(self.imputed), "repaired": dict(self.repaired), "capped": dict(self.capped),
         }
         if out["rows_in"] != out["rows_clean"] + out["duplicates_merged"] + out["rows_quarantined"]:
             raise RuntimeError(f"{self.source}: row accounting does not add up: {out}")  # a bug, not bad data

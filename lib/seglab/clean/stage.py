@@ -22,7 +22,9 @@ import pyarrow.compute as pc
 
 from seglab import validation
 from seglab.clean.dedupe import _dedupe, _merge_exact
+from seglab.clean import plausibility
 from seglab.clean.ledger import ID_MAP_COLUMNS, RULES, Ledger
+from seglab.clean.missing import impute
 from seglab.clean.standardise import (
     Parsed,
     _arrow,
@@ -41,7 +43,7 @@ from seglab.clean.standardise import (
 )
 from seglab.errors import DataError
 from seglab.io import privacy, sources
-from seglab.io.files import write_json
+from seglab.io.files import finite, write_json
 
 MAX_UNPARSEABLE_SHARE = 0.5  # above this, a column is mis-declared, not dirty
 
@@ -89,7 +91,7 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
     work = pd.DataFrame(index=led.raw.index)
     if id_col:
         ids = normalise_ids(led.raw[id_col], tokens)
-        led.missing[id_col] += int(ids.isna().sum())
+        led.count_missing(id_col, ids.isna().to_numpy())
     else:
         ids = pd.Series(led.rows.astype(str), index=led.raw.index, dtype="str")
     work["customer_id"] = ids
@@ -98,7 +100,7 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
     match_keys, hash_inputs = {}, {}
     for col in cols.pii:
         norm, miss = _present(normalise_text(led.raw[col]), tokens)
-        led.missing[col] += int(miss.sum())
+        led.count_missing(col, miss)
         key, country = normalise_pii(norm, col, rules.phone_country_code)
         if country:
             led.extra.setdefault("phone_country_code", {})[col] = country
@@ -109,7 +111,7 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
             continue
         parsed = parse_numbers(led.raw[col], tokens)
         _check_parsed(parsed, path, col, "numbers", "declare it under columns.categorical or fix the values")
-        led.missing[col] += int(parsed.missing.sum())
+        led.count_missing(col, parsed.missing)
         if parsed.info.get("reformatted"):
             led.extra.setdefault("reformatted_numbers", {})[col] = parsed.info["reformatted"]
         bad = np.flatnonzero(parsed.invalid & led.alive)
@@ -117,7 +119,7 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
         work[col] = parsed.values
     for col in cols.categorical:
         values, miss, variant = normalise_categories(led.raw[col], rules.categories.get(col, {}), tokens)
-        led.missing[col] += int(miss.sum())
+        led.count_missing(col, miss)
         pos = np.flatnonzero(variant & led.alive)
         led.repair(pos, col, "category_variant", led.raw_text(col, pos), values.to_numpy(dtype=object)[pos])
         work[col] = values
@@ -132,9 +134,8 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
         parsed = parse_dates(led.raw[col], tokens, rules.date_formats.get(col))
         _check_parsed(parsed, path, col, "dates", f"set cleaning.date_formats.{col} (e.g. '%d/%m/%Y') or fix the values")
         date_info[col] = parsed.info
-        led.missing[col] += int(parsed.missing.sum())
-        bad = np.flatnonzero(parsed.invalid & led.alive)
-        led.flag_invalid(bad, col, "bad_date", led.raw_text(col, bad))
+        led.count_missing(col, parsed.missing)
+        _flag_bad_dates(led, col, parsed)
         values = parsed.values.copy()
         future = np.flatnonzero((values > future_after.to_datetime64()) & led.alive)
         led.flag_invalid(future, col, "future_date", led.raw_text(col, future))
@@ -143,6 +144,7 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
     if cols.birth_date:
         work["age"] = _age(work[cols.birth_date], as_of).where(work[cols.birth_date].notna(),
                                                                work["age"] if "age" in work else np.nan)
+        led.derive_gaps("age", cols.birth_date, work["age"].isna().to_numpy())
     for col, (lo, hi) in rules.ranges.items():
         if col not in work:
             continue
@@ -154,6 +156,12 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
         old = led.raw_text(col, pos) if col in led.raw else work[col].to_numpy()[pos]
         led.flag_invalid(pos, col, "out_of_range", old)
         work.loc[pos, col] = np.nan
+    findings = plausibility.Findings(led)
+    numeric = list(cols.numeric) + (["age"] if cols.birth_date and "age" not in cols.numeric else [])
+    plausibility.check_customer_numbers(cfg, led, work, numeric, as_of=as_of, findings=findings)
+    plausibility.check_customer_dates(cfg, led, work, list(cols.dates) + ([cols.birth_date] if cols.birth_date else []),
+                                      findings=findings, personal=[cols.birth_date] if cols.birth_date else [])
+    findings.save()
     for col in list(cols.numeric) + list(cols.categorical) + list(cols.dates):
         if col in work and led.alive.any() and work[col][led.alive].isna().all():
             raise DataError(f"{path}: column '{col}' has no usable value in any row; fill it or remove it from the params")
@@ -173,7 +181,9 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
         if col in hash_inputs:
             work[f"__pii_{col}"] = hash_inputs[col]
     merged_to = _dedupe(cfg, led, work)
-    _impute(cfg, led, work)
+    impute(cfg, led, work)
+    led.extra["values"] = led.settle_values({col: work[col].to_numpy(dtype=object) for col in work.columns})
+    led.extra["values_checked"] = int(led.n - led.quarantined_by_rule["empty_row"] - led.merged_by_rule["exact_duplicate"])
     table = work[led.alive]
     if table.empty:
         top = led.quarantined_by_rule.most_common(1)
@@ -187,9 +197,20 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
     return Customers(table.reset_index(drop=True), led, merged_to, gone - kept, info)
 
 
+def _flag_bad_dates(led: Ledger, col: str, parsed: Parsed) -> None:
+    """Unusable dates, each under its most precise rule (ambiguous, implausible year, else bad)."""
+    other = np.zeros(led.n, bool)
+    for rule, mask in parsed.why.items():
+        pos = np.flatnonzero(mask & led.alive)
+        led.flag_invalid(pos, col, rule, led.raw_text(col, pos))
+        other |= mask
+    bad = np.flatnonzero(parsed.invalid & ~other & led.alive)
+    led.flag_invalid(bad, col, "bad_date", led.raw_text(col, bad))
+
+
 def _check_parsed(parsed: Parsed, path, col, what, todo) -> None:
     present = int((~parsed.missing).sum())
-    bad = int(parsed.invalid.sum())
+    bad = int((parsed.invalid & ~parsed.why.get("ambiguous_date", False)).sum())
     if present and bad > MAX_UNPARSEABLE_SHARE * present:
         raise DataError(f"{path}: column '{col}': {bad} of {present} values are not {what}; {todo}")
 
@@ -213,66 +234,6 @@ def _age(birth: pd.Series, as_of: pd.Timestamp) -> pd.Series:
     return (years - before.astype(int)).astype(float)
 
 
-# =================================================================== missing values
-
-def _strategy(cfg, col: str, kind: str):
-    m = cfg.cleaning.missing
-    spec = m.columns.get(col, getattr(m, kind))
-    if isinstance(spec, str):
-        return spec, None
-    return spec.strategy, spec.value
-
-
-def _impute(cfg, led: Ledger, work: pd.DataFrame) -> None:
-    """Fill or quarantine what is still missing, per column or per column type."""
-    c = cfg.columns
-    kinds = [(col, "numeric") for col in c.numeric] + [(col, "categorical") for col in c.categorical] + \
-            [(col, "dates") for col in c.dates]
-    if c.birth_date and "age" not in c.numeric:
-        kinds.append(("age", "numeric"))
-    led.extra["imputation"] = {}
-    quarantine = []
-    for col, kind in kinds:
-        if col not in work:
-            continue
-        strategy, value = _strategy(cfg, col, kind)
-        miss = work[col].isna().to_numpy() & led.alive
-        if strategy == "quarantine":
-            quarantine.append(("missing_value", col, miss))
-            continue
-        if strategy == "keep" or not miss.any():
-            continue
-        live = work[col][led.alive].dropna()
-        if strategy == "constant":
-            if value is None:
-                raise DataError(f"cleaning.missing: '{col}' uses strategy constant without a value; "
-                                f"write missing.columns.{col}: {{strategy: constant, value: ...}}")
-            fill = value
-        elif not len(live):
-            continue
-        elif strategy in ("median", "mean") and kind != "categorical":
-            fill = live.median() if strategy == "median" else live.mean()
-        else:  # mode; also median/mean asked of a categorical column
-            counts = live.value_counts()
-            fill = sorted(counts[counts == counts.max()].index)[0]
-        pos = np.flatnonzero(miss)
-        old = led.raw_text(col, pos)
-        if kind == "dates":
-            fill = pd.Timestamp(fill)
-        elif kind == "numeric":
-            try:
-                fill = float(fill)
-            except (TypeError, ValueError):
-                raise DataError(f"cleaning.missing.columns.{col}: the constant {value!r} is not a number") from None
-        else:
-            fill = _fold(str(fill))
-        work.loc[pos, col] = fill
-        led.repair(pos, col, "imputed", old, fill)
-        shown = fill.date().isoformat() if isinstance(fill, pd.Timestamp) else fill
-        led.extra["imputation"][col] = {"strategy": strategy, "value": shown}
-    led.quarantine(quarantine)
-
-
 # =================================================================== transactions
 
 @dataclass
@@ -294,10 +255,10 @@ def clean_lines(cfg, raw: pd.DataFrame, info: dict, *, future_after: pd.Timestam
     _merge_exact(led, tx.customer_id)
     frame = pd.DataFrame(index=led.raw.index)
     frame["customer_id"] = normalise_ids(led.raw[tx.customer_id], tokens)
-    led.missing[tx.customer_id] += int(frame["customer_id"].isna().sum())
+    led.count_missing(tx.customer_id, frame["customer_id"].isna().to_numpy())
     dates = parse_dates(led.raw[tx.date], tokens, rules.date_formats.get(tx.date))
     _check_parsed(dates, path, tx.date, "dates", f"set cleaning.date_formats.{tx.date} (e.g. '%d/%m/%Y') or fix the values")
-    led.missing[tx.date] += int(dates.missing.sum())
+    led.count_missing(tx.date, dates.missing)
     led.extra["date_order"] = {tx.date: dates.info}
     future = dates.values > future_after.to_datetime64()
     amount, bad_amount, missing_amount, qty_negative = _amounts(cfg, led, tokens, path)
@@ -312,7 +273,8 @@ def clean_lines(cfg, raw: pd.DataFrame, info: dict, *, future_after: pd.Timestam
     led.quarantine([
         ("missing_id", tx.customer_id, frame["customer_id"].isna().to_numpy()),
         ("missing_date", tx.date, dates.missing),
-        ("bad_date", tx.date, dates.invalid),
+        *((rule, tx.date, mask) for rule, mask in dates.why.items()),
+        ("bad_date", tx.date, dates.invalid & ~np.any([np.zeros(led.n, bool), *dates.why.values()], axis=0)),
         ("future_date", tx.date, future),
         ("missing_amount", tx.amount or tx.quantity, missing_amount),
         ("bad_amount", tx.amount or tx.quantity, bad_amount),
@@ -328,6 +290,10 @@ def clean_lines(cfg, raw: pd.DataFrame, info: dict, *, future_after: pd.Timestam
     frame["date"] = dates.values
     frame["amount"] = amount
     frame["is_return"] = is_return
+    findings = plausibility.Findings(led)
+    plausibility.check_lines(cfg, led, frame, amount_column=tx.amount or tx.quantity, date_column=tx.date,
+                             findings=findings)
+    findings.save()
     led.extra["returns"] = int((is_return & led.alive).sum())
     valid = frame["date"][led.alive]
     return Lines(frame, led, pd.Timestamp(valid.max()) if valid.notna().any() else None)
@@ -341,13 +307,13 @@ def _amounts(cfg, led: Ledger, tokens, path):
         p = parse_numbers(led.raw[tx.unit_price], tokens)
         for col, parsed in ((tx.quantity, q), (tx.unit_price, p)):
             _check_parsed(parsed, path, col, "numbers", "fix the values or the column names under columns.transactions")
-            led.missing[col] += int(parsed.missing.sum())
+            led.count_missing(col, parsed.missing)
         amount = q.values * p.values
         qty_negative = q.values < 0
         return amount, q.invalid | p.invalid, q.missing | p.missing, qty_negative
     a = parse_numbers(led.raw[tx.amount], tokens)
     _check_parsed(a, path, tx.amount, "numbers", "fix the values or columns.transactions.amount")
-    led.missing[tx.amount] += int(a.missing.sum())
+    led.count_missing(tx.amount, a.missing)
     return a.values.copy(), a.invalid, a.missing, qty_negative
 
 
@@ -540,7 +506,20 @@ def _quality(cfg, customers: Customers, lines: Lines | None, derived: bool, as_o
                                        "date_order": led.extra.get("date_order", {}), "notes": led.notes,
                                        **_source_info(led.info)}
     top["sources"] = sources_out
-    return json.loads(json.dumps(top, default=_plain, ensure_ascii=False))
+    top["plausibility"] = _plausibility(customers.ledger, lines.ledger if lines is not None else None)
+    return json.loads(json.dumps(finite(top), default=_plain, ensure_ascii=False, allow_nan=False))
+
+
+def _plausibility(customers: Ledger, lines: Ledger | None) -> dict:
+    """Every source's plausibility checks in one place: what was checked and what was found."""
+    out = {"checked": {}, "findings": []}
+    for led in (customers, lines):
+        if led is None or "plausibility" not in led.extra:
+            continue
+        found = led.extra["plausibility"]
+        out["checked"][led.source] = found["checked"]
+        out["findings"] += [{"source": led.source, **f} for f in found["findings"]]
+    return out
 
 
 def _source_info(info: dict) -> dict:

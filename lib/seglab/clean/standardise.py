@@ -183,12 +183,18 @@ def normalise_categories(raw: pd.Series, mapping: dict, tokens) -> tuple[pd.Seri
 
 @dataclass
 class Parsed:
-    """One parsed column: values, and which cells were missing or could not be used."""
+    """One parsed column: values, and which cells were missing or could not be used.
+
+    ``why`` names the invalid cells that have a more precise reason than "not a value of
+    this kind" (rule name -> mask, each a subset of ``invalid``): ``ambiguous_date`` and
+    ``implausible_date``.
+    """
 
     values: np.ndarray
     missing: np.ndarray
     invalid: np.ndarray
     info: dict = field(default_factory=dict)
+    why: dict = field(default_factory=dict)
 
 
 _CURRENCY = r"(?i)(rmb|cny|usd|eur|gbp|jpy|hkd|元|[¥$€£₩₹])"
@@ -312,22 +318,38 @@ def parse_dates(s: pd.Series, tokens, fmt: str | None = None) -> Parsed:
     u = normalise_text(pd.Series(uniques, dtype="str"))
     u_missing = missing_mask(u, tokens)
     u = u.where(~u_missing)
+    why = {}
     if fmt:
         parsed = pd.to_datetime(u, format=fmt, errors="coerce")
         info = {"order": "format", "format": fmt}
     else:
-        parsed, info = _parse_date_texts(u)
+        parsed, info, why = _parse_date_texts(u, np.bincount(codes[codes >= 0], minlength=len(u)))
     values = np.array(parsed.to_numpy(dtype="datetime64[ns]"), copy=True) if len(parsed) else np.array([], "datetime64[ns]")
     years = values.astype("datetime64[Y]").astype(float) + 1970
     bad_year = ~np.isnat(values) & ((years < YEARS[0]) | (years > YEARS[1]))
     values[bad_year] = np.datetime64("NaT")
+    if bad_year.any():
+        why["implausible_date"] = why.get("implausible_date", np.zeros(len(u), bool)) | bad_year
     u_invalid = ~u_missing & np.isnat(values)
     pick = lambda arr, fill: np.append(arr, np.array([fill], dtype=arr.dtype))[codes]  # noqa: E731
-    return Parsed(pick(values, np.datetime64("NaT", "ns")), pick(u_missing, True), pick(u_invalid, False), info)
+    why = {rule: pick(mask & u_invalid, False) for rule, mask in why.items() if (mask & u_invalid).any()}
+    if "ambiguous" in info:
+        info["ambiguous"] = int(why["ambiguous_date"].sum()) if "ambiguous_date" in why else 0
+    return Parsed(pick(values, np.datetime64("NaT", "ns")), pick(u_missing, True), pick(u_invalid, False), info, why)
 
 
-def _parse_date_texts(u: pd.Series) -> tuple[pd.Series, dict]:
+#: A column is read as mixing both orders when the values that can only be read the
+#: less common way are at least this share of the decisive values (and at least two):
+#: below it they are typing errors, above it the ambiguous values cannot be trusted.
+MIXED_ORDER_SHARE = 0.02
+
+
+def _parse_date_texts(u: pd.Series, counts: np.ndarray) -> tuple[pd.Series, dict, dict]:
+    """Dates from distinct texts ``u`` (each found ``counts`` times): values, how the column
+    was read (``info``), and the invalid values with a reason of their own (``why``, as in
+    :class:`Parsed`)."""
     out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
+    why = {}
     todo = np.array(u.notna(), dtype=bool)
     try:  # the common case, in C: ISO dates and times, year first
         fast = pd.to_datetime(u.where(todo), format="ISO8601", errors="coerce")
@@ -338,7 +360,7 @@ def _parse_date_texts(u: pd.Series) -> tuple[pd.Series, dict]:
     todo &= np.array(out.isna(), dtype=bool)
     info = {"order": "year first"}
     if not todo.any():
-        return out, info
+        return out, info, why
     rest = u[todo]
     parts = {}
     for name, pattern in DATE_SHAPES.items():
@@ -349,26 +371,49 @@ def _parse_date_texts(u: pd.Series) -> tuple[pd.Series, dict]:
     ambiguous = parts.pop("dm_y")
     if len(ambiguous):
         first, second = ambiguous["a"].astype(int), ambiguous["b"].astype(int)
-        day_first, month_first = int((first > 12).sum()), int((second > 12).sum())
-        if day_first or month_first:
+        weight = counts[u.index.get_indexer(ambiguous.index)]
+        day_first, month_first = int(weight[(first > 12).to_numpy()].sum()), int(weight[(second > 12).to_numpy()].sum())
+        minority = min(day_first, month_first)
+        mixed = minority >= max(2, MIXED_ORDER_SHARE * (day_first + month_first))
+        if mixed:
+            # Each value is read the only way it can be; the ones that read both ways are set aside.
+            two_ways = ((first <= 12) & (second <= 12) & (first != second)).to_numpy(bool)
+            why["ambiguous_date"] = np.zeros(len(u), bool)
+            why["ambiguous_date"][u.index.get_indexer(ambiguous.index[two_ways])] = True
+            order = "mixed"
+            basis = (f"{day_first} value(s) can only be read day first and {month_first} only month first; "
+                     f"each is read the only way it can be, and the {int(weight[two_ways].sum())} that can be "
+                     "read both ways are not used (set cleaning.date_formats if one order is right)")
+            ambiguous = ambiguous[~two_ways]
+            first, second = first[~two_ways], second[~two_ways]
+            day_first_rows = (first > 12) | ((first <= 12) & (second <= 12))
+        elif day_first or month_first:
             order = "day first" if day_first >= month_first else "month first"
             basis = f"{max(day_first, month_first)} value(s) can only be read {order}"
-            if day_first and month_first:
-                basis += f", {min(day_first, month_first)} only the other way (read as invalid)"
+            if minority:
+                basis += f", {minority} only the other way (read as invalid)"
         else:
             dotted = (ambiguous["sep"] == ".").all()
             order = "day first"
             basis = "dotted dates are day first" if dotted else \
                 "no value decides; day first assumed (set cleaning.date_formats to be sure)"
+        if not mixed:
+            day_first_rows = pd.Series(order == "day first", index=ambiguous.index)
         year = ambiguous["c"].astype(int)
         pivot = dt.date.today().year % 100
         year = year.where(ambiguous["c"].str.len() == 4, np.where(year <= pivot, 2000 + year, 1900 + year))
-        day, month = (first, second) if order == "day first" else (second, first)
+        day, month = first.where(day_first_rows, second), second.where(day_first_rows, first)
         parts["dm_y"] = ambiguous.assign(a=year, b=month, c=day)
         info = {"order": order, "basis": basis}
+        if mixed:
+            info["ambiguous"] = int(why["ambiguous_date"].sum())
     for found in parts.values():
         if len(found):
-            out[found.index] = _assemble(found)
+            dates, outside = _assemble(found)
+            out[found.index] = dates
+            if outside.any():
+                why.setdefault("implausible_date", np.zeros(len(u), bool))
+                why["implausible_date"][u.index.get_indexer(found.index[outside])] = True
     # Excel serial numbers and dates with month names, among what is left
     serial = pd.to_numeric(rest.where(rest.str.fullmatch(r"\d{5}(\.\d+)?").fillna(False)), errors="coerce")
     serial = serial[(serial >= 20000) & (serial < 80000)]
@@ -379,11 +424,12 @@ def _parse_date_texts(u: pd.Series) -> tuple[pd.Series, dict]:
     if len(named):
         with_names = pd.to_datetime(named, format="mixed", dayfirst=info.get("order") == "day first", errors="coerce")
         out[named.index] = with_names.astype("datetime64[ns]")
-    return out, info
+    return out, info, why
 
 
-def _assemble(found: pd.DataFrame) -> pd.Series:
-    """Dates from their parts; impossible ones (31 February) become NaT."""
+def _assemble(found: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+    """Dates from their parts; impossible ones (31 February) become NaT. Also returns which
+    rows hold a year outside :data:`YEARS` (placeholders such as 9999-12-31, typing errors)."""
     hour = pd.to_numeric(found["H"], errors="coerce").fillna(0)
     pm = found["P"].str.lower().eq("pm").fillna(False).to_numpy(bool)
     hour = np.where(pm & (hour < 12), hour + 12, hour)
@@ -392,10 +438,10 @@ def _assemble(found: pd.DataFrame) -> pd.Series:
         "hour": hour, "minute": pd.to_numeric(found["M"], errors="coerce").fillna(0),
         "second": pd.to_numeric(found["S"], errors="coerce").fillna(0),
     }, index=found.index)
-    bad = ((frame["year"] < YEARS[0]) | (frame["year"] > YEARS[1]) | (frame["hour"] > 23)
-           | (frame["minute"] > 59) | (frame["second"] > 59))
+    outside = (frame["year"] < YEARS[0]) | (frame["year"] > YEARS[1])
+    bad = outside | (frame["hour"] > 23) | (frame["minute"] > 59) | (frame["second"] > 59)
     frame = frame[~bad]
     out = pd.Series(pd.NaT, index=found.index, dtype="datetime64[ns]")
     if len(frame):
         out[frame.index] = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
-    return out
+    return out, outside.to_numpy(bool)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 
@@ -24,8 +25,20 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, data) -> None:
-    """Write JSON atomically."""
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+    """Write JSON atomically; NaN and infinities become null (they are not JSON, and no
+    artifact may carry them)."""
+    write_text(path, json.dumps(finite(data), indent=2, ensure_ascii=False, default=_json_default, allow_nan=False))
+
+
+def finite(data):
+    """``data`` with every non-finite float (NaN, inf, numpy's too) replaced by None."""
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite(v) for v in data]
+    if isinstance(data, float) or (hasattr(data, "dtype") and getattr(data, "ndim", 1) == 0 and data.dtype.kind == "f"):
+        return float(data) if math.isfinite(data) else None
+    return data
 
 
 def _json_default(obj):
