@@ -342,7 +342,8 @@ def test_lifetime_value_with_a_fitted_bgnbd():
     customers, tx, as_of = _simulate_bgnbd(400, seed=11)
     feats, meta = build_features(customers, tx, as_of=as_of, clv_horizon_days=180)
     c = meta["clv"]
-    assert c["fitted"] and c["fit"]["converged"] and c["time_unit"] == "weeks"
+    assert c["fitted"] and c["used"] and c["fit"]["converged"] and c["time_unit"] == "weeks"
+    assert c["health"]["passed"] and c["health"]["holdout"]["passed"]
     assert set(c["params"]) == {"r", "alpha", "a", "b"}
     assert c["horizon_days"] == 180 and c["horizon"] == pytest.approx(180 / 7)
     assert c["gamma_gamma"]["fitted"] and set(c["gamma_gamma"]) >= {"p", "q", "v"}
@@ -353,7 +354,8 @@ def test_lifetime_value_with_a_fitted_bgnbd():
     once = buyers[buyers["churn_risk_basis"] == "recency"]
     assert len(repeat) and len(once)
     np.testing.assert_allclose(repeat["churn_risk"], 1 - repeat["p_alive"])
-    assert (once["p_alive"] == 1).all()  # BG/NBD's view; their churn risk comes from recency
+    # BG/NBD cannot see a one-time buyer drop out: no P(alive) for them; risk from recency
+    assert once["p_alive"].isna().all()
     assert (once["frequency"] == 1).all()
     assert meta["value_tiers"]["basis"] == "clv_predicted"
     counts = meta["value_tiers"]["counts"]

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from seglab.errors import DataError, ParamsError, did_you_mean
-from seglab.features import clv
+from seglab.features import churn, clv
 from seglab.features import value_risk as targeting
+from seglab.features.lifetime import lifetime_value
 
 __all__ = ["RFM_MAP", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS",
            "DEFAULT_LIFECYCLE", "DERIVED_COLUMNS", "build_features", "score_edges",
@@ -66,18 +67,21 @@ DEFINITIONS = {
     "clv_historical": "= monetary",
     "expected_purchases": ("BG/NBD expected purchase days over the horizon (purchase "
                            "occasions for the lifetime-value models are calendar days)"),
-    "p_alive": ("BG/NBD probability of still being active; 1 by construction for customers "
-                "without a repeat purchase day"),
-    "churn_risk": ("1 - p_alive for customers with a repeat purchase day; for one-time "
-                   "buyers (whom BG/NBD cannot see drop out), and for everybody when BG/NBD "
-                   "is not fitted, 0 up to active_days of recency rising linearly to 1 at "
-                   "churned_days"),
-    "churn_risk_basis": "'bgnbd' or 'recency': which of the two rules gave churn_risk",
-    "expected_avg_spend": ("Gamma-Gamma expected spend per future purchase day; without a "
-                           "Gamma-Gamma fit, the customer's own net spend per purchase day"),
+    "p_alive": ("BG/NBD probability of still being active, for analysts (the report shows "
+                "churn_risk only); capped by the overdue rule; missing for customers without a "
+                "repeat purchase day (the model lets customers drop out only after a repeat "
+                "purchase, so it has no estimate for them) and when BG/NBD is not used"),
+    "churn_risk": ("the estimated chance that the customer has stopped buying, by one of three "
+                   "rules (churn_risk_basis): 'bgnbd' = 1 - p_alive for customers with a repeat "
+                   "purchase day when BG/NBD passed its health checks; 'recency' = "
+                   f"{churn.RECENCY_RULE}, for one-time buyers and for everybody when BG/NBD is "
+                   f"not used; 'overdue' = {churn.OVERDUE_RULE}"),
+    "churn_risk_basis": "'bgnbd', 'recency' or 'overdue': the rule that gave churn_risk",
+    "expected_avg_spend": ("Gamma-Gamma expected spend per future purchase day; when "
+                           "Gamma-Gamma is not used, the customer's own net spend per purchase day"),
     "clv_predicted": "expected_purchases * expected_avg_spend over the horizon, undiscounted",
     "value_tier": ("'high' / 'mid' / 'low' by clv_predicted (clv_historical when BG/NBD is "
-                   "not fitted) among customers with a purchase; customers without a "
+                   "not used) among customers with a purchase; customers without a "
                    "purchase are 'low'"),
     "risk_tier": "'high' / 'medium' / 'low' by churn_risk; missing without a purchase",
     "value_risk_cell": ("the value x risk grid cell (seglab.targeting); 'prospect' for "
@@ -304,81 +308,6 @@ def _lifecycle_codes(tenure, recency, thresholds) -> np.ndarray:
     return code
 
 
-def _recency_risk(recency, thresholds) -> np.ndarray:
-    """0 within active_days, rising linearly to 1 at churned_days."""
-    active, churned = thresholds["active_days"], thresholds["churned_days"]
-    return np.clip((recency - active) / (churned - active), 0.0, 1.0)
-
-
-# --------------------------------------------------------------------------- CLV
-
-
-def _lifetime_value(days, as_of_day, horizon_days, thresholds, recency, buyer):
-    """Expected purchases, p_alive, churn risk (and its basis), expected spend, predicted
-    CLV per customer; and the ``clv`` section of meta.  Falls back, and says so, where a
-    model cannot be fitted."""
-    n = len(buyer)
-    out = {k: np.full(n, np.nan) for k in ("expected_purchases", "p_alive", "churn_risk",
-                                            "expected_avg_spend", "clv_predicted")}
-    basis = np.where(buyer, "recency", None).astype(object)
-    meta = {"model": "bgnbd", "fitted": False, "params": None, "time_unit": "weeks",
-            "horizon_days": float(horizon_days),
-            "horizon": horizon_days / clv.TIME_UNITS["weeks"], "discount_rate": 0.0,
-            "purchase_occasion": "calendar day with a purchase line",
-            "churn_risk": DEFINITIONS["churn_risk"],
-            "gamma_gamma": {"fitted": False, "p": None, "q": None, "v": None}}
-    out["churn_risk"][buyer] = _recency_risk(recency[buyer], thresholds)
-    if not buyer.any():
-        meta.update(reason="no customer has a purchase in the window", fallback="none needed")
-        return out, basis, meta
-    s = {k: v[buyer] for k, v in days.summary(as_of_day, "weeks").items()}
-    x, t_x, T, m = s["frequency"], s["recency"], s["T"], s["monetary_value"]
-
-    try:  # spend per purchase day
-        gg = clv.fit_gamma_gamma(x, m)
-        if not gg.converged or gg.q <= 1:
-            raise DataError(f"Gamma-Gamma fit unusable (converged={gg.converged}, q={gg.q:.3g})")
-    except DataError as err:
-        out["expected_avg_spend"][buyer] = (days.gross + days.returned)[buyer] / days.n_days[buyer]
-        meta["gamma_gamma"].update(reason=str(err), fallback="expected_avg_spend = the "
-                                   "customer's own net spend per purchase day")
-    else:
-        out["expected_avg_spend"][buyer] = clv.expected_avg_spend(gg, x, m)
-        use = (x > 0) & (m > 0)
-        varies = use.sum() > 2 and np.ptp(x[use]) > 0 and np.ptp(m[use]) > 0
-        meta["gamma_gamma"] = {
-            "fitted": True, **gg.params, **gg.diagnostics(),
-            "population_mean_spend": gg.p * gg.v / (gg.q - 1),
-            # the model assumes spend independent of frequency: worth a look if far from 0
-            "corr_frequency_monetary": float(np.corrcoef(x[use], m[use])[0, 1]) if varies else None}
-
-    fallback = ("churn_risk from recency vs the lifecycle thresholds for every buyer; no "
-                "expected_purchases, p_alive or clv_predicted; value tiers by clv_historical")
-    try:
-        fit = clv.fit_bgnbd(x, t_x, T)
-    except DataError as err:
-        meta.update(reason=str(err), fallback=fallback)
-        return out, basis, meta
-    meta["fit"] = fit.diagnostics()
-    if not fit.converged:
-        meta.update(reason=f"BG/NBD did not converge ({fit.message})", fallback=fallback)
-        return out, basis, meta
-    expected = clv.expected_purchases(fit, horizon_days / clv.TIME_UNITS["weeks"], x, t_x, T)
-    alive = clv.p_alive(fit, x, t_x, T)
-    if not (np.isfinite(expected).all() and np.isfinite(alive).all()):
-        meta.update(reason="BG/NBD predictions are not finite for some customers",
-                    fallback=fallback)
-        return out, basis, meta
-    out["expected_purchases"][buyer] = expected
-    out["p_alive"][buyer] = alive
-    out["clv_predicted"][buyer] = expected * out["expected_avg_spend"][buyer]
-    repeat = np.flatnonzero(buyer)[x > 0]
-    out["churn_risk"][repeat] = 1 - alive[x > 0]
-    basis[repeat] = "bgnbd"
-    meta.update(fitted=True, params=fit.params)
-    return out, basis, meta
-
-
 # --------------------------------------------------------------------------- tiers
 
 
@@ -536,12 +465,12 @@ def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *
         tenure[buyer] = as_of_day - days.first_day[buyer]
     thresholds = _lifecycle_thresholds(days, lifecycle)
     stage = _LIFECYCLE_STAGES[_lifecycle_codes(tenure, recency, thresholds)]
-    value, risk_basis, clv_meta = _lifetime_value(days, as_of_day, clv_horizon_days,
-                                                  thresholds, recency, buyer)
+    value, risk_basis, clv_meta = lifetime_value(tx, days, as_of_day, clv_horizon_days,
+                                                 thresholds, recency, buyer)
 
-    tier_basis = "clv_predicted" if clv_meta["fitted"] else "clv_historical"
+    tier_basis = "clv_predicted" if clv_meta["used"] else "clv_historical"
     value_code, value_edges = _value_tier_codes(
-        value["clv_predicted"] if clv_meta["fitted"] else monetary, buyer, shares)
+        value["clv_predicted"] if clv_meta["used"] else monetary, buyer, shares)
     with np.errstate(invalid="ignore"):
         risk_code = ((value["churn_risk"] >= risk_cuts["medium"]).astype(np.int64)
                      + (value["churn_risk"] >= risk_cuts["high"]))

@@ -23,6 +23,7 @@ from seglab.errors import DataError
 __all__ = [
     "TIME_UNITS",
     "MIN_REPEAT_BUYERS",
+    "PARAM_BOUNDS",
     "TransactionArrays",
     "PurchaseDays",
     "distinct_pairs",
@@ -42,7 +43,10 @@ TIME_UNITS = {"days": 1.0, "weeks": 7.0}
 #: Fewer customers with a repeat purchase than this and a fit is not attempted.
 MIN_REPEAT_BUYERS = 20
 
-_LOG_BOUND = (np.log(1e-6), np.log(1e6))  # box for every log-parameter
+#: The search box of every model parameter: a fit that ends on it (or near it, see
+#: :mod:`seglab.features.model_health`) describes a degenerate population.
+PARAM_BOUNDS = (1e-6, 1e6)
+_LOG_BOUND = (np.log(PARAM_BOUNDS[0]), np.log(PARAM_BOUNDS[1]))
 
 
 # --------------------------------------------------------------------------- arrays
@@ -153,7 +157,14 @@ class TransactionArrays:
 
     def up_to(self, last_day: int) -> "TransactionArrays":
         """The lines dated on or before ``last_day`` (days since 1970-01-01)."""
+        return self.within(None, last_day)
+
+    def within(self, after_day: int | None, last_day: int) -> "TransactionArrays":
+        """The lines dated after ``after_day`` (None: from the start) and on or before
+        ``last_day``, for the same customers (days since 1970-01-01)."""
         keep = self.day <= last_day
+        if after_day is not None:
+            keep &= self.day > after_day
         if keep.all():
             return self
         return TransactionArrays(self.customer_ids, self.code[keep], self.day[keep],
@@ -346,8 +357,8 @@ def summary_from_transactions(transactions: pd.DataFrame, as_of=None,
 class _Fit:
     """What every fitted model reports besides its parameters.
 
-    ``at_bounds`` names parameters that ended on the search box (1e-6, 1e6): e.g. BG/NBD's
-    ``a`` there means the data show no drop-out at all.
+    ``at_bounds`` names parameters that ended on the search box :data:`PARAM_BOUNDS`: e.g.
+    BG/NBD's ``a`` there means the data show no drop-out at all.
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ()
@@ -591,7 +602,8 @@ def expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
     Eq. (10) of Fader, Hardie & Lee (2005a).  The Gauss hypergeometric term is taken
     through Euler's transformation, ``(1-z)^(r+x) 2F1(r+x, b+x; c; z) = (1-z)^(a-1)
     2F1(c-r-x, c-b-x; c; z)`` with ``c = a+b+x-1``, which keeps it finite for heavy
-    buyers over long horizons.
+    buyers over long horizons.  Where a degenerate fit (parameters at the search bounds)
+    still overflows it, the result is NaN: callers check before use.
     """
     r, alpha, a, b = _bgnbd_params(params)
     x, tx, T = _check_rft(frequency, recency, T)
@@ -601,8 +613,9 @@ def expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
     if abs(a - 1) < 1e-7:  # the closed form is 0/0 at a == 1; its limit is smooth
         a = 1 + 1e-7
     z = t / (alpha + T + t)
-    hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    alive_part = (a + b + x - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * hyp)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN where a degenerate fit breaks the form
+        hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        alive_part = (a + b + x - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log1p(-z)) * hyp)
     return alive_part * special.expit(-_log_odds_dead(r, alpha, a, b, x, tx, T))
 
 
