@@ -132,7 +132,8 @@ def _bgnbd_holdout(hold, x, t_x, T, days, window) -> dict:
                   f"{total_act:,.0f} actual ({rel:+.0%})")
     return {"passed": bool(total_ok and not off), "reason": reason, **window,
             "calibration_params": fit.params, "calibration_converged": fit.converged,
-            "total": {"predicted": total_pred, "actual": total_act, "relative_error": rel},
+            "total": {"predicted": total_pred, "actual": total_act, "relative_error": rel,
+                      "within": bool(total_ok)},
             "buckets": buckets}
 
 

@@ -385,12 +385,41 @@ def trait_bars(traits: pd.DataFrame, *, color, language: str = "en", ax=None):
     return ax
 
 
+def holdout_fit(buckets: pd.DataFrame, *, language: str = "en", ax=None):
+    """Predicted against actual purchases in the holdout period, per group of customers.
+
+    ``buckets`` has ``frequency`` (repeat purchases in the calibration period, e.g. "0" …
+    "7+"), ``predicted`` and ``actual`` (mean purchases per customer in the holdout) and
+    optionally ``standard_error`` (drawn as ±2 standard errors around the actual mean):
+    the check of Fader, Hardie & Lee (2005) that a purchase model tracks what happened next.
+    """
+    buckets = buckets.reset_index(drop=True)
+    ax = _axes(ax, (FIGURE_WIDTH, 3.4))
+    x = np.arange(len(buckets))
+    actual = buckets["actual"].astype(float).to_numpy()
+    err = None
+    if "standard_error" in buckets:
+        err = 2 * pd.to_numeric(buckets["standard_error"], errors="coerce").fillna(0).to_numpy()
+    ax.bar(x, actual, width=0.6, color=NEUTRAL, alpha=0.55, label=i18n.t("fig_holdout_actual", language),
+           yerr=err, error_kw={"ecolor": "#333333", "capsize": 3, "linewidth": 1})
+    ax.plot(x, buckets["predicted"].astype(float), color="#c0392b", marker="o", linestyle="--",
+            label=i18n.t("fig_holdout_predicted", language), zorder=3)
+    ax.set_xticks(x, [str(f) for f in buckets["frequency"]])
+    ax.set_xlabel(i18n.t("fig_holdout_x", language))
+    ax.set_ylabel(i18n.t("fig_holdout_y", language))
+    ax.grid(axis="x", visible=False)
+    ax.legend(loc="upper left")
+    ax.set_title(i18n.t("fig_holdout_title", language))
+    return ax
+
+
 def close(ax) -> None:
     """Release a figure drawn by one of these functions (after saving it)."""
     plt.close(ax.figure)
 
 
-__all__ = ["cjk_font", "cjk_font_number", "cjk_font_path", "close", "figure_context", "k_scores", "profile_heatmap", "quarantine_reasons",
+__all__ = ["cjk_font", "cjk_font_number", "cjk_font_path", "close", "figure_context", "holdout_fit", "k_scores",
+           "profile_heatmap", "quarantine_reasons",
            "segment_legend", "segment_palette", "segment_sizes", "style", "trait_bars", "use_language",
            "value_risk_grid", "wrap"]
 

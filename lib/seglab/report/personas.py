@@ -23,16 +23,19 @@ from seglab.features import value_risk as targeting
 NOT_PROFILED = {"r_score", "f_score", "m_score", "rfm_score", "churn_risk_basis", "first_purchase", "last_purchase",
                 "segment", "segment_name",
                 # the same number under another name, or a model internal a client need not read
-                "clv_historical", "expected_avg_spend"}
+                "clv_historical", "expected_avg_spend",
+                # churn_risk is the one risk measure a client reads: P(alive) beside it would read
+                # as its complement, which it is not (seglab.features.churn)
+                "p_alive"}
 # Categorical columns summarised as a mix or a placement, not as traits.
 MIXES = {"rfm_segment": "rfm_mix", "lifecycle": "lifecycle_mix"}
 PLACEMENT = {"value_tier", "risk_tier", "value_risk_cell"}
 # Features that describe behaviour (the rest describe who customers are).
 BEHAVIOUR_NUMERIC = ("frequency", "aov", "recency", "monetary", "n_returns", "tenure_days",
-                     "expected_purchases", "clv_historical", "clv_predicted", "p_alive", "churn_risk")
+                     "expected_purchases", "clv_historical", "clv_predicted", "churn_risk")
 ALWAYS_DESCRIBED = ("frequency", "aov", "recency")
 BEHAVIOUR_CATEGORICAL = {"channel", "buyer_type"}
-PROBABILITIES = {"p_alive", "churn_risk"}
+PROBABILITIES = {"churn_risk"}
 INTEREST_FEATURES = {"interest", "interests", "category", "preferred_category", "hobby"}
 PRICE_WORDS = re.compile(r"deal|discount|sale|bargain|promo|coupon|voucher|offer|cheap|优惠|折扣|促销", re.I)
 # Membership values that are the entry level: no status worth recognising.
@@ -40,7 +43,7 @@ ENTRY_TIERS = {"basic", "standard", "regular", "none", "free", "bronze", "普通
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
 # Features that say the same thing: a name uses at most one of each group.
-CONCEPTS = {"p_alive": "recency", "churn_risk": "recency", "expected_purchases": "frequency",
+CONCEPTS = {"churn_risk": "recency", "expected_purchases": "frequency",
             "clv_historical": "monetary", "clv_predicted": "monetary", "city": "place", "region": "place"}
 # Tiers from low to high: their positions are the grid coordinates 0, 1, 2.
 # Cells whose strategy is to spend nothing: no trait-based offer is added there.
@@ -346,7 +349,7 @@ def _name_parts(traits: list[Trait], take: int) -> list[Trait]:
     The lead is the most distinctive numeric trait, except that an attribute
     (age, income) wins over a behaviour unless clearly weaker (a persona is
     first who people are) and that having lapsed always leads (it is what a
-    marketer must know first). Within a concept (recency, churn risk, p_alive)
+    marketer must know first). Within a concept (recency, churn risk)
     the concept's own feature speaks for it ("lapsed", not "at-risk"); place
     (city, region) and every other concept give at most one word.
     """

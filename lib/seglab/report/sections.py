@@ -501,10 +501,68 @@ def method(data: ReportData, language: str) -> str:
     gamma = seg.get("gamma")
     if isinstance(gamma, dict) and gamma.get("value") is not None:
         parts.append(_p(t("method_gamma", gamma=i18n.number(gamma["value"], 3))))
+    parts += _lifetime_value_method(data.features_meta, language)
     base = data.segments.get("base", {})
     parts.append(_p(t("method_personas", min_count=i18n.integer(base.get("min_count")),
                       min_lift=i18n.number(base.get("min_lift"), 2))))
     return _section("method", language, *parts)
+
+
+def _signed_percent(share) -> str:
+    return ("+" if share > 0 else "") + i18n.percent(share)
+
+
+def _lifetime_value_method(meta: dict, language: str) -> list[str]:
+    """Which churn-risk model was used and why, with the holdout figure (features.json ``clv``)."""
+    clv = meta.get("clv") or {}
+    life = meta.get("lifecycle") or {}
+    if not clv.get("horizon_days") or not life:
+        return []
+    t = _tr(language)
+    days = {"active": i18n.integer(life.get("active_days")), "churned": i18n.integer(life.get("churned_days"))}
+    holdout = (clv.get("health") or {}).get("holdout") or {}
+    when = {"date": holdout.get("calibration_end"), "days": i18n.integer(holdout.get("holdout_days"))}
+    total = holdout.get("total") or {}
+    counts = {"predicted": i18n.integer(total.get("predicted")), "actual": i18n.integer(total.get("actual")),
+              "error": _signed_percent(total["relative_error"]) if total.get("relative_error") is not None else "–"}
+    parts = [f"<h3>{e(t('method_clv_title'))}</h3>"]
+    if clv.get("used"):
+        checked = holdout.get("passed") is True
+        parts.append(_p(t("method_clv_used", **when, **counts) if checked else t("method_clv_used_unchecked")))
+        spend = (clv.get("gamma_gamma") or {}).get("used")
+        parts.append(_p(t("method_clv_spend_used" if spend else "method_clv_spend_not_used")))
+        parts.append(_p(t("method_clv_one_time", **days)))
+    elif clv.get("fitted"):
+        reasons = []
+        for check in clv["health"]["checks"]:
+            if check["passed"] is not False:
+                continue
+            off = [b["frequency"] for b in holdout.get("buckets") or [] if b["within"] is False]
+            if check["check"] != "holdout":
+                reasons.append(t(f"clv_fail_{check['check']}"))
+            elif total.get("within") is False:
+                reasons.append(t("clv_fail_holdout_total", **when, **counts))
+            elif off:
+                reasons.append(t("clv_fail_holdout_buckets", **when, buckets=i18n.join(off, language)))
+            else:
+                reasons.append(t("clv_fail_predictions"))
+        parts.append(_p(t("method_clv_not_used", reasons=t("items_sep").join(reasons or [t("clv_fail_predictions")]),
+                          **days)))
+    else:
+        parts.append(_p(t("method_clv_not_fitted", **days)))
+    risk = clv.get("churn_risk") or {}
+    if risk.get("overdue_customers"):
+        parts.append(_p(t("method_clv_overdue", multiple=i18n.integer(risk.get("overdue_multiple")),
+                          floor=i18n.percent(1 - risk.get("overdue_max_alive", 0.5)),
+                          n=i18n.integer(risk["overdue_customers"]))))
+    buckets = pd.DataFrame(holdout.get("buckets") or [])
+    if not buckets.empty:
+        alt = t("alt_holdout", **when, items=i18n.join(
+            [t("alt_holdout_item", frequency=b.frequency, predicted=i18n.number(b.predicted, 2),
+               actual=i18n.number(b.actual, 2)) for b in buckets.itertuples()], language))
+        parts.append(_p(t("method_clv_figure", **when)))
+        parts.append(_image(lambda: figures.holdout_fit(buckets, language=language), alt, language))
+    return parts
 
 
 GLOSSARY = ("segment", "persona", "index", "lift", "rfm", "recency", "frequency", "monetary", "lifecycle",
