@@ -198,7 +198,7 @@ def test_duplicates_merge_into_the_most_complete_record(tmp_path):
     assert tx["customer_id"].tolist() == ["C2", "C2", "C4", "C5"]  # C1's order follows its survivor
     assert q["duplicates_merged"] == 3 and q["rows_clean"] == 3
     assert q["sources"]["transactions"]["quarantined_by_rule"] == {"unknown_customer": 1}
-    assert q["repaired"] == {"income": 1}  # filled from the merged duplicate
+    assert q["imputed"] == {"income": 1} and not q["repaired"]  # filled from the merged duplicate: a fill
     balanced(q)
 
 

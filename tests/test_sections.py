@@ -30,11 +30,29 @@ _CUSTOMERS = {"rows_in": 800, "rows_clean": 760, "duplicates_merged": 25, "rows_
               "by_rule": {"missing_id": 9, "out_of_range": 6, "imputed": 16, "category_variant": 20, "duplicate_key": 25},
               "quarantined_by_rule": {"missing_id": 9, "out_of_range": 6}, "merged_by_rule": {"duplicate_key": 25},
               "imputed": {"income": 12, "city": 4}, "missing": {"income": 12, "city": 4}, "invalid": {"age": 6},
-              "repaired": {"gender": 20}}
+              "repaired": {"gender": 20}, "capped": {"income": 2}, "values_checked": 775,
+              # where each gap ended, at one point of the pipeline (seglab.clean.ledger.Ledger.settle_values)
+              "values": {"age": {"missing": 0, "unusable": 6, "filled": 0, "left_missing": 0, "set_aside": 6, "capped": 0},
+                         "city": {"missing": 4, "unusable": 0, "filled": 4, "left_missing": 0, "set_aside": 0, "capped": 0},
+                         "income": {"missing": 12, "unusable": 1, "filled": 12, "left_missing": 0, "set_aside": 1,
+                                    "capped": 2}},
+              "imputation": {"income": {"strategy": "zero", "value": 0.0, "explained_by": "frequency", "count": 12},
+                             "city": {"strategy": "mode", "value": "shanghai"}},
+              "date_order": {"signup_date": {"order": "day first", "basis": "no value decides", "assumed": True}}}
+_PLAUSIBILITY = {"checked": {"customers": {"age": {}, "income": {}, "signup_date": {}}, "transactions": {"amount": {}}},
+                 "findings": [
+                     {"source": "customers", "column": "income", "check": "absurd_magnitude", "count": 1,
+                      "action": "set_missing", "examples": ["1e308"], "limit": 1e15},
+                     {"source": "customers", "column": "income", "check": "outlier_high", "count": 2,
+                      "action": "capped", "examples": ["98000", "45000"], "limit": 2480.5},
+                     {"source": "transactions", "column": "amount", "check": "outlier_high", "count": 1,
+                      "action": "capped", "examples": ["547050.0"], "limit": 190540.0}]}
 _TRANSACTIONS = {"rows_in": 5000, "rows_clean": 4960, "duplicates_merged": 30, "rows_quarantined": 10,
                  "by_rule": {"bad_date": 10, "exact_duplicate": 30}, "quarantined_by_rule": {"bad_date": 10},
                  "imputed": {}, "missing": {}, "repaired": {}}
-QUALITY = {**_CUSTOMERS, "sources": {"customers": _CUSTOMERS, "transactions": _TRANSACTIONS}}
+_TRANSACTIONS["date_order"] = {"order_date": {"order": "mixed", "basis": "both orders", "ambiguous": 37}}
+QUALITY = {**_CUSTOMERS, "sources": {"customers": _CUSTOMERS, "transactions": _TRANSACTIONS},
+           "plausibility": _PLAUSIBILITY}
 
 
 def write_run(folder, language="en", **overrides):
@@ -159,6 +177,40 @@ def test_quarantine_chart_and_table_count_rows_set_aside_not_repairs(report):
         assert i18n.t(f"rule_{rule}", language) in text
     assert i18n.t("rule_category_variant", language) not in text
     assert html["quality"].count("<img") == 1
+
+
+def _tables(fragment: str) -> list[list[list[str]]]:
+    """Every table of an HTML fragment as rows of cell texts (header row first)."""
+    out = []
+    for table in re.findall(r"<table.*?</table>", fragment, re.S):
+        rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+        out.append([[visible_text(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)] for r in rows])
+    return out
+
+
+def test_quality_table_adds_up_per_field_and_says_so(report):
+    language, _, html = report
+    values = next(t for t in _tables(html["quality"]) if t[0][2] == i18n.t("col_invalid", language))
+    number = lambda text: int(text.replace(",", ""))  # noqa: E731
+    for row in values[1:]:
+        missing, unusable, filled, _, left, aside = row[1], row[2], row[3], row[4], row[5], row[6]
+        assert number(missing) + number(unusable) == number(filled) + number(left) + number(aside), row
+    assert len(values) == 1 + 4  # header; age, city, income with gaps; gender with corrected spellings only
+    assert i18n.t("quality_values_note", language, checked="775") in visible_text(html["quality"])
+    income = next(r for r in values if r[0] == i18n.feature_label("income", language))
+    assert income[4] == i18n.t("fill_explained_zero", language, other=i18n.feature_label("frequency", language))
+    assert income[8] == "2"  # capped
+
+
+def test_implausible_values_are_listed_with_examples_and_what_was_done(report):
+    language, _, html = report
+    found = next(t for t in _tables(html["quality"]) if t[0][-1] == i18n.t("col_done", language))
+    assert len(found) == 1 + 3 + 1  # header, three findings, the ambiguous order dates
+    assert found[1][2] == i18n.t("plaus_check_absurd_magnitude", language) and found[1][4] == "1e308"
+    assert found[2][5] == i18n.t("plaus_done_capped", language, limit="2,480")
+    assert found[4][3] == "37" and found[4][2] == i18n.t("plaus_check_ambiguous_date", language)
+    text = visible_text(html["quality"])
+    assert i18n.t("date_order_assumed", language, field=i18n.feature_label("signup_date", language)) in text
 
 
 def test_method_section_shows_scores_per_k(report):

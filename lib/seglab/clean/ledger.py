@@ -45,7 +45,7 @@ RULES = {
     "unknown_customer": "the customer id is not in the customer table",
     "customer_quarantined": "the customer's own record was quarantined",
 }
-FILL_RULES = {"imputed", "explained_zero"}  # a missing value filled
+FILL_RULES = {"imputed", "explained_zero", "filled_from_duplicate"}  # a missing value filled
 CAP_RULES = {"outlier_capped", "implausible_capped"}  # a value kept, limited to a plausible one
 ID_MAP_COLUMNS = ["merged_id", "survivor_id", "rule", "source", "source_row", "survivor_row", "matched_on"]
 

@@ -397,6 +397,7 @@ def _parse_date_texts(u: pd.Series, counts: np.ndarray) -> tuple[pd.Series, dict
             order = "day first"
             basis = "dotted dates are day first" if dotted else \
                 "no value decides; day first assumed (set cleaning.date_formats to be sure)"
+            assumed = not dotted
         if not mixed:
             day_first_rows = pd.Series(order == "day first", index=ambiguous.index)
         year = ambiguous["c"].astype(int)
@@ -405,6 +406,8 @@ def _parse_date_texts(u: pd.Series, counts: np.ndarray) -> tuple[pd.Series, dict
         day, month = first.where(day_first_rows, second), second.where(day_first_rows, first)
         parts["dm_y"] = ambiguous.assign(a=year, b=month, c=day)
         info = {"order": order, "basis": basis}
+        if not (mixed or day_first or month_first) and assumed:
+            info["assumed"] = True
         if mixed:
             info["ambiguous"] = int(why["ambiguous_date"].sum())
     for found in parts.values():

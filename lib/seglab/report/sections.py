@@ -245,15 +245,28 @@ def quality(data: ReportData, language: str) -> str:
     parts.append(_table([t("col_source"), t("col_rows_in"), t("col_duplicates"), t("col_quarantined"), t("col_rows_used")],
                         rows, numeric={1, 2, 3, 4}))
 
-    counters = ("missing", "invalid", "repaired", "imputed")
-    columns = sorted({c for key in counters for c, n in (cust.get(key) or {}).items() if n})
+    # Values, at one point of the pipeline: missing + unusable = filled + left empty + set aside.
+    values = q.get("values") or {}
     parts.append(f"<h3>{e(t('quality_values_title'))}</h3>")
     parts.append(_p(t("quality_values", repaired=i18n.integer(sum((cust.get("repaired") or {}).values())),
-                      imputed=i18n.integer(sum((cust.get("imputed") or {}).values())))))
-    if columns:
-        parts.append(_table([t("col_column"), *(t(f"col_{key}") for key in counters)],
-                            [[i18n.feature_label(c, language), *(i18n.integer((cust.get(key) or {}).get(c, 0)) for key in counters)]
-                             for c in columns], numeric={1, 2, 3, 4}))
+                      capped=i18n.integer(sum((cust.get("capped") or {}).values())),
+                      filled=i18n.integer(sum(v["filled"] for v in values.values())))))
+    repaired = {c: n for c, n in (cust.get("repaired") or {}).items() if n}
+    if values or repaired:
+        parts.append(_p(t("quality_values_note", checked=i18n.integer(q.get("values_checked"))), "note"))
+        keys = ("missing", "invalid", "filled", "left_missing", "set_aside", "repaired", "capped")
+        rows = []
+        nothing = {"missing": 0, "unusable": 0, "filled": 0, "left_missing": 0, "set_aside": 0, "capped": 0}
+        for c in sorted(set(values) | set(repaired)):
+            v = values.get(c, nothing)
+            counts = {**v, "invalid": v["unusable"], "repaired": repaired.get(c, 0)}
+            rows.append([i18n.feature_label(c, language), *(i18n.integer(counts[k]) for k in keys[:3]),
+                         _filled_with(c, (q.get("imputation") or {}).get(c), language),
+                         *(i18n.integer(counts[k]) for k in keys[3:])])
+        parts.append(_table([t("col_column"), t("col_missing"), t("col_invalid"), t("col_filled"), t("col_filled_with"),
+                             t("col_left_missing"), t("col_set_aside"), t("col_repaired"), t("col_capped")],
+                            rows, numeric={1, 2, 3, 5, 6, 7, 8}))
+    parts += _plausibility(q, language)
 
     reasons = []
     for name, s in sources.items():
@@ -276,6 +289,67 @@ def quality(data: ReportData, language: str) -> str:
     else:
         parts.append(_p(t("quality_no_quarantine")))
     return _section("quality", language, *parts)
+
+
+def _filled_with(column: str, how: dict | None, language: str) -> str:
+    """The stated rule that filled a field's gaps, in words ("median 41", "0, as tenure is 0 ...")."""
+    if not how:
+        return ""
+
+    def one(h):
+        value = h.get("value")
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        shown = i18n.number(value) if is_number else i18n.value_label(column, value, language)
+        if h.get("explained_by"):
+            return i18n.t("fill_explained_zero", language, other=i18n.feature_label(h["explained_by"], language))
+        key = f"fill_{h.get('strategy')}"
+        return i18n.t(key, language, value=shown) if i18n.has(key, language) else str(shown)
+
+    text = one(how)
+    return i18n.t("fill_and_others", language, first=text, second=one(how["others"])) if how.get("others") else text
+
+
+def _plausibility(q: dict, language: str) -> list[str]:
+    """Implausible values found without ranges, and dates that could not be read safely."""
+    t = _tr(language)
+    p = q.get("plausibility")
+    if p is None:
+        return []
+    fields = sum(len(cols) for cols in p.get("checked", {}).values())
+    rows = []
+    for f in p.get("findings", []):
+        fields_ = {k: f.get(k) for k in ("means", "limit", "earliest")}
+        low, high = (f.get("range") or [None, None])
+        what = t(f"plaus_check_{f['check']}", means=i18n.get(f"means_{fields_['means']}", language, str(fields_["means"])),
+                 low=i18n.number(low), high=i18n.number(high), limit=i18n.number(fields_["limit"]),
+                 earliest=fields_["earliest"] or "")
+        done = f["action"]
+        if done == "capped":
+            done_text = t("plaus_done_capped_range") if f["check"] == "implausible_value" else \
+                t("plaus_done_capped", limit=i18n.number(fields_["limit"]))
+        else:
+            done_text = t(f"plaus_done_{done}")
+        rows.append([i18n.get(f"source_{f['source']}", language, f["source"]), i18n.feature_label(f["column"], language),
+                     what, i18n.integer(f["count"]), ", ".join(f.get("examples") or []) or "–", done_text])
+    orders = [("customers", q.get("date_order") or {}),
+              ("transactions", (q.get("sources", {}).get("transactions") or {}).get("date_order") or {})]
+    notes = []
+    for source, by_column in orders:
+        for col, info in by_column.items():
+            if info.get("ambiguous"):
+                done = "plaus_done_quarantined" if source == "transactions" else "plaus_done_set_missing"
+                rows.append([i18n.get(f"source_{source}", language, source), i18n.feature_label(col, language),
+                             t("plaus_check_ambiguous_date"), i18n.integer(info["ambiguous"]), "–", t(done)])
+            if info.get("assumed"):
+                notes.append(_p(t("date_order_assumed", field=i18n.feature_label(col, language)), "note"))
+    out = [f"<h3>{e(t('plaus_title'))}</h3>"]
+    if rows:
+        out.append(_p(t("plaus_intro", fields=i18n.integer(fields))))
+        out.append(_table([t("col_source"), t("col_column"), t("col_finding"), t("col_values"), t("col_examples"),
+                           t("col_done")], rows, numeric={3}))
+    else:
+        out.append(_p(t("plaus_none", fields=i18n.integer(fields))))
+    return out + notes
 
 
 def segments(data: ReportData, language: str) -> str:
