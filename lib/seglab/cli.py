@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, default=Path("data/demo"))
     d.add_argument("--customers", type=int, help="how many (default: 10,000; a case study's own size)")
     d.add_argument("--seed", type=int, help="random seed (default: 42; a case study's own seed)")
-    d.add_argument("--scenario", default="retail", help="which demo or case-study data set")
+    d.add_argument("--scenario", default="retail",
+                   help="which demo or case-study data set; 'campaign' simulates a campaign on --run's audiences")
+    d.add_argument("--run", type=Path, help="with --scenario campaign: the run folder whose audiences the campaign used")
 
     ls = sub.add_parser("runs", help="list runs and rebuild reports/index.html")
     ls.add_argument("--out", type=Path, default=Path("reports"), help="reports root")
@@ -57,6 +59,27 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--transactions", type=Path, help="their transactions")
     a.add_argument("--as-of", dest="as_of", help="reference date (default: the run's)")
     a.add_argument("--out", type=Path, help="CSV to write (default: stdout)")
+
+    m = sub.add_parser("measure", help="a campaign's results per segment: treatment vs control, uplift with 95%% intervals")
+    m.add_argument("run", type=Path, help="the run folder whose targeting/ audiences the campaign used")
+    src = m.add_mutually_exclusive_group(required=True)
+    src.add_argument("--responses", type=Path, help="campaign results: CSV, TSV, Excel or Parquet")
+    src.add_argument("--responses-sql", metavar="QUERY", help="campaign results from a SQL query (with --db-url)")
+    m.add_argument("--db-url", default="sqlite:///data.db", help="SQLAlchemy URL for --responses-sql")
+    m.add_argument("--sheet", help="Excel sheet name or 0-based index")
+    m.add_argument("--encoding", default="auto", help="text encoding of the file (default: detected)")
+    m.add_argument("--start", help="first day of the campaign, YYYY-MM-DD (default: the day after the run's data)")
+    m.add_argument("--end", help="last day of the campaign, YYYY-MM-DD (default: none)")
+    for role, example in (("id", "customer_id"), ("responded", "converted"), ("revenue", "order_value"),
+                          ("date", "response_date"), ("group", "arm")):
+        m.add_argument(f"--{role}-column", metavar="NAME", help=f"the column of the {role} (recognised by its name, "
+                                                                f"e.g. {example}, when not given)")
+    m.add_argument("--date-format", metavar="FORMAT", help="strftime format of the dates, e.g. %%d/%%m/%%Y")
+    m.add_argument("--cost-per-contact", type=float, default=0.0, metavar="MONEY",
+                   help="cost of the action per treated customer, set against the revenue uplift (default 0)")
+    m.add_argument("--confidence", type=float, default=0.95, metavar="LEVEL",
+                   help="level of every interval (default 0.95)")
+    m.add_argument("--out", type=Path, help="folder for measure.json and measure.html (default: RUN)")
 
     c = sub.add_parser("compare", help="migration between two runs of one segmentation")
     c.add_argument("run_a", type=Path)
@@ -150,6 +173,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_demo_data(args) -> int:
+    if args.scenario == "campaign":
+        return _campaign_demo(args)
     from seglab.demo.generate import write_demo_data  # lazy: start-up time
     from seglab.demo.scenarios import CASE_STUDY_DATA, CASE_STUDY_SEED  # lazy: start-up time
 
@@ -160,6 +185,41 @@ def cmd_demo_data(args) -> int:
     for p in paths.values():
         print(p)
     return 0
+
+
+def _campaign_demo(args) -> int:
+    from seglab.demo.campaign import write_campaign  # lazy: start-up time
+
+    if args.run is None:
+        raise SeglabError("demo-data --scenario campaign: give --run RUN, the run folder whose audiences "
+                          "the campaign used (reports/<run_name>/<stamp>)")
+    out = args.out / "campaign" if args.out == Path("data/demo") else args.out
+    paths = write_campaign(args.run, out, seed=args.seed if args.seed is not None else 42)
+    for p in paths.values():
+        print(p)
+    return 0
+
+
+def cmd_measure(args) -> int:
+    from seglab.pipeline.measure import measure_run  # lazy: start-up time
+
+    if args.responses is not None:
+        source = {"path": str(args.responses), **({"sheet": _sheet(args.sheet)} if args.sheet else {})}
+        if not args.responses.exists():
+            raise SeglabError(f"{args.responses}: responses file not found")
+    else:
+        source = {"sql": args.responses_sql, "url": args.db_url}
+    columns = {"customer_id": args.id_column, "responded": args.responded_column, "revenue": args.revenue_column,
+               "date": args.date_column, "group": args.group_column}
+    page = measure_run(args.run, source, out=args.out, start=args.start, end=args.end, columns=columns,
+                       date_format=args.date_format, cost_per_contact=args.cost_per_contact,
+                       confidence=args.confidence, encoding=args.encoding)
+    print(page)
+    return 0
+
+
+def _sheet(value: str):
+    return int(value) if value.isdigit() else value
 
 
 def cmd_runs(args) -> int:
@@ -213,7 +273,7 @@ def cmd_compare(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo-data": cmd_demo_data, "runs": cmd_runs,
-            "schema": cmd_schema, "assign": cmd_assign, "compare": cmd_compare}
+            "schema": cmd_schema, "assign": cmd_assign, "compare": cmd_compare, "measure": cmd_measure}
 
 
 if __name__ == "__main__":

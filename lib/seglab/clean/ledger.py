@@ -44,6 +44,13 @@ RULES = {
     "return_sign": "a return with a positive amount, made negative",
     "unknown_customer": "the customer id is not in the customer table",
     "customer_quarantined": "the customer's own record was quarantined",
+    # campaign results (seglab measure)
+    "not_in_audience": "the customer id is in none of the run's audiences",
+    "before_campaign": "dated before the campaign started",
+    "after_campaign": "dated after the campaign ended",
+    "missing_response_date": "a response without a date",
+    "bad_flag": "the responded value is not yes/no, true/false or 1/0",
+    "revenue_without_response": "revenue on a row marked as no response",
 }
 FILL_RULES = {"imputed", "explained_zero", "filled_from_duplicate"}  # a missing value filled
 CAP_RULES = {"outlier_capped", "implausible_capped"}  # a value kept, limited to a plausible one

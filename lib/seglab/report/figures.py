@@ -423,3 +423,33 @@ __all__ = ["cjk_font", "cjk_font_number", "cjk_font_path", "close", "figure_cont
            "segment_legend", "segment_palette", "segment_sizes", "style", "trait_bars", "use_language",
            "value_risk_grid", "wrap"]
 
+
+def uplift_intervals(data: pd.DataFrame, *, palette: dict, kind: str = "rate", cost: float = 0.0,
+                     language: str = "en", ax=None):
+    """Uplift per segment with its 95 % interval: a point and a bar, zero (and the cost) marked.
+
+    ``data`` has columns ``segment``, ``name``, ``uplift``, ``low``, ``high``; ``kind`` is
+    ``"rate"`` (differences of response rates, shown in percentage points) or ``"revenue"``
+    (revenue per customer).
+    """
+    data = data.reset_index(drop=True)
+    ax = _axes(ax, (FIGURE_WIDTH, 0.5 * len(data) + 1.3))
+    y = np.arange(len(data))
+    scale = 100.0 if kind == "rate" else 1.0
+    for i, row in data.iterrows():
+        colour = palette.get(int(row["segment"]), NEUTRAL)
+        if pd.notna(row["low"]) and pd.notna(row["high"]):
+            ax.plot([row["low"] * scale, row["high"] * scale], [y[i], y[i]], color=colour, lw=3, solid_capstyle="butt")
+        if pd.notna(row["uplift"]):
+            ax.plot(row["uplift"] * scale, y[i], "o", color=colour, markeredgecolor="white", markersize=8)
+    ax.axvline(0, color="#333333", lw=1)
+    if kind == "revenue" and cost:
+        ax.axvline(cost, color="#333333", lw=1, ls="--", label=i18n.t("fig_cost_per_contact", language))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_yticks(y, [wrap(n, 26) for n in data["name"]])
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(i18n.t("fig_uplift_rate_axis" if kind == "rate" else "fig_uplift_revenue_axis", language))
+    ax.set_title(i18n.t("fig_uplift_rate_title" if kind == "rate" else "fig_uplift_revenue_title", language))
+    return ax
+
