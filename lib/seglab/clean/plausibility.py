@@ -37,6 +37,7 @@ from seglab.clean.ledger import Ledger
 MAX_MAGNITUDE = 1e15
 FENCE_IQR = 3.0        # Tukey's "far out"
 MIN_VALUES = 20        # fewer values say nothing about what is usual
+SAMPLE = 1_000_000     # fences of longer columns come from every k-th value
 AMOUNT_RATIO = 1000.0  # an order this many times the median one is absurd, whatever the spread
 MIN_DATE_GAP = 365     # days: an early date must be cut off from the rest by at least this
 AGE_RANGE = (0.0, 120.0)
@@ -90,6 +91,8 @@ def outlier_fence(values: np.ndarray, *, magnitudes: bool = False) -> Fence | No
         amounts, where returns are negative and a small line is no error.
     """
     v = np.asarray(values, float)
+    if len(v) > SAMPLE:  # quartiles of a million values, every k-th, are as good and far quicker
+        v = v[:: -(-len(v) // SAMPLE)]
     v = v[np.isfinite(v) & (np.abs(v) < MAX_MAGNITUDE)]
     if magnitudes:
         v = np.abs(v[v != 0])
@@ -169,38 +172,44 @@ def check_dates(values: np.ndarray, usable: np.ndarray) -> DateCheck:
 
     A date is early when it lies more than 3 x IQR before the lower quartile and a gap of
     :data:`MIN_DATE_GAP` days (or the IQR, if longer) separates it from every later date.
-    A placeholder date is one of :data:`PLACEHOLDER_DAYS` that is itself early or is at
-    least :data:`PLACEHOLDER_EXCESS` times as common as a usual day of the column (one
-    customer born on 1 January 1970 is plausible; forty are a default value).
+    A placeholder date is one of :data:`PLACEHOLDER_DAYS` that is itself more than 3 x IQR
+    before the lower quartile or is at least :data:`PLACEHOLDER_EXCESS` times as common as a
+    usual day of the column (one customer born on 1 January 1970 is plausible; forty are a
+    default value). Works on the count of each day, so twenty million dates take a moment.
     """
-    days = np.asarray(values).astype("datetime64[D]")
-    ok = np.asarray(usable, bool) & ~np.isnat(days)
-    is_placeholder = ok & np.isin(days, np.array(PLACEHOLDER_DAYS))
-    rest = days[ok & ~is_placeholder].astype(np.int64)
-    early = np.zeros(len(days), bool)
-    earliest = None
-    fence = None
-    if len(rest) >= MIN_VALUES:
-        q1, q3 = np.quantile(rest, [0.25, 0.75])
-        if q3 > q1:
-            fence = q1 - FENCE_IQR * (q3 - q1)
-            distinct = np.unique(rest)
-            head = distinct[: np.searchsorted(distinct, fence, side="left") + 1]  # below the fence, and one more
-            gaps = np.flatnonzero(np.diff(head) >= max(MIN_DATE_GAP, q3 - q1))
-            if len(gaps):
-                earliest = np.datetime64(int(head[gaps[-1] + 1]), "D")
-                early = ok & (days < earliest)
-    placeholder = np.zeros(len(days), bool)
-    if is_placeholder.any():
-        span = max(1.0, float(np.subtract(*np.quantile(rest, [0.95, 0.05])))) if len(rest) else 1.0
-        usual_per_day = max(len(rest), 1) / span
-        for day in PLACEHOLDER_DAYS:
-            hit = is_placeholder & (days == day)
-            n = int(hit.sum())
-            stands_apart = fence is not None and day.astype(np.int64) < fence
-            if n and (stands_apart or (n >= 3 and n >= PLACEHOLDER_EXCESS * usual_per_day)):
-                placeholder |= hit
-    return DateCheck(placeholder, early & ~placeholder, earliest)
+    days = np.asarray(values).astype("datetime64[D]").astype(np.int64)
+    ok = np.asarray(usable, bool) & ~np.isnat(np.asarray(values))
+    none = DateCheck(np.zeros(len(days), bool), np.zeros(len(days), bool), None)
+    if not ok.any():
+        return none
+    kept = days[ok]
+    first = int(kept.min())
+    counts = np.bincount(kept - first)
+    del kept
+    marks = [int(d.astype(np.int64)) - first for d in PLACEHOLDER_DAYS]
+    marks = [m for m in marks if 0 <= m < len(counts) and counts[m]]
+    rest = counts.copy()
+    rest[marks] = 0
+    n = int(rest.sum())
+    if n < MIN_VALUES:
+        return none
+    cum = np.cumsum(rest)
+    q05, q1, q3, q95 = (int(np.searchsorted(cum, q * n)) for q in (0.05, 0.25, 0.75, 0.95))
+    iqr = q3 - q1
+    if not iqr > 0:
+        return none
+    fence = q1 - FENCE_IQR * iqr
+    distinct = np.flatnonzero(rest)
+    head = distinct[: np.searchsorted(distinct, fence, side="left") + 1]  # below the fence, and one more
+    gaps = np.flatnonzero(np.diff(head) >= max(MIN_DATE_GAP, iqr))
+    earliest = int(head[gaps[-1] + 1]) if len(gaps) else None
+    usual_per_day = n / max(1, q95 - q05)
+    flagged = [m for m in marks if m < fence or (counts[m] >= 3 and counts[m] >= PLACEHOLDER_EXCESS * usual_per_day)]
+    placeholder = none.placeholder
+    for m in flagged:
+        placeholder = placeholder | (ok & (days == m + first))
+    early = (ok & (days < earliest + first) & ~placeholder) if earliest is not None else none.early
+    return DateCheck(placeholder, early, np.datetime64(earliest + first, "D") if earliest is not None else None)
 
 
 # =================================================================== policy and application
