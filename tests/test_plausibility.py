@@ -104,7 +104,8 @@ def test_negative_balances_and_a_long_tail_are_not_outliers():
 
 @pytest.mark.parametrize("name, kind", [("age", "age"), ("Age", "age"), ("customer_age", "age"), ("ageYears", "age"),
                                         ("年龄", "age"), ("birth_year", "birth year"), ("YearOfBirth", "birth year"),
-                                        ("page_views", None), ("average_spend", None), ("agency", None)])
+                                        ("page_views", None), ("average_spend", None), ("agency", None),
+                                        ("account_age_days", None), ("car_age", None), ("age_months", None)])
 def test_human_ranges_come_from_the_column_name(name, kind):
     found = plausibility.human_range(name, pd.Timestamp("2025-06-30"))
     assert (found[0] if found else None) == kind
@@ -123,7 +124,20 @@ def test_placeholder_dates_stand_out_and_one_real_new_year_birthday_does_not():
     assert found.placeholder.sum() == 0 and found.early.sum() == 0
 
 
+def test_a_column_of_only_placeholder_dates_is_flagged():
+    days = np.array(["1970-01-01"] * 50 + ["2021-03-04"] * 2, dtype="datetime64[D]").astype("datetime64[ns]")
+    assert plausibility.check_dates(days, np.ones(len(days), bool)).placeholder.sum() == 50
+
+
 # ------------------------------------------------------------------ the clean stage
+
+def test_a_column_named_age_that_holds_something_else_keeps_its_values(tmp_path):
+    c = people()
+    c["age"] = np.random.default_rng(2).integers(1950, 2005, len(c)).astype(float)  # birth years, misnamed
+    q, table, *_ = clean(tmp_path, c, columns=COLUMNS)
+    assert table["age"].notna().all() and not [f for f in q["plausibility"]["findings"] if f["column"] == "age"]
+    assert "so they are not ages" in q["plausibility"]["checked"]["customers"]["age"]["range_not_applied"]
+
 
 def test_customer_columns_without_ranges(tmp_path):
     c = people()

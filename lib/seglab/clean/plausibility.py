@@ -147,13 +147,22 @@ def _fence(core: np.ndarray, scale: str, ref: float) -> Fence | None:
     return Fence(scale, low, _from_scale(q3 + FENCE_IQR * iqr, scale, ref))
 
 
+#: Words that may stand beside "age" or "birth year" in the name of a column about a person
+#: ("customer_age", "Age (years)"); any other ("account_age_days", "car_age") means another quantity.
+_PERSON_WORDS = {"customer", "client", "person", "user", "member", "buyer", "contact", "respondent", "holder",
+                 "years", "year", "yrs", "in", "of", "the", "at", "current"}
+#: Above this share of values outside the range, the column does not hold what its name says.
+NOT_THE_QUANTITY = 0.2
+
+
 def human_range(column: str, as_of: pd.Timestamp) -> tuple[str, float, float] | None:
     """The range a column's quantity can take when its name says it holds one:
     ``("age", 0, 120)`` or ``("birth year", 1900, <reference year>)``."""
     words = set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", column).casefold()))
-    if "年龄" in column or "age" in words:
+    if "年龄" in column or ("age" in words and words - {"age"} <= _PERSON_WORDS):
         return ("age", *AGE_RANGE)
-    if "出生年" in column or "yob" in words or "birthyear" in words or {"birth", "year"} <= words:
+    if "出生年" in column or (words & {"yob", "birthyear"} or {"birth", "year"} <= words) and \
+            words - {"yob", "birthyear", "birth"} <= _PERSON_WORDS:
         return ("birth year", float(FIRST_BIRTH_YEAR), float(as_of.year))
     return None
 
@@ -191,8 +200,9 @@ def check_dates(values: np.ndarray, usable: np.ndarray) -> DateCheck:
     rest = counts.copy()
     rest[marks] = 0
     n = int(rest.sum())
-    if n < MIN_VALUES:
-        return none
+    if n < MIN_VALUES:  # (almost) nothing but placeholders: a repeated one is still a placeholder
+        flagged = [m for m in marks if counts[m] >= 3 and counts[m] > n]
+        return DateCheck(_days_in(days, ok, flagged, first), none.early, None) if flagged else none
     cum = np.cumsum(rest)
     q05, q1, q3, q95 = (int(np.searchsorted(cum, q * n)) for q in (0.05, 0.25, 0.75, 0.95))
     iqr = q3 - q1
@@ -205,11 +215,16 @@ def check_dates(values: np.ndarray, usable: np.ndarray) -> DateCheck:
     earliest = int(head[gaps[-1] + 1]) if len(gaps) else None
     usual_per_day = n / max(1, q95 - q05)
     flagged = [m for m in marks if m < fence or (counts[m] >= 3 and counts[m] >= PLACEHOLDER_EXCESS * usual_per_day)]
-    placeholder = none.placeholder
-    for m in flagged:
-        placeholder = placeholder | (ok & (days == m + first))
+    placeholder = _days_in(days, ok, flagged, first)
     early = (ok & (days < earliest + first) & ~placeholder) if earliest is not None else none.early
     return DateCheck(placeholder, early, np.datetime64(earliest + first, "D") if earliest is not None else None)
+
+
+def _days_in(days: np.ndarray, ok: np.ndarray, offsets, first: int) -> np.ndarray:
+    out = np.zeros(len(days), bool)
+    for m in offsets:
+        out |= ok & (days == m + first)
+    return out
 
 
 # =================================================================== policy and application
@@ -284,10 +299,16 @@ def check_customer_numbers(cfg, led: Ledger, work: pd.DataFrame, columns, *, as_
         usable = led.alive & ~np.isnan(values) & ~_mask(pos, led.n)
 
         meaning = human_range(col, as_of)
-        if meaning:  # a known range: an old customer is no statistical outlier
+        if meaning:
             name, lo, hi = meaning
+            outside = usable & ((values < lo) | (values > hi))
+            if outside.sum() > NOT_THE_QUANTITY * max(1, usable.sum()):
+                findings.column(col, range_not_applied=f"{int(outside.sum())} of {int(usable.sum())} values are "
+                                                      f"outside {lo:g}-{hi:g}, so they are not {name}s")
+                meaning = None
+        if meaning:  # a known range: an old customer is no statistical outlier
             findings.column(col, range=[lo, hi], means=name)
-            pos = np.flatnonzero(usable & ((values < lo) | (values > hi)))
+            pos = np.flatnonzero(outside)
             old = _old(led, col, pos, values)
             examples = _examples(led, col, pos, values, show)
             if p == "quarantine":
