@@ -73,8 +73,11 @@ def test_a_lognormal_heavy_tail_survives_and_planted_outliers_are_found():
     planted = np.array([8500 * 1000, 8500 * 3000])
     fence = plausibility.outlier_fence(np.concatenate([values, planted]))
     lo, hi = far_out(np.concatenate([values, planted]))
-    assert fence.scale == "log" and fence.low is None and fence.high == pytest.approx(hi)
+    assert fence.scale == "log" and fence.low is None and values.max() < hi
+    assert fence.high == pytest.approx(values.max())  # cut off by a gap, below the far-out fence
     assert (values > fence.high).sum() == 0 and (planted > fence.high).all()
+    fence = plausibility.outlier_fence(np.concatenate([values, [hi * 1.5]]))  # beyond the fence, no gap
+    assert fence.high == pytest.approx(far_out(np.concatenate([values, [hi * 1.5]]))[1])
 
 
 def test_a_symmetric_column_is_fenced_on_its_own_scale_on_both_sides():
@@ -84,6 +87,18 @@ def test_a_symmetric_column_is_fenced_on_its_own_scale_on_both_sides():
     lo, hi = far_out(score, log=False)
     assert fence.scale == "linear" and (fence.low, fence.high) == pytest.approx((lo, hi))
     assert fence.below(score).sum() == 1 and fence.above(score).sum() == 1
+
+
+def test_a_value_five_times_every_other_is_cut_off_from_a_heavy_tail():
+    rng = np.random.default_rng(8)
+    values = rng.lognormal(np.log(5000), 1.2, 2000)
+    assert plausibility.outlier_fence(values).high > values.max()  # a heavy tail, nothing cut off
+    slipped = np.r_[values, values.max() * 6]
+    assert plausibility.outlier_fence(slipped).high == pytest.approx(values.max())
+    sentinels = np.r_[values, [values.max() * 20] * 4]  # 99999-style sentinels, a few of them
+    assert plausibility.outlier_fence(sentinels).high == pytest.approx(values.max())
+    many = np.r_[values, values.max() * 6 * np.ones(40)]  # 2 %: a group of its own, not a slip
+    assert plausibility.outlier_fence(many).high > values.max() * 6
 
 
 def test_a_mostly_constant_column_is_judged_by_its_other_values():
@@ -155,8 +170,10 @@ def test_customer_columns_without_ranges(tmp_path):
     usable = c["income"].drop([3, 4]).to_numpy()
     _, hi = far_out(usable)
     high = f[("customers", "income", "outlier_high")]
-    assert high["count"] == int((usable > hi).sum()) == 1 and high["limit"] == pytest.approx(hi)
-    assert table.loc[5, "income"] == pytest.approx(hi)  # capped for every analysis ...
+    assert high["count"] == int((usable > hi).sum()) == 1
+    limit = min(hi, c["income"].drop([3, 4, 5]).max())  # 2,000 times the median: cut off by a gap too
+    assert high["limit"] == pytest.approx(limit)
+    assert table.loc[5, "income"] == pytest.approx(limit)  # capped for every analysis ...
     capped = repairs[repairs["rule"] == "outlier_capped"]
     assert capped["old"].tolist() == ["240000.0"]  # ... the raw value auditable
     assert f[("customers", "signup_date", "placeholder_date")]["count"] == 6
@@ -374,12 +391,21 @@ def real_customers(tmp_path, name, columns, **kwargs):
     return clean_stage(cfg, tmp_path / "run")
 
 
-def test_wholesale_heavy_tails_survive(tmp_path):
+def test_wholesale_heavy_tails_survive_and_a_slipped_decimal_does_not(tmp_path):
     spend = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
     q = real_customers(tmp_path, "wholesale_customers.csv", {"numeric": spend})
-    found = {(f["column"], f["check"]): f["count"] for f in q["plausibility"]["findings"]}
-    assert ("Fresh", "outlier_high") not in found  # 112,151 against a median of 8,504 is a real client
-    assert set(found) <= {("Delicassen", "outlier_high")}  # 47,943: three times the next largest
+    assert q["plausibility"]["findings"] == []  # Fresh 112,151 against a median of 8,504 is a real client
+    frame = pd.read_csv(SHARED / "wholesale_customers.csv").astype(float)
+    frame.loc[10, "Fresh"] = frame["Fresh"].median() * 100  # a median client, two zeros too many: 850,400
+    frame.loc[20, "Milk"] = frame["Milk"].max() * 4  # a client four times the next: kept (a real tail can)
+    frame.loc[30, "Grocery"] = frame["Grocery"].max() * 3  # a big client, not cut off from the rest
+    frame.to_csv(tmp_path / "planted.csv", index=False)
+    cfg = config_from_dict({"run_name": "t", "data": {"customers": str(tmp_path / "planted.csv")},
+                            "columns": {"customer_id": None, "numeric": spend}}, base_dir=tmp_path)
+    q = clean_stage(cfg, tmp_path / "planted")
+    found = {(f["column"], f["check"]): f for f in q["plausibility"]["findings"]}
+    assert set(found) == {("Fresh", "outlier_high")} and found[("Fresh", "outlier_high")]["count"] == 1
+    assert found[("Fresh", "outlier_high")]["limit"] == frame["Fresh"].drop(10).max()  # the largest real value
 
 
 def test_bank_balances_and_campaign_counts_are_not_flagged(tmp_path):

@@ -13,8 +13,10 @@ birth year of 1899, an income of 1e308, an order a thousand times the usual one,
   quartiles, on the scale that makes the bulk of the column most symmetric: a log scale for skewed
   money-like columns (so real heavy tails survive; there only the high side is checked, as a small
   value is no error), the plain scale for symmetric ones. A column where most values are equal
-  (0 contacts, -1 for "never") is judged by its other values. A transaction amount is also
-  absurd beyond 1,000 times the median amount, whichever limit is lower.
+  (0 contacts, -1 for "never") is judged by its other values. On a skewed column, the few top
+  values that stand five times above all others are outliers too (a slipped decimal hides under
+  wide fences). A transaction amount is also absurd beyond 1,000 times the median amount,
+  whichever limit is lower.
 - **dates**: placeholder dates (1900-01-01, 1970-01-01) that stand out, and dates more than
   3 x IQR before the column's lower quartile that a gap (a year, or the IQR if longer) separates
   from the rest: a business that grew slowly has a thin but unbroken early history.
@@ -38,6 +40,8 @@ MAX_MAGNITUDE = 1e15
 FENCE_IQR = 3.0        # Tukey's "far out"
 MIN_VALUES = 20        # fewer values say nothing about what is usual
 SAMPLE = 1_000_000     # fences of longer columns come from every k-th value
+GAP_RATIO = 5.0        # a top value this many times the next is cut off from the tail
+GAP_SHARE = 0.005      # ... when the values above the gap are at most this share
 AMOUNT_RATIO = 1000.0  # an order this many times the median one is absurd, whatever the spread
 MIN_DATE_GAP = 365     # days: an early date must be cut off from the rest by at least this
 AGE_RANGE = (0.0, 120.0)
@@ -90,9 +94,8 @@ def outlier_fence(values: np.ndarray, *, magnitudes: bool = False) -> Fence | No
         Judge the size of each value on the log scale, high side only: transaction
         amounts, where returns are negative and a small line is no error.
     """
-    v = np.asarray(values, float)
-    if len(v) > SAMPLE:  # quartiles of a million values, every k-th, are as good and far quicker
-        v = v[:: -(-len(v) // SAMPLE)]
+    full = np.asarray(values, float)
+    v = full[:: -(-len(full) // SAMPLE)] if len(full) > SAMPLE else full  # quartiles of every k-th value
     v = v[np.isfinite(v) & (np.abs(v) < MAX_MAGNITUDE)]
     if magnitudes:
         v = np.abs(v[v != 0])
@@ -118,7 +121,31 @@ def outlier_fence(values: np.ndarray, *, magnitudes: bool = False) -> Fence | No
     # the usual value of a mostly-constant column is never an outlier
     low = None if fence.low is None else min(fence.low, middle)
     high = None if fence.high is None else max(fence.high, middle)
+    if scale != "linear":  # a skewed column's fences are wide: a decimal slip above its top hides below them
+        gap = _gap_limit(full[np.isfinite(full) & (np.abs(full) < MAX_MAGNITUDE)])
+        if gap is not None:
+            high = min(high, max(gap, middle))
     return Fence(fence.scale, low, high)
+
+
+def _gap_limit(v: np.ndarray) -> float | None:
+    """The largest value below a gap of :data:`GAP_RATIO` times that cuts off a few top values
+    (at most :data:`GAP_SHARE` of them, and at least three may be cut off), or None.
+
+    Real tails thin out gradually: in every numeric column of the public sample files the
+    largest value is at most 2.9 times the next, and under a lognormal tail a five-fold gap at
+    the top is a one-in-a-thousand event. A value five times every other one is a slipped
+    decimal or a sentinel (99999). Under a Pareto tail as heavy as firm sizes (alpha near 1) a
+    gap this size happens by chance in about one column in five: the finding is listed in the
+    report, and ``cleaning.plausibility.columns.<col>: ignore`` keeps such a column as it is.
+    """
+    v = v[v > 0]
+    k = max(3, int(GAP_SHARE * len(v)))
+    if len(v) < MIN_VALUES or k >= len(v):
+        return None
+    top = np.sort(np.partition(v, len(v) - k - 1)[len(v) - k - 1:])  # the k + 1 largest, ascending
+    cut = np.flatnonzero(top[1:] >= GAP_RATIO * top[:-1])
+    return float(top[cut[0]]) if len(cut) else None
 
 
 def _to_scale(x: np.ndarray, scale: str, ref: float) -> np.ndarray:
