@@ -2,7 +2,8 @@
 
 Issue 13 point 4: 1e308 in a numeric column or an amount gave ``inf`` monetary and lifetime value,
 revenue shares of 0 and "below the inf of all customers", and k=3 collapsed to one segment, all
-with exit 0. One full (notebook-free) run of a small generated data set with those values planted.
+with exit 0. One full (notebook-free) run of a small generated data set with those values planted; and a
+requested k that collapses is said, not reported as k segments.
 """
 
 import json
@@ -13,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from seglab.config import load_config
+from seglab.config import config_from_dict, load_config
 from seglab.demo.generate import write_demo_data
 from seglab.pipeline.execute import execute
+from seglab.segment.fit import fit_segmentation
 
 ROOT = Path(__file__).parents[1]
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,7 @@ def absurd_run(tmp_path_factory):
     return folder, one_customer
 
 
+@pytest.mark.slow
 def test_no_inf_or_nan_reaches_any_output(absurd_run):
     folder, _ = absurd_run
     for path in sorted(folder.rglob("*")):
@@ -68,6 +70,7 @@ def test_no_inf_or_nan_reaches_any_output(absurd_run):
                 assert not np.isinf(numbers).any(), path.name
 
 
+@pytest.mark.slow
 def test_the_requested_k_survives_and_revenue_is_finite(absurd_run):
     folder, _ = absurd_run
     segments = json.loads((folder / "segments.json").read_text(encoding="utf-8"))["segments"]
@@ -76,6 +79,7 @@ def test_the_requested_k_survives_and_revenue_is_finite(absurd_run):
     assert all(isinstance(x, float) and 0 <= x <= 1 for x in shares) and abs(sum(shares) - 1) < 1e-9
 
 
+@pytest.mark.slow
 def test_absurd_values_are_flagged_and_kept_out_of_the_analysis(absurd_run):
     folder, one_customer = absurd_run
     quality = json.loads((folder / "quality.json").read_text(encoding="utf-8"))
@@ -92,3 +96,20 @@ def test_absurd_values_are_flagged_and_kept_out_of_the_analysis(absurd_run):
     quarantine = pd.read_csv(folder / "quarantine.csv", dtype=str)
     lines = quarantine[quarantine["source"] == "transactions"]
     assert set(lines.loc[lines["rule"] == "absurd_magnitude", "amount"]) == {"1e308", "1e20"}
+
+
+@pytest.mark.parametrize("method", ["kmeans", "kprototypes"])
+def test_a_requested_k_that_collapses_is_said(tmp_path, method):
+    """Customers of two kinds only: k=3 cannot give three segments, and the report must not claim it."""
+    n = 300
+    half = np.arange(n) < n // 2
+    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "age": np.where(half, 30.0, 60.0),
+                          "income": np.where(half, 100.0, 400.0), "city": np.where(half, "a", "b")})
+    cfg = config_from_dict({"run_name": "t", "data": {"customers": "c.csv"},
+                            "columns": {"numeric": ["age", "income"], "categorical": ["city"]},
+                            "segmentation": {"method": method, "k": 3, "min_segment_share": 0.0,
+                                             "features": ["age", "income", "city"], "stability_runs": 0}},
+                           base_dir=tmp_path)
+    report = fit_segmentation(frame, cfg, progress=False).report
+    assert report["k"] == 2 and len(report["sizes"]) == 2
+    assert any("k=3 was fitted but only 2 segment(s) hold customers" in note for note in report["notes"])

@@ -314,6 +314,10 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
         chosen, reason = seg.k, k_reason_text("given", k_choice, "en")
     estimator = search.refit_all(chosen, X) if sampled else search.fits[chosen]["estimator"]
     raw = _predict_raw(estimator, X, design)
+    found = int(len(np.unique(raw)))
+    if found < chosen:  # the fit collapsed: say so rather than report empty segments
+        notes.append(f"k={chosen} was fitted but only {found} segment(s) hold customers: the customers are not "
+                     f"that varied on the features used, so {found} segment(s) are reported")
 
     groups, merges = merge_small(raw, num, cat, pre.gamma_, seg.min_segment_share)
     label_map = _size_order(groups, raw)
@@ -324,7 +328,7 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
 
     report = _cluster_report(cfg, pre, design, search, rows, chosen, reason, estimator, labels[rows_idx],
                              sampled=sampled, total_cost=_total_cost(X, num, cat, pre.gamma_, design) if sampled
-                             else search.total_cost, k=int(label_map.max()) + 1, merges=merges, notes=notes)
+                             else search.total_cost, k=int(len(np.unique(labels))), merges=merges, notes=notes)
     report.update(_sizes_report(labels, {}, seg.min_segment_share))
     report.update(seed=cfg.seed, n_customers=int(n), seconds=round(time.perf_counter() - started, 3))
     report["k_choice"] = k_choice
