@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import html
 import json
 import logging
 import os
@@ -21,6 +20,8 @@ from pathlib import Path
 
 from seglab import __version__
 from seglab.io.files import locked, write_json, write_text
+from seglab.report.style import stylesheet
+from seglab.report.templating import Markup, render
 
 MANIFEST = "manifest.json"
 WORK_SUFFIX = ".partial"
@@ -239,25 +240,15 @@ def write_index(root: Path) -> Path:
     """reports/index.html: every run, newest first, with links (rebuilt under a lock)."""
     root = Path(root)
     with locked(root):
-        rows = []
+        runs = []
         for r in list_runs(root):
             rel = r.path.relative_to(root).as_posix()
-            link = f'<a href="{html.escape(rel)}/report.html">report</a>' if r.has_report and r.status == "complete" else ""
-            extra = [f'<a href="{html.escape(rel)}/{p.name}">{html.escape(p.stem)}</a>'
-                     for p in sorted(r.path.glob("compare*.html"))]
-            rows.append(
-                f"<tr class='{r.status}'><td>{html.escape(r.run_name)}</td><td>{html.escape(r.stamp)}</td>"
-                f"<td>{html.escape(r.title)}</td><td>{html.escape(r.status)}</td>"
-                f"<td>{'' if r.k is None else r.k}</td><td>{'' if r.customers is None else r.customers}</td>"
-                f"<td>{link} {' '.join(extra)}</td><td>{html.escape(r.error or '')}</td></tr>")
-        page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>seglab runs</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}
-td,th{{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:left}}tr.failed td,tr.interrupted td{{color:#a33}}</style>
-</head><body><h1>seglab runs</h1>
-<table><thead><tr><th>run</th><th>folder</th><th>title</th><th>status</th><th>k</th><th>customers</th><th>links</th><th>error</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table></body></html>
-"""
+            links = [("report", f"{rel}/report.html")] if r.has_report and r.status == "complete" else []
+            links += [(p.stem, f"{rel}/{p.name}") for p in sorted(r.path.glob("compare*.html"))]
+            runs.append({"run_name": r.run_name, "stamp": r.stamp, "title": r.title, "status": r.status,
+                         "k": "" if r.k is None else r.k, "customers": "" if r.customers is None else r.customers,
+                         "links": links, "error": r.error or ""})
+        page = render("runs_index.html.j2", runs=runs, css=Markup(stylesheet("runs_index.css")))
         out = root / "index.html"
         write_text(out, page)
     return out

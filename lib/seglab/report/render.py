@@ -21,6 +21,7 @@ import nbformat
 from seglab import i18n
 from seglab.report.sections import load_report_data, render_section
 from seglab.report.style import report_css
+from seglab.report.templating import Markup, render
 
 TEMPLATES = Path(__file__).parent / "templates"
 WORKBOOK_MAX_ROWS = 100_000
@@ -76,45 +77,25 @@ def _labels(language: str) -> dict:
 
 
 def render_page(body: str, *, title: str, client: str, run_id: str, language: str, when: dt.date | None = None) -> str:
-    """Wrap report sections in the client page: title block, contents, styles."""
+    """Wrap report sections in the client page: title block, contents, styles.
 
-    lab = _labels(language)
-    when = when or dt.date.today()
-    toc = "".join(f'<li><a href="#{html.escape(i)}">{t}</a></li>' for i, t in _headings(body))
-    # zh pages embed the Chinese font cut to the characters they use.
-    css = report_css(language, text="".join((title, client, run_id, *lab.values(), body)))
-    return f"""<!DOCTYPE html>
-<html lang="{'zh-CN' if language == 'zh' else 'en'}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>{css}</style>
-</head>
-<body>
-<header class="title-block">
-<h1>{html.escape(title)}</h1>
-<dl>
-<dt>{lab['report_client']}</dt><dd>{html.escape(client)}</dd>
-<dt>{lab['report_date']}</dt><dd>{when.isoformat()}</dd>
-<dt>{lab['report_run']}</dt><dd>{html.escape(run_id)}</dd>
-</dl>
-</header>
-<nav class="toc"><h2 class="toc-title">{lab['report_contents']}</h2><ol>{toc}</ol></nav>
-<main>
-{body}
-</main>
-<footer><p>{lab['report_generated_by']}</p></footer>
-</body>
-</html>
-"""
+    ``body`` is HTML already (the sections, or the exported notebook); the
+    title, client and run id are text and are escaped by the template.
+    """
+    labels = _labels(language)
+    # A page with Chinese text embeds the Chinese font cut to the characters it uses.
+    css = report_css(language, text="".join((title, client, run_id, *labels.values(), body)))
+    return str(render("report.html.j2", lang="zh-CN" if language == "zh" else "en", title=title, client=client,
+                      run_id=run_id, date=(when or dt.date.today()).isoformat(), labels=labels,
+                      toc=_headings(body), css=Markup(css), body=Markup(body)))
 
 
 _H2 = re.compile(r'<h2[^>]*\bid="([^"]+)"[^>]*>(.*?)</h2>', re.S)
 
 
 def _headings(body: str) -> list[tuple[str, str]]:
-    return [(i, re.sub(r"<[^>]+>", "", t).strip()) for i, t in _H2.findall(body)]
+    """(anchor, text) of every section heading, for the contents list (text unescaped: the template escapes)."""
+    return [(html.unescape(i), html.unescape(re.sub(r"<[^>]+>", "", t)).strip()) for i, t in _H2.findall(body)]
 
 
 def run_identity(run_dir: Path) -> str:

@@ -8,7 +8,6 @@ with alt text, so the page opens offline. The same fragments serve the
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import math
@@ -24,6 +23,7 @@ from seglab.errors import SeglabError
 from seglab.features import value_risk as targeting
 from seglab.report import figures, personas
 from seglab.report.compare import comparison_fragment
+from seglab.report.templating import Figure, Link, Table, render
 from seglab.segment.fit import k_reason_text
 
 MIX_LIMIT = 5      # categories shown per mix before "other"
@@ -107,60 +107,26 @@ def render_section(name: str, data: ReportData, language: str) -> str:
     return renderer(data, language)
 
 
-# ------------------------------------------------------------------ HTML helpers
+# ------------------------------------------------------------------ building blocks
 
-def e(text) -> str:
-    """Text content escaped for HTML (quotes stay readable: names keep their apostrophes)."""
-    return html.escape(str(text), quote=False)
-
-
-def attr(text) -> str:
-    """An attribute value escaped for HTML."""
-    return html.escape(str(text), quote=True)
-
-
-class Html(str):
-    """Markup that tables insert as it is (everything else is escaped)."""
-
-
-def _section(name: str, language: str, *parts: str) -> str:
-    title = i18n.t(f"sec_{name}", language)
-    return f'<section class="sec sec-{name}">\n<h2 id="sec-{name}">{e(title)}</h2>\n' + "\n".join(parts) + "\n</section>"
-
-
-def _p(text: str, cls: str = "") -> str:
-    return (f'<p class="{cls}">' if cls else "<p>") + f"{e(text)}</p>"
-
-
-def _table(header: list[str], rows: list[list], *, numeric: set[int] = frozenset(), cls: str = "") -> str:
-    """A table; cells are escaped unless :class:`Html`; ``numeric`` columns align right."""
-    def cell(tag, i, v):
-        text = v if isinstance(v, Html) else e("" if v is None else str(v))
-        return f'<{tag}{" class=num" if i in numeric else ""}>{text}</{tag}>'
-
-    head = "".join(cell("th", i, h) for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _swatch(data: ReportData, sid: int) -> Html:
+def _swatch_colour(data: ReportData, sid: int) -> str:
     r, g, b = (int(round(255 * c)) for c in data.palette[int(sid)][:3])
-    return Html(f'<span class="swatch" style="background:#{r:02x}{g:02x}{b:02x}"></span>')
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _segment_cell(data: ReportData, s: dict) -> Html:
-    return Html(f'{_swatch(data, s["id"])}<a href="#persona-{int(s["id"])}">{e(s["name"])}</a>')
+def _segment_link(data: ReportData, s: dict) -> Link:
+    """A segment as a table cell: its colour and a link to its persona card."""
+    return Link(s["name"], f"#persona-{int(s['id'])}", _swatch_colour(data, s["id"]))
 
 
-def _image(draw, alt: str, language: str, cls: str = "figure") -> str:
-    """Run ``draw()`` in the seglab style, embed the PNG inline with its alt text."""
+def _image(draw, alt: str, language: str, cls: str = "figure") -> Figure:
+    """Run ``draw()`` in the seglab style and keep the PNG inline with its alt text."""
     with figures.figure_context(language):
         ax = draw()
         buf = io.BytesIO()
         ax.figure.savefig(buf, format="png", metadata={"Software": None})
         figures.close(ax)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<figure class="{cls}"><img src="data:image/png;base64,{data}" alt="{attr(alt)}"></figure>'
+    return Figure("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), alt, cls)
 
 
 def _tr(language: str):
@@ -168,6 +134,12 @@ def _tr(language: str):
     def t(key: str, /, **fields) -> str:
         return i18n.t(key, language, **fields)
     return t
+
+
+def _render(name: str, language: str, **context) -> str:
+    """A section's template with its title and the language's ``t``."""
+    return str(render(f"sections/{name}.html.j2", name=name, title=i18n.t(f"sec_{name}", language),
+                      t=_tr(language), **context))
 
 
 def _priority(p, language: str) -> str:
@@ -196,14 +168,14 @@ def summary(data: ReportData, language: str) -> str:
     rows = []
     for s in segs:
         vr = s.get("value_risk") or {}
-        row = [_segment_cell(data, s), i18n.integer(s["size"]), i18n.percent(s["share"])]
+        row = [_segment_link(data, s), i18n.integer(s["size"]), i18n.percent(s["share"])]
         row += [i18n.percent(s.get("revenue_share"))] if has_revenue else []
         row += [_cell_name(s, language), _priority(vr.get("priority"), language)]
         rows.append(row)
     numeric = {1, 2, 3} if has_revenue else {1, 2}
-    sentences = "".join(f"<li>{_swatch(data, s['id'])}{e(s['persona']['summary'])}</li>" for s in segs)
-    return _section("summary", language, _p(intro), _table(header, rows, numeric=numeric, cls="summary"),
-                    f'<ul class="one-liners">{sentences}</ul>')
+    one_liners = [Link(s["persona"]["summary"], None, _swatch_colour(data, s["id"])) for s in segs]
+    return _render("summary", language, intro=intro, main_table=Table(header, rows, frozenset(numeric), "summary"),
+                   one_liners=one_liners)
 
 
 def objectives(data: ReportData, language: str) -> str:
@@ -211,7 +183,7 @@ def objectives(data: ReportData, language: str) -> str:
     text = data.cfg.report.objectives
     if not text:
         return ""
-    return _section("objectives", language, _p(text.strip(), "objective"))
+    return _render("objectives", language, text=text.strip())
 
 
 def _rule_label(rule: str, language: str) -> str:
@@ -224,36 +196,36 @@ def quality(data: ReportData, language: str) -> str:
     t = _tr(language)
     q = data.quality
     if not q:
-        return _section("quality", language, _p(t("quality_missing")))
+        return _render("quality", language, missing=t("quality_missing"))
     sources = q.get("sources") or {"customers": q}
-    parts = []
+    intro = []
     cust = sources.get("customers", q)
-    parts.append(_p(t("quality_customers", rows_in=i18n.integer(cust.get("rows_in")),
-                      duplicates=i18n.integer(cust.get("duplicates_merged", 0)),
-                      quarantined=i18n.integer(cust.get("rows_quarantined", 0)),
-                      clean=i18n.integer(cust.get("rows_clean")),
-                      share=i18n.percent((cust.get("rows_clean") or 0) / cust["rows_in"]) if cust.get("rows_in") else "–")))
+    intro.append(t("quality_customers", rows_in=i18n.integer(cust.get("rows_in")),
+                   duplicates=i18n.integer(cust.get("duplicates_merged", 0)),
+                   quarantined=i18n.integer(cust.get("rows_quarantined", 0)),
+                   clean=i18n.integer(cust.get("rows_clean")),
+                   share=i18n.percent((cust.get("rows_clean") or 0) / cust["rows_in"]) if cust.get("rows_in") else "–"))
     tx = sources.get("transactions")
     if tx:
-        parts.append(_p(t("quality_transactions", rows_in=i18n.integer(tx.get("rows_in")),
-                          clean=i18n.integer(tx.get("rows_clean")), duplicates=i18n.integer(tx.get("duplicates_merged", 0)),
-                          quarantined=i18n.integer(tx.get("rows_quarantined", 0)))))
+        intro.append(t("quality_transactions", rows_in=i18n.integer(tx.get("rows_in")),
+                       clean=i18n.integer(tx.get("rows_clean")), duplicates=i18n.integer(tx.get("duplicates_merged", 0)),
+                       quarantined=i18n.integer(tx.get("rows_quarantined", 0))))
     rows = [[i18n.get(f"source_{name}", language, name),
              i18n.integer(s.get("rows_in")), i18n.integer(s.get("duplicates_merged", 0)),
              i18n.integer(s.get("rows_quarantined", 0)), i18n.integer(s.get("rows_clean"))]
             for name, s in sources.items() if isinstance(s, dict)]
-    parts.append(_table([t("col_source"), t("col_rows_in"), t("col_duplicates"), t("col_quarantined"), t("col_rows_used")],
-                        rows, numeric={1, 2, 3, 4}))
+    sources_table = Table([t("col_source"), t("col_rows_in"), t("col_duplicates"), t("col_quarantined"),
+                           t("col_rows_used")], rows, frozenset({1, 2, 3, 4}))
 
     # Values, at one point of the pipeline: missing + unusable = filled + left empty + set aside.
     values = q.get("values") or {}
-    parts.append(f"<h3>{e(t('quality_values_title'))}</h3>")
-    parts.append(_p(t("quality_values", repaired=i18n.integer(sum((cust.get("repaired") or {}).values())),
-                      capped=i18n.integer(sum((cust.get("capped") or {}).values())),
-                      filled=i18n.integer(sum(v["filled"] for v in values.values())))))
+    values_text = t("quality_values", repaired=i18n.integer(sum((cust.get("repaired") or {}).values())),
+                    capped=i18n.integer(sum((cust.get("capped") or {}).values())),
+                    filled=i18n.integer(sum(v["filled"] for v in values.values())))
     repaired = {c: n for c, n in (cust.get("repaired") or {}).items() if n}
+    values_note = values_table = None
     if values or repaired:
-        parts.append(_p(t("quality_values_note", checked=i18n.integer(q.get("values_checked"))), "note"))
+        values_note = t("quality_values_note", checked=i18n.integer(q.get("values_checked")))
         keys = ("missing", "invalid", "filled", "left_missing", "set_aside", "repaired", "capped")
         rows = []
         nothing = {"missing": 0, "unusable": 0, "filled": 0, "left_missing": 0, "set_aside": 0, "capped": 0}
@@ -263,10 +235,9 @@ def quality(data: ReportData, language: str) -> str:
             rows.append([i18n.feature_label(c, language), *(i18n.integer(counts[k]) for k in keys[:3]),
                          _filled_with(c, (q.get("imputation") or {}).get(c), language),
                          *(i18n.integer(counts[k]) for k in keys[3:])])
-        parts.append(_table([t("col_column"), t("col_missing"), t("col_invalid"), t("col_filled"), t("col_filled_with"),
-                             t("col_left_missing"), t("col_set_aside"), t("col_repaired"), t("col_capped")],
-                            rows, numeric={1, 2, 3, 5, 6, 7, 8}))
-    parts += _plausibility(q, language)
+        values_table = Table([t("col_column"), t("col_missing"), t("col_invalid"), t("col_filled"), t("col_filled_with"),
+                              t("col_left_missing"), t("col_set_aside"), t("col_repaired"), t("col_capped")],
+                             rows, frozenset({1, 2, 3, 5, 6, 7, 8}))
 
     reasons = []
     for name, s in sources.items():
@@ -275,20 +246,19 @@ def quality(data: ReportData, language: str) -> str:
             # quarantined_by_rule: rows set aside, each under its first rule; by_rule also counts repairs and merges.
             by_rule = s.get("quarantined_by_rule", s.get("by_rule")) or {}
             reasons += [(label, _rule_label(rule, language), int(n)) for rule, n in by_rule.items() if n]
-    parts.append(f"<h3>{e(t('quality_quarantine_title'))}</h3>")
+    chart = reasons_table = None
     if reasons:
-        parts.append(_p(t("quality_quarantine")))
         counts = pd.Series([n for _, _, n in reasons], dtype=int,
                            index=[f"{src} · {label}" if len(sources) > 1 else label for src, label, _ in reasons])
         counts = counts.groupby(level=0, sort=False).sum()
         alt = t("alt_quarantine", items=i18n.join([f"{k}: {i18n.integer(v)}" for k, v in counts.sort_values(ascending=False).items()], language))
-        parts.append(_image(lambda: figures.quarantine_reasons(counts, language=language), alt, language))
-        parts.append(_table([t("col_source"), t("col_reason"), t("col_rows")],
-                            [[src, label, i18n.integer(n)] for src, label, n in sorted(reasons, key=lambda r: -r[2])],
-                            numeric={2}))
-    else:
-        parts.append(_p(t("quality_no_quarantine")))
-    return _section("quality", language, *parts)
+        chart = _image(lambda: figures.quarantine_reasons(counts, language=language), alt, language)
+        reasons_table = Table([t("col_source"), t("col_reason"), t("col_rows")],
+                              [[src, label, i18n.integer(n)] for src, label, n in sorted(reasons, key=lambda r: -r[2])],
+                              frozenset({2}))
+    return _render("quality", language, missing=None, intro=intro, sources_table=sources_table,
+                   values_text=values_text, values_note=values_note, values_table=values_table,
+                   plausibility=_plausibility(q, language), chart=chart, reasons_table=reasons_table)
 
 
 def _filled_with(column: str, how: dict | None, language: str) -> str:
@@ -309,12 +279,12 @@ def _filled_with(column: str, how: dict | None, language: str) -> str:
     return i18n.t("fill_and_others", language, first=text, second=one(how["others"])) if how.get("others") else text
 
 
-def _plausibility(q: dict, language: str) -> list[str]:
+def _plausibility(q: dict, language: str) -> dict | None:
     """Implausible values found without ranges, and dates that could not be read safely."""
     t = _tr(language)
     p = q.get("plausibility")
     if p is None:
-        return []
+        return None
     fields = sum(len(cols) for cols in p.get("checked", {}).values())
     rows = []
     for f in p.get("findings", []):
@@ -341,15 +311,12 @@ def _plausibility(q: dict, language: str) -> list[str]:
                 rows.append([i18n.get(f"source_{source}", language, source), i18n.feature_label(col, language),
                              t("plaus_check_ambiguous_date"), i18n.integer(info["ambiguous"]), "–", t(done)])
             if info.get("assumed"):
-                notes.append(_p(t("date_order_assumed", field=i18n.feature_label(col, language)), "note"))
-    out = [f"<h3>{e(t('plaus_title'))}</h3>"]
-    if rows:
-        out.append(_p(t("plaus_intro", fields=i18n.integer(fields))))
-        out.append(_table([t("col_source"), t("col_column"), t("col_finding"), t("col_values"), t("col_examples"),
-                           t("col_done")], rows, numeric={3}))
-    else:
-        out.append(_p(t("plaus_none", fields=i18n.integer(fields))))
-    return out + notes
+                notes.append(t("date_order_assumed", field=i18n.feature_label(col, language)))
+    table = Table([t("col_source"), t("col_column"), t("col_finding"), t("col_values"), t("col_examples"),
+                   t("col_done")], rows, frozenset({3})) if rows else None
+    return {"title": t("plaus_title"),
+            "intro": t("plaus_intro", fields=i18n.integer(fields)) if rows else t("plaus_none", fields=i18n.integer(fields)),
+            "table": table, "notes": notes}
 
 
 def segments(data: ReportData, language: str) -> str:
@@ -362,8 +329,8 @@ def segments(data: ReportData, language: str) -> str:
     alt_sizes = t("alt_sizes", items=i18n.join(
         [t("alt_size_item_revenue" if has_revenue else "alt_size_item", name=s["name"], share=i18n.percent(s["share"]),
            revenue=i18n.percent(s.get("revenue_share"))) for s in segs], language))
-    parts = [_p(t("segments_intro", k=len(segs))),
-             _image(lambda: figures.segment_sizes(sizes, palette=data.palette, language=language), alt_sizes, language)]
+    sizes_chart = _image(lambda: figures.segment_sizes(sizes, palette=data.palette, language=language), alt_sizes, language)
+    heatmap = None
     matrix, mask = _matrix(data, language)
     if not matrix.empty:
         high = []
@@ -373,10 +340,10 @@ def segments(data: ReportData, language: str) -> str:
                 top = col.map(_strength).idxmax()
                 high.append(t("alt_heatmap_item", name=data.names.get(int(sid), sid), trait=top, index=i18n.integer(col[top])))
         alt = t("alt_heatmap", items=i18n.join(high, language))
-        parts += [_p(t("segments_heatmap")),
-                  _image(lambda: figures.profile_heatmap(matrix, palette=data.palette, names=data.names, mask=mask,
-                                                         language=language), alt, language, cls="figure wide")]
-    return _section("segments", language, *parts)
+        heatmap = _image(lambda: figures.profile_heatmap(matrix, palette=data.palette, names=data.names, mask=mask,
+                                                         language=language), alt, language, cls="figure wide")
+    return _render("segments", language, intro=t("segments_intro", k=len(segs)), sizes_chart=sizes_chart,
+                   heatmap=heatmap)
 
 
 def _matrix(data: ReportData, language: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -409,21 +376,21 @@ def _trait_table(s: dict, language: str) -> pd.DataFrame:
     return frame.sort_values("strength", ascending=False).head(TRAIT_BARS)
 
 
-def _mix_bars(mix: dict | None, feature: str, language: str) -> str:
+def _mix(mix: dict | None, feature: str, language: str) -> dict | None:
+    """A mix (lifecycle, RFM group) as labelled bars: the largest few, the rest as "other"."""
     if not mix:
-        return ""
+        return None
     items = list(mix.items())
     shown, rest = items[:MIX_LIMIT], sum(v or 0 for _, v in items[MIX_LIMIT:])
     rows = [(i18n.value_label(feature, k, language), v or 0) for k, v in shown]
     if rest > 0:
         rows.append((i18n.t("mix_other", language), rest))
-    bars = "".join(f'<div class="mix-row"><span class="mix-label">{e(label)}</span>'
-                   f'<span class="mix-bar"><span style="width:{100 * v:.1f}%"></span></span>'
-                   f'<span class="mix-value">{i18n.percent(v)}</span></div>' for label, v in rows)
-    return f'<div class="mix"><h4>{e(i18n.feature_label(feature, language))}</h4>{bars}</div>'
+    return {"title": i18n.feature_label(feature, language),
+            "rows": [{"label": label, "width": f"{100 * v:.1f}%", "value": i18n.percent(v)} for label, v in rows]}
 
 
-def _persona_card(data: ReportData, s: dict, language: str) -> str:
+def _persona_card(data: ReportData, s: dict, language: str) -> dict:
+    """What one persona card shows."""
     t = _tr(language)
     sid = int(s["id"])
     facts = [t("card_size", size=i18n.integer(s["size"]), share=i18n.percent(s["share"]))]
@@ -431,53 +398,49 @@ def _persona_card(data: ReportData, s: dict, language: str) -> str:
         facts.append(t("card_revenue", revenue=i18n.percent(s["revenue_share"])))
     if s.get("value_risk"):
         facts.append(t("card_cell", cell=_cell_name(s, language)))
-    parts = [f'<article class="persona-card" id="persona-{sid}">',
-             f'<h3>{_swatch(data, sid)}{e(s["name"])}</h3>',
-             f'<p class="facts">{e(t("fact_sep").join(facts))}</p>']
-    if s.get("notes"):
-        parts.append(f'<p class="note"><strong>{e(t("card_note"))}</strong> {e(s["notes"])}</p>')
-    persona = s["persona"]
-    parts.append('<dl class="persona-text">' + "".join(
-        f"<dt>{e(t(f'card_{k}'))}</dt><dd>{e(persona[k])}</dd>" for k in ("who", "needs", "behaviour")) + "</dl>")
     traits = _trait_table(s, language)
+    chart = None
     if not traits.empty:
         alt = t("alt_traits", name=s["name"], items=i18n.join(
             [f"{r.label} {i18n.integer(r.index)}" for r in traits.itertuples()], language))
-        parts.append(_image(lambda: figures.trait_bars(traits, color=data.palette[sid], language=language), alt,
-                            language, cls="figure traits"))
+        chart = _image(lambda: figures.trait_bars(traits, color=data.palette[sid], language=language), alt,
+                       language, cls="figure traits")
     num = [p for p in s["profile"]["numeric"] if p.get("index") is not None]
-    if num:
-        parts.append(_table([t("col_feature"), t("col_segment_mean"), t("col_base_mean"), t("col_index")],
-                            [[i18n.feature_label(p["feature"], language), personas.format_value(p["feature"], p["mean"], language),
-                              personas.format_value(p["feature"], p["base_mean"], language), i18n.integer(p["index"])]
-                             for p in num], numeric={1, 2, 3}, cls="profile"))
-    if s["profile"]["categorical"]:
-        parts.append(_table([t("col_feature"), t("col_value"), t("col_segment_share"), t("col_base_share"), t("col_lift")],
-                            [[i18n.feature_label(c["feature"], language), i18n.value_label(c["feature"], c["value"], language),
-                              i18n.percent(c["share"]), i18n.percent(c["base_share"]), i18n.number(c["lift"], 1)]
-                             for c in s["profile"]["categorical"]], numeric={2, 3, 4}, cls="profile"))
-    mixes = _mix_bars(s.get("lifecycle_mix"), "lifecycle", language) + _mix_bars(s.get("rfm_mix"), "rfm_segment", language)
-    if mixes:
-        parts.append(f'<div class="mixes">{mixes}</div>')
-    parts.append(f"<h4>{e(t('card_actions'))}</h4>" + _actions_list(s, language))
-    parts.append("</article>")
-    return "\n".join(parts)
+    numeric_table = Table(
+        [t("col_feature"), t("col_segment_mean"), t("col_base_mean"), t("col_index")],
+        [[i18n.feature_label(p["feature"], language), personas.format_value(p["feature"], p["mean"], language),
+          personas.format_value(p["feature"], p["base_mean"], language), i18n.integer(p["index"])] for p in num],
+        frozenset({1, 2, 3}), "profile") if num else None
+    cats = s["profile"]["categorical"]
+    category_table = Table(
+        [t("col_feature"), t("col_value"), t("col_segment_share"), t("col_base_share"), t("col_lift")],
+        [[i18n.feature_label(c["feature"], language), i18n.value_label(c["feature"], c["value"], language),
+          i18n.percent(c["share"]), i18n.percent(c["base_share"]), i18n.number(c["lift"], 1)] for c in cats],
+        frozenset({2, 3, 4}), "profile") if cats else None
+    persona = s["persona"]
+    return {"id": sid, "name": s["name"], "colour": _swatch_colour(data, sid), "facts": t("fact_sep").join(facts),
+            "notes": s.get("notes"),
+            "text": [(t(f"card_{k}"), persona[k]) for k in ("who", "needs", "behaviour")],
+            "chart": chart, "numeric_table": numeric_table, "category_table": category_table,
+            "mixes": [m for m in (_mix(s.get("lifecycle_mix"), "lifecycle", language),
+                                  _mix(s.get("rfm_mix"), "rfm_segment", language)) if m],
+            "actions": _action_items(s, language)}
 
 
-def _actions_list(s: dict, language: str) -> str:
+def _action_items(s: dict, language: str) -> list[list[tuple[str, str]]]:
     t = _tr(language)
     items = []
     for a in s.get("actions", []):
         fields = [(t("col_channel"), a.get("channel")), (t("col_offer"), a.get("offer")),
                   (t("col_message"), a.get("message")), (t("col_priority"), _priority(a.get("priority"), language))]
-        items.append("<li>" + "".join(f'<span class="k">{e(k)}</span> {e(str(v))}<br>' for k, v in fields if v) + "</li>")
-    return f'<ul class="actions">{"".join(items)}</ul>'
+        items.append([(k, str(v)) for k, v in fields if v])
+    return items
 
 
 def persona_cards(data: ReportData, language: str) -> str:
     """One card per segment: who, needs, behaviour, profile, mixes, actions."""
-    intro = _p(i18n.t("personas_intro", language, min_count=i18n.integer(data.segments.get("base", {}).get("min_count"))))
-    return _section("personas", language, intro, *(_persona_card(data, s, language) for s in data.segment_list))
+    intro = i18n.t("personas_intro", language, min_count=i18n.integer(data.segments.get("base", {}).get("min_count")))
+    return _render("personas", language, intro=intro, cards=[_persona_card(data, s, language) for s in data.segment_list])
 
 
 def value_risk(data: ReportData, language: str) -> str:
@@ -486,7 +449,7 @@ def value_risk(data: ReportData, language: str) -> str:
     t = _tr(language)
     placed = [s for s in data.segment_list if s.get("value_risk")]
     if not placed:
-        return _section("value_risk", language, _p(t("value_risk_none")))
+        return _render("value_risk", language, empty=t("value_risk_none"))
     cell_names = {(c.value_tier, c.risk_tier): targeting.cell_info(c.key, language)["name"] for c in targeting.CELLS}
     frame = pd.DataFrame([{"id": s["id"], "share": s["share"], "value_score": s["value_risk"].get("value_score"),
                            "risk_score": s["value_risk"].get("risk_score")} for s in placed])
@@ -497,14 +460,15 @@ def value_risk(data: ReportData, language: str) -> str:
 
     alt = t("alt_grid", items=i18n.join([t("alt_grid_item", name=s["name"], cell=_cell_name(s, language))
                                          for s in placed], language))
-    rows = [[_segment_cell(data, s), _cell_name(s, language),
+    rows = [[_segment_link(data, s), _cell_name(s, language),
              t(f"tier_value_{s['value_risk']['value_tier']}") if s["value_risk"].get("value_tier") else "–",
              t(f"tier_risk_{s['value_risk']['risk_tier']}") if s["value_risk"].get("risk_tier") else "–",
              i18n.percent(s["value_risk"].get("cell_share")), s["value_risk"].get("strategy") or ""]
             for s in placed]
-    table = _table([t("col_segment"), t("col_cell"), t("col_value_tier"), t("col_risk_tier"), t("col_cell_share"),
-                    t("col_strategy")], rows, numeric={4})
-    return _section("value_risk", language, _p(t("value_risk_intro")), _image(draw, alt, language, cls="figure grid"), table)
+    table = Table([t("col_segment"), t("col_cell"), t("col_value_tier"), t("col_risk_tier"), t("col_cell_share"),
+                   t("col_strategy")], rows, frozenset({4}))
+    return _render("value_risk", language, empty=None, intro=t("value_risk_intro"),
+                   grid=_image(draw, alt, language, cls="figure grid"), main_table=table)
 
 
 def _rank(p) -> float:
@@ -518,18 +482,18 @@ def actions(data: ReportData, language: str) -> str:
     for s in sorted(data.segment_list, key=lambda s: (min((_rank(a.get("priority")) for a in s.get("actions", [])),
                                                            default=math.inf), -s["size"])):
         for a in s.get("actions", []):
-            rows.append([_priority(a.get("priority"), language), _segment_cell(data, s), a.get("channel"),
+            rows.append([_priority(a.get("priority"), language), _segment_link(data, s), a.get("channel"),
                          a.get("offer"), a.get("message")])
-    return _section("actions", language, _p(t("actions_intro")),
-                    _table([t("col_priority"), t("col_segment"), t("col_channel"), t("col_offer"), t("col_message")],
-                           rows, cls="actions-table"))
+    table = Table([t("col_priority"), t("col_segment"), t("col_channel"), t("col_offer"), t("col_message")],
+                  rows, cls="actions-table")
+    return _render("actions", language, intro=t("actions_intro"), main_table=table)
 
 
 def changes(data: ReportData, language: str) -> str:
     """What changed since a previous run (``compare.json``); empty without one."""
     if not data.comparison:
         return ""
-    return f'<section class="sec sec-changes">\n{comparison_fragment(data.comparison, language)}\n</section>'
+    return _render("changes", language, fragment=comparison_fragment(data.comparison, language))
 
 
 def method(data: ReportData, language: str) -> str:
@@ -537,61 +501,62 @@ def method(data: ReportData, language: str) -> str:
     t = _tr(language)
     seg = data.segmentation
     name = seg.get("method") or data.cfg.segmentation.method
-    parts = [_p(t("method_intro", method=i18n.get(f"method_{name}", language, name)))]
+    intro = [t("method_intro", method=i18n.get(f"method_{name}", language, name))]
     used = seg.get("features") or {}
     if isinstance(used, dict):
         used = [f for key in ("numeric", "categorical") for f in used.get(key, []) if isinstance(f, str)]
     used = used or data.cfg.segmentation.features
     if used:
-        parts.append(_p(t("method_features", features=i18n.join([i18n.feature_label(f, language) for f in used], language))))
+        intro.append(t("method_features", features=i18n.join([i18n.feature_label(f, language) for f in used], language)))
     as_of = data.features_meta.get("as_of") or data.segments.get("base", {}).get("as_of")
     if as_of:
-        parts.append(_p(t("method_as_of", date=as_of)))
+        intro.append(t("method_as_of", date=as_of))
+    k_text = reason = chart = table = None
     scores = pd.DataFrame(seg.get("scores") or [])
     if not scores.empty and "k" in scores:
         k = seg.get("k_fitted") or seg.get("k")
-        parts.append(_p(t("method_k", k=k, chosen=len(data.segment_list),
-                          min_share=i18n.percent(seg.get("min_segment_share", data.cfg.segmentation.min_segment_share)))))
+        k_text = t("method_k", k=k, chosen=len(data.segment_list),
+                   min_share=i18n.percent(seg.get("min_segment_share", data.cfg.segmentation.min_segment_share)))
         if seg.get("k_choice"):
-
-            parts.append(_p(k_reason_text(seg["k_choice"]["case"], seg["k_choice"], language), "note"))
+            reason = k_reason_text(seg["k_choice"]["case"], seg["k_choice"], language)
         elif language == "en" and seg.get("k_reason"):
-            parts.append(_p(seg["k_reason"], "note"))
+            reason = seg["k_reason"]
         if len(scores) > 1:
             alt = t("alt_k", items=i18n.join([t("alt_k_item", k=int(r.k), silhouette=i18n.number(getattr(r, "silhouette", None), 2),
                                                 stability=i18n.number(getattr(r, "stability", None), 2))
                                               for r in scores.itertuples()], language))
-            parts.append(_image(lambda: figures.k_scores(scores, chosen_k=k, language=language), alt, language))
+            chart = _image(lambda: figures.k_scores(scores, chosen_k=k, language=language), alt, language)
         cols = [c for c in ("k", "cost", "silhouette", "stability", "smallest_share", "eligible") if c in scores]
         fmt = {"k": lambda v: str(int(v)), "cost": lambda v: i18n.number(v), "silhouette": lambda v: i18n.number(v, 3),
                "stability": lambda v: i18n.number(v, 3), "smallest_share": lambda v: i18n.percent(v, 1),
                "eligible": lambda v: t("yes") if v else t("no")}
-        parts.append(_table([t(f"col_{c}") for c in cols],
-                            [[fmt[c](r[c]) if r[c] is not None and r[c] == r[c] else "–" for c in cols]
-                             for _, r in scores.iterrows()], numeric=set(range(len(cols) - 1))))
+        table = Table([t(f"col_{c}") for c in cols],
+                      [[fmt[c](r[c]) if r[c] is not None and r[c] == r[c] else "–" for c in cols]
+                       for _, r in scores.iterrows()], frozenset(range(len(cols) - 1)))
+    notes = []
     stab = seg.get("stability") or {}
     if isinstance(stab, dict) and stab.get("mean_ari") is not None:
-        parts.append(_p(t("method_stability", ari=i18n.number(stab["mean_ari"], 2), runs=stab.get("runs", "–"))))
+        notes.append(t("method_stability", ari=i18n.number(stab["mean_ari"], 2), runs=stab.get("runs", "–")))
     gamma = seg.get("gamma")
     if isinstance(gamma, dict) and gamma.get("value") is not None:
-        parts.append(_p(t("method_gamma", gamma=i18n.number(gamma["value"], 3))))
-    parts += _lifetime_value_method(data.features_meta, language)
+        notes.append(t("method_gamma", gamma=i18n.number(gamma["value"], 3)))
     base = data.segments.get("base", {})
-    parts.append(_p(t("method_personas", min_count=i18n.integer(base.get("min_count")),
-                      min_lift=i18n.number(base.get("min_lift"), 2))))
-    return _section("method", language, *parts)
+    personas_note = t("method_personas", min_count=i18n.integer(base.get("min_count")),
+                      min_lift=i18n.number(base.get("min_lift"), 2))
+    return _render("method", language, intro=intro, k_text=k_text, reason=reason, chart=chart, main_table=table,
+                   notes=notes, lifetime=_lifetime_value_method(data.features_meta, language), personas_note=personas_note)
 
 
 def _signed_percent(share) -> str:
     return ("+" if share > 0 else "") + i18n.percent(share)
 
 
-def _lifetime_value_method(meta: dict, language: str) -> list[str]:
+def _lifetime_value_method(meta: dict, language: str) -> dict | None:
     """Which churn-risk model was used and why, with the holdout figure (features.json ``clv``)."""
     clv = meta.get("clv") or {}
     life = meta.get("lifecycle") or {}
     if not clv.get("horizon_days") or not life:
-        return []
+        return None
     t = _tr(language)
     days = {"active": i18n.integer(life.get("active_days")), "churned": i18n.integer(life.get("churned_days"))}
     holdout = (clv.get("health") or {}).get("holdout") or {}
@@ -599,13 +564,13 @@ def _lifetime_value_method(meta: dict, language: str) -> list[str]:
     total = holdout.get("total") or {}
     counts = {"predicted": i18n.integer(total.get("predicted")), "actual": i18n.integer(total.get("actual")),
               "error": _signed_percent(total["relative_error"]) if total.get("relative_error") is not None else "–"}
-    parts = [f"<h3>{e(t('method_clv_title'))}</h3>"]
+    parts = []
     if clv.get("used"):
         checked = holdout.get("passed") is True
-        parts.append(_p(t("method_clv_used", **when, **counts) if checked else t("method_clv_used_unchecked")))
+        parts.append(t("method_clv_used", **when, **counts) if checked else t("method_clv_used_unchecked"))
         spend = (clv.get("gamma_gamma") or {}).get("used")
-        parts.append(_p(t("method_clv_spend_used" if spend else "method_clv_spend_not_used")))
-        parts.append(_p(t("method_clv_one_time", **days)))
+        parts.append(t("method_clv_spend_used" if spend else "method_clv_spend_not_used"))
+        parts.append(t("method_clv_one_time", **days))
     elif clv.get("fitted"):
         reasons = []
         for check in clv["health"]["checks"]:
@@ -620,23 +585,24 @@ def _lifetime_value_method(meta: dict, language: str) -> list[str]:
                 reasons.append(t("clv_fail_holdout_buckets", **when, buckets=i18n.join(off, language)))
             else:
                 reasons.append(t("clv_fail_predictions"))
-        parts.append(_p(t("method_clv_not_used", reasons=t("items_sep").join(reasons or [t("clv_fail_predictions")]),
-                          **days)))
+        parts.append(t("method_clv_not_used", reasons=t("items_sep").join(reasons or [t("clv_fail_predictions")]),
+                       **days))
     else:
-        parts.append(_p(t("method_clv_not_fitted", **days)))
+        parts.append(t("method_clv_not_fitted", **days))
     risk = clv.get("churn_risk") or {}
     if risk.get("overdue_customers"):
-        parts.append(_p(t("method_clv_overdue", multiple=i18n.integer(risk.get("overdue_multiple")),
-                          floor=i18n.percent(1 - risk.get("overdue_max_alive", 0.5)),
-                          n=i18n.integer(risk["overdue_customers"]))))
+        parts.append(t("method_clv_overdue", multiple=i18n.integer(risk.get("overdue_multiple")),
+                       floor=i18n.percent(1 - risk.get("overdue_max_alive", 0.5)),
+                       n=i18n.integer(risk["overdue_customers"])))
     buckets = pd.DataFrame(holdout.get("buckets") or [])
+    chart = None
     if not buckets.empty:
         alt = t("alt_holdout", **when, items=i18n.join(
             [t("alt_holdout_item", frequency=b.frequency, predicted=i18n.number(b.predicted, 2),
                actual=i18n.number(b.actual, 2)) for b in buckets.itertuples()], language))
-        parts.append(_p(t("method_clv_figure", **when)))
-        parts.append(_image(lambda: figures.holdout_fit(buckets, language=language), alt, language))
-    return parts
+        parts.append(t("method_clv_figure", **when))
+        chart = _image(lambda: figures.holdout_fit(buckets, language=language), alt, language)
+    return {"title": t("method_clv_title"), "paragraphs": parts, "chart": chart}
 
 
 GLOSSARY = ("segment", "persona", "index", "lift", "rfm", "recency", "frequency", "monetary", "lifecycle",
@@ -645,9 +611,8 @@ GLOSSARY = ("segment", "persona", "index", "lift", "rfm", "recency", "frequency"
 
 def glossary(data: ReportData, language: str) -> str:
     """The terms a client meets in the report, in plain words."""
-    items = "".join(f"<dt>{e(i18n.t(f'term_{k}', language))}</dt><dd>{e(i18n.t(f'define_{k}', language))}</dd>"
-                    for k in GLOSSARY)
-    return _section("glossary", language, f'<dl class="glossary">{items}</dl>')
+    terms = [(i18n.t(f"term_{k}", language), i18n.t(f"define_{k}", language)) for k in GLOSSARY]
+    return _render("glossary", language, terms=terms)
 
 
 RENDERERS = {"summary": summary, "objectives": objectives, "quality": quality, "segments": segments,
