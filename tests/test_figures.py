@@ -169,3 +169,17 @@ def test_unknown_language_is_rejected():
 def test_wrap_handles_text_without_spaces():
     assert figures.wrap("Young running app shoppers", 12).count("\n") >= 1
     assert "\n" in figures.wrap("年轻跑步移动端购物者年轻跑步", 12)
+
+
+def test_english_figures_draw_chinese_data_values(run):
+    """An English report on Chinese data (a stock list's industries) draws the values, not empty boxes."""
+    features, assignments, cfg, result = run
+    palette = figures.segment_palette([s["id"] for s in result["segments"]])
+    sizes = pd.DataFrame([{"id": s["id"], "name": f"元器件 customers {s['id']}", "share": s["share"],
+                           "revenue_share": s["revenue_share"]} for s in result["segments"]])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
+        with figures.figure_context("en"):
+            ax = figures.segment_sizes(sizes, palette=palette, language="en")
+            ax.figure.savefig(io.BytesIO(), format="png")
+    assert figures.style("en")["font.family"] == ["DejaVu Sans", figures.cjk_font()]

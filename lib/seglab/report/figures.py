@@ -125,7 +125,20 @@ def style(language: str = "en") -> dict:
                    "axes.unicode_minus": False, "axes.titleweight": "normal"})
     elif language != "en":
         raise ValueError(f"language must be one of {', '.join(i18n.LANGUAGES)}; got {language!r}")
+    elif (fallback := _cjk_fallback()) is not None:
+        # Data values may be Chinese whatever the report's language (a Chinese stock list
+        # in an English report): matplotlib takes each glyph from the first font of the
+        # font.family list that has it (a generic "sans-serif" would use only one font).
+        rc.update({"font.family": ["DejaVu Sans", fallback]})
     return rc
+
+
+def _cjk_fallback() -> str | None:
+    """The Chinese font's family for English figures, or None where no Chinese font is installed."""
+    try:
+        return cjk_font()
+    except SeglabError:
+        return None
 
 
 def use_language(language: str) -> str | None:

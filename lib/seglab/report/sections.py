@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +27,8 @@ from seglab.report import figures, personas
 from seglab.report.compare import comparison_fragment
 from seglab.report.templating import Figure, Link, Table, render
 from seglab.segment.fit import k_reason_text
+
+log = logging.getLogger("seglab")
 
 MIX_LIMIT = 5      # categories shown per mix before "other"
 TRAIT_BARS = 8     # bars in a persona card's figure
@@ -120,12 +124,25 @@ def _segment_link(data: ReportData, s: dict) -> Link:
 
 
 def _image(draw, alt: str, language: str, cls: str = "figure") -> Figure:
-    """Run ``draw()`` in the seglab style and keep the PNG inline with its alt text."""
-    with figures.figure_context(language):
+    """Run ``draw()`` in the seglab style and keep the PNG inline with its alt text.
+
+    A label that no installed font can draw (Chinese values without a Chinese
+    font) would show as empty boxes: that is logged, not left to matplotlib's stderr.
+    """
+    with figures.figure_context(language), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         ax = draw()
         buf = io.BytesIO()
         ax.figure.savefig(buf, format="png", metadata={"Software": None})
         figures.close(ax)
+    missing = [w for w in caught if "missing from font" in str(w.message)]
+    if missing:
+        log.warning("a chart has characters that no installed font can draw (%s); they show as empty boxes: "
+                    "install a Chinese font (apt-get install fonts-noto-cjk) or set %s", missing[0].message,
+                    figures.FONT_ENV)
+    for w in caught:
+        if w not in missing:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return Figure("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), alt, cls)
 
 
