@@ -11,19 +11,13 @@ import io
 import math
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 from seglab import i18n
 from seglab.campaign.measure import MIN_RESPONDERS
 from seglab.clean.ledger import RULES
 from seglab.report import figures
 from seglab.report.style import report_css
-
-_ENV = Environment(loader=PackageLoader("seglab.report", "templates"), undefined=StrictUndefined,
-                   autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=True),
-                   trim_blocks=True, lstrip_blocks=True)
-
+from seglab.report.templating import Markup, render
 
 def render_measure(doc: dict, language: str = "en") -> str:
     """The page of one measured campaign (``doc`` is the content of measure.json)."""
@@ -45,10 +39,9 @@ def render_measure(doc: dict, language: str = "en") -> str:
         accounting=_accounting(doc, language), notes=_notes(doc, language), method=_method(doc, language),
         columns=[(t(f"measure_role_{k}"), v) for k, v in doc["responses"]["columns"].items() if v],
         lang="zh-CN" if language == "zh" else "en")
-    page = _ENV.get_template("measure_page.html.j2")
     # The stylesheet embeds the Chinese font cut to the characters the page uses.
-    css = report_css(language, text=page.render(**context, css=""))
-    return page.render(**context, css=Markup(css))
+    css = report_css(language, text=render("measure_page.html.j2", **context, css=""))
+    return str(render("measure_page.html.j2", **context, css=Markup(css)))
 
 
 def _pp(x) -> str:
