@@ -240,6 +240,16 @@ def test_transaction_amounts_and_dates(tmp_path):
     assert s["rows_in"] == s["rows_clean"] + s["duplicates_merged"] + s["rows_quarantined"]
 
 
+def test_an_order_a_thousand_times_the_median_is_absurd_however_wide_the_spread():
+    rng = np.random.default_rng(10)
+    amounts = rng.lognormal(np.log(150), 1.6, 5000)  # so wide that the far-out fence lies far above
+    median = np.median(np.r_[amounts, np.inf])  # the median with the planted order among the lines
+    planted = np.r_[amounts, median * 1000]
+    fence = plausibility.outlier_fence(planted, magnitudes=True)
+    assert far_out(np.abs(planted))[1] > median * 1000
+    assert fence.above(planted).sum() == 1 + (amounts >= median * 1000).sum()
+
+
 def test_real_heavy_tails_of_orders_are_not_flagged(tmp_path):
     c = people(300)
     t = orders(c, 6000)

@@ -101,7 +101,8 @@ def outlier_fence(values: np.ndarray, *, magnitudes: bool = False) -> Fence | No
         v = np.abs(v[v != 0])
         fence = _fence(v, "log", 1.0) if len(v) >= MIN_VALUES else None
         if fence is not None:
-            fence = Fence("log", None, min(fence.high, AMOUNT_RATIO * float(np.median(v))))
+            ratio_limit = float(np.nextafter(AMOUNT_RATIO * float(np.median(v)), 0))  # 1,000 times and more
+            fence = Fence("log", None, min(fence.high, ratio_limit))
         return fence
     if len(v) < MIN_VALUES:
         return None
