@@ -61,7 +61,7 @@ def write_run(folder, language="en", **overrides):
     cfg = make_cfg(folder, language=language, **{"report.objectives": "Grow repeat purchases by 10% within six months.",
                                                    "personas.notes": {0: "Check the Chengdu stores."}, **overrides})
     features, assignments = synthetic_run()
-    segments = build_personas(features, assignments, cfg, features_meta={"as_of": "2024-12-31"})
+    segments = build_personas(features, assignments, cfg, as_of="2024-12-31")
     features.drop(columns=["email"]).to_parquet(folder / "features.parquet", index=False)
     assignments.to_csv(folder / "assignments.csv", index=False)
     (folder / "params.yaml").write_text(cfg.to_yaml(), encoding="utf-8")

@@ -50,7 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--prune", type=float, metavar="HOURS",
                     help="delete the working folders of interrupted runs older than HOURS")
 
-    s = sub.add_parser("schema", help="print the JSON Schema of params files")
+    s = sub.add_parser("schema", help="print the JSON Schema of params files (or of a run folder's JSON files)")
+    s.add_argument("--artifact", metavar="NAME",
+                   help="the schema of a run folder's JSON file instead (quality, features, segmentation, "
+                        "segments, manifest, compare); 'list' lists them")
     s.add_argument("--out", type=Path, help="write to this file instead of stdout")
 
     a = sub.add_parser("assign", help="segment new customers with a saved model")
@@ -241,9 +244,17 @@ def cmd_runs(args) -> int:
 
 
 def cmd_schema(args) -> int:
+    from seglab.artifacts import ARTIFACTS, artifact_schema  # lazy: start-up time
     from seglab.config import json_schema  # lazy: start-up time
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    if args.artifact == "list":
+        for a in ARTIFACTS.values():
+            if a.model is not None:
+                name = a.name.rsplit("/", 1)[-1].removesuffix(".json")
+                print(f"{name:<14} {a.name:<26} written by {a.writer:<9} {a.what}")
+        return 0
+    schema = artifact_schema(args.artifact) if args.artifact else json_schema()
+    text = json.dumps(schema, indent=2, ensure_ascii=False)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
         print(args.out)

@@ -12,14 +12,14 @@ Written by the personas stage, once segments have names and actions (docs/archit
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
+from seglab.artifacts import dump_artifact, read_artifact, write_artifact
 from seglab.campaign import audiences
 from seglab.campaign.rules import SegmentRules, to_sql
-from seglab.io.files import write_json, write_text
+from seglab.io.files import write_text
 
 FOLDER = "targeting"
 RULES_FILE = "segment_rules.json"
@@ -58,7 +58,7 @@ def write_targeting(run_dir, *, segments: list[dict], assignments: pd.DataFrame,
     plan = audiences.campaign_plan(segments, groups, value, basis, horizon_days=horizon_days, language=language)
     _write_csv(plan, out / "campaign_plan.csv")
 
-    rules = SegmentRules.from_dict(json.loads((run_dir / RULES_FILE).read_text(encoding="utf-8")))
+    rules = SegmentRules.from_dict(dump_artifact(read_artifact(run_dir, RULES_FILE)))
     write_text(out / "segment_rules.sql", to_sql(rules, names=names, run_id=run_id))
     meta = {
         "control_share": control_share, "seed": seed, "split": audiences.SPLIT_METHOD,
@@ -70,16 +70,15 @@ def write_targeting(run_dir, *, segments: list[dict], assignments: pd.DataFrame,
                      for r in plan.itertuples()],
         "files": {"plan": f"{FOLDER}/campaign_plan.csv", "rules_sql": f"{FOLDER}/segment_rules.sql"},
     }
-    write_json(out / "targeting.json", meta)
+    write_artifact(run_dir, f"{FOLDER}/targeting.json", meta)
     return meta
 
 
 def read_groups(run_dir) -> pd.DataFrame:
     """Every customer of a run's audiences: ``customer_id, segment, segment_name, group``."""
     run_dir = Path(run_dir)
-    meta = json.loads((run_dir / FOLDER / "targeting.json").read_text(encoding="utf-8"))
-    parts = [pd.read_csv(run_dir / s["file"], dtype={"customer_id": str, "segment_name": str})
-             for s in meta["segments"]]
+    meta = read_artifact(run_dir, f"{FOLDER}/targeting.json")
+    parts = [pd.read_csv(run_dir / s.file, dtype={"customer_id": str, "segment_name": str}) for s in meta.segments]
     return pd.concat(parts, ignore_index=True)
 
 

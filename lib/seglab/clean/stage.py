@@ -21,8 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from seglab import validation
-from seglab.clean.dedupe import _dedupe, _merge_exact
+from seglab.artifacts import write_artifact
 from seglab.clean import plausibility
+from seglab.clean.dedupe import _dedupe, _merge_exact
 from seglab.clean.ledger import ID_MAP_COLUMNS, RULES, Ledger
 from seglab.clean.missing import impute
 from seglab.clean.standardise import (
@@ -43,7 +44,7 @@ from seglab.clean.standardise import (
 )
 from seglab.errors import DataError
 from seglab.io import privacy, sources
-from seglab.io.files import finite, write_json
+from seglab.io.files import finite
 
 MAX_UNPARSEABLE_SHARE = 0.5  # above this, a column is mis-declared, not dirty
 
@@ -430,7 +431,7 @@ def clean_stage(cfg, run_dir: Path) -> dict:
     ledgers = ([customers.ledger] if not derived else []) + ([lines.ledger] if lines else [])
     _write_outputs(cfg, run_dir, customers, tx_table, ledgers, key, hash_value)
     quality = _quality(cfg, customers, lines, derived, as_of, future_after)
-    write_json(run_dir / "quality.json", quality)
+    write_artifact(run_dir, "quality.json", quality)
     return quality
 
 

@@ -41,6 +41,12 @@ def finite(data):
     return data
 
 
+def json_ready(data):
+    """``data`` as the plain JSON values write_json would write (numpy numbers, dates and paths
+    converted, NaN and infinities as None)."""
+    return json.loads(json.dumps(finite(data), ensure_ascii=False, default=_json_default, allow_nan=False))
+
+
 def _json_default(obj):
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
@@ -77,6 +83,16 @@ def locked(root: Path):
             else:  # pragma: no cover
                 fh.seek(0)
                 msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+def tree_sha256(root: Path, suffixes: tuple[str, ...]) -> str:
+    """SHA-256 over the relative paths and bytes of the files under ``root`` ending in ``suffixes``."""
+    h = hashlib.sha256()
+    root = Path(root)
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(suffixes)):
+        h.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def file_sha256(path: Path) -> str:

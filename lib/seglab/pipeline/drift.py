@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from seglab.artifacts import write_artifact
 from seglab.errors import SeglabError
-from seglab.io.files import write_json
+from seglab.io.files import write_text
 from seglab.pipeline.runs import list_runs
 from seglab.report.compare import render_comparison
 
@@ -178,8 +179,8 @@ def inherited_names(previous: Path, run_dir: Path) -> dict[int, str]:
 def write_comparison(previous: Path, run_dir: Path, language: str = "en") -> dict:
     """compare.json and compare.html of (previous → this run) inside this run's folder."""
     result = compare(previous, run_dir, b_finished=False)
-    write_json(Path(run_dir) / "compare.json", result)
-    (Path(run_dir) / "compare.html").write_text(render_comparison(result, language), encoding="utf-8")
+    write_artifact(run_dir, "compare.json", result)
+    write_text(Path(run_dir) / "compare.html", render_comparison(result, language))
     return result
 
 
@@ -188,7 +189,7 @@ def compare_runs(run_a, run_b, *, out=None) -> Path:
     result = compare(run_a, run_b)
     out = Path(out) if out else Path(run_b)
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "compare.json", result)
+    write_artifact(out, "compare.json", result)
     page = out / "compare.html"
-    page.write_text(render_comparison(result), encoding="utf-8")
+    write_text(page, render_comparison(result))
     return page

@@ -12,6 +12,7 @@ import logging
 import os
 from pathlib import Path
 
+from seglab.artifacts import RunArtifacts
 from seglab.config import RunConfig
 from seglab.errors import SeglabError
 from seglab.pipeline.runs import Run, write_index
@@ -169,18 +170,7 @@ def _finish_notebook_outputs(cfg: RunConfig, run: Run) -> None:
 
 
 def _summary(run_dir: Path) -> dict:
-    """The few numbers the runs list shows."""
-    out = {}
-    try:
-        seg = json.loads((run_dir / "segmentation.json").read_text(encoding="utf-8"))
-        out["k"] = seg.get("k")
-        out["method"] = seg.get("method")
-    except (OSError, ValueError):
-        pass
-    try:
-        q = json.loads((run_dir / "quality.json").read_text(encoding="utf-8"))
-        out["customers"] = q.get("rows_clean")
-    except (OSError, ValueError):
-        pass
-    return out
+    """The few numbers the runs list shows (every stage has run, so the artifacts are there)."""
+    run = RunArtifacts(run_dir)
+    return {"k": run.segmentation.k, "method": run.segmentation.method, "customers": run.quality.rows_clean}
 

@@ -19,7 +19,8 @@ from importlib import metadata
 from pathlib import Path
 
 from seglab import __version__
-from seglab.io.files import locked, write_json, write_text
+from seglab.artifacts import write_artifact
+from seglab.io.files import locked, tree_sha256, write_text
 from seglab.report.style import stylesheet
 from seglab.report.templating import Markup, render
 
@@ -31,9 +32,18 @@ KEY_PACKAGES = ("pandas", "numpy", "scipy", "scikit-learn", "kmodes", "papermill
 log = logging.getLogger("seglab")
 
 
+#: The files of seglab's source that decide what a run computes and says.
+SOURCE_SUFFIXES = (".py", ".json", ".j2", ".css", ".html")
+
+
+def library_fingerprint() -> str:
+    """A short hash of seglab's own source files: two checkouts of one version differ there."""
+    return tree_sha256(Path(__file__).resolve().parents[1], SOURCE_SUFFIXES)[:16]
+
+
 def package_versions() -> dict[str, str]:
-    """Versions of seglab, Python and the packages that decide a run's numbers."""
-    out = {"seglab": __version__, "python": platform.python_version()}
+    """Versions of seglab (and a hash of its source), Python and the packages that decide a run's numbers."""
+    out = {"seglab": __version__, "seglab_source": library_fingerprint(), "python": platform.python_version()}
     for name in KEY_PACKAGES:
         try:
             out[name] = metadata.version(name)
@@ -51,7 +61,7 @@ class Run:
     final_dir: Path
     work_dir: Path
     manifest: dict = field(default_factory=dict)
-    _log_handler: logging.Handler | None = None
+    _log_handlers: list[logging.Handler] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -103,9 +113,10 @@ class Run:
         self.save_manifest()
         handler = logging.FileHandler(self.work_dir / "run.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
+        self._log_handlers = [handler, _WarningsToManifest(self.manifest)]
+        for h in self._log_handlers:
+            log.addHandler(h)
         log.setLevel(logging.INFO)
-        self._log_handler = handler
         log.info("run %s started (seglab %s, pid %s)", self.run_id, __version__, os.getpid())
 
     @contextlib.contextmanager
@@ -122,7 +133,7 @@ class Run:
             log.info("stage %s finished in %.2f s", name, secs)
 
     def save_manifest(self) -> None:
-        write_json(self.work_dir / MANIFEST, self.manifest)
+        write_artifact(self.work_dir, MANIFEST, self.manifest)
 
     def finish(self, status: str = "complete", error: str | None = None) -> Path:
         """Record the outcome and move the working folder into place.
@@ -141,12 +152,24 @@ class Run:
         else:
             log.info("run %s complete in %.1f s", self.run_id, self.manifest["seconds"])
         self.save_manifest()
-        if self._log_handler is not None:
-            log.removeHandler(self._log_handler)
-            self._log_handler.close()
-            self._log_handler = None
+        for h in self._log_handlers:
+            log.removeHandler(h)
+            h.close()
+        self._log_handlers = []
         os.replace(self.work_dir, self.final_dir)
         return self.final_dir
+
+
+class _WarningsToManifest(logging.Handler):
+    """Every warning logged during a run also goes into its manifest (``warnings``): what the
+    run could not do as asked is on record where scheduled runs are checked, not only in run.log."""
+
+    def __init__(self, manifest: dict):
+        super().__init__(logging.WARNING)
+        self.manifest = manifest
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.manifest.setdefault("warnings", []).append(record.getMessage())
 
 
 def _now() -> str:

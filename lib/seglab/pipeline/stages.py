@@ -7,21 +7,37 @@ notebooks, in tests, and in ``seglab assign`` (docs/architecture.md §1).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import joblib
 import pandas as pd
+import yaml
 
-from seglab.artifacts import read_assignments
+from seglab import __version__
+from seglab.artifacts import (
+    read_artifact,
+    read_assignments,
+    stage_outputs,
+    write_artifact,
+)
 from seglab.campaign.handover import RULES_FILE, write_targeting
 from seglab.campaign.rules import fit_rules
 from seglab.clean.stage import clean_stage
-from seglab.config import RunConfig, config_from_dict, load_config
+from seglab.config import (
+    FileSource,
+    RunConfig,
+    SqlSource,
+    config_from_dict,
+    load_config,
+)
 from seglab.features.build import build_features
 from seglab.io.files import write_json
 from seglab.pipeline import drift
+from seglab.pipeline.runs import library_fingerprint
 from seglab.report.personas import build_personas
 from seglab.report.render import run_identity, write_report_direct
 from seglab.segment.fit import fit_segmentation
@@ -29,15 +45,6 @@ from seglab.segment.fit import fit_segmentation
 log = logging.getLogger("seglab")
 
 STAGES = ("clean", "features", "segment", "personas", "report")
-
-# What each stage writes; a stage's outputs are the next stages' inputs.
-ARTIFACTS = {
-    "clean": ("customers_clean.parquet", "quality.json", "quarantine.csv", "id_map.csv"),
-    "features": ("features.parquet", "features.json"),
-    "segment": ("assignments.csv", "model.joblib", "segmentation.json", "segment_rules.json"),
-    "personas": ("segments.json", "targeting/targeting.json"),
-    "report": ("report.html",),
-}
 
 
 # ------------------------------------------------------------------ stages
@@ -68,7 +75,7 @@ def features(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
         rfm_map=fcfg.rfm_map,
     )
     table.to_parquet(run_dir / "features.parquet", index=False)
-    write_json(run_dir / "features.json", meta)
+    write_artifact(run_dir, "features.json", meta)
     return table
 
 
@@ -92,8 +99,8 @@ def segment(cfg: RunConfig, run_dir: Path):
             assignments[col] = table[col].to_numpy()
     assignments.to_csv(run_dir / "assignments.csv", index=False)
     joblib.dump(result.model, run_dir / "model.joblib")
-    write_json(run_dir / "segmentation.json", result.report)
-    write_json(run_dir / RULES_FILE, rules.as_dict())
+    write_artifact(run_dir, "segmentation.json", result.report)
+    write_artifact(run_dir, RULES_FILE, rules.as_dict())
     return result
 
 
@@ -103,8 +110,8 @@ def personas(cfg: RunConfig, run_dir: Path) -> dict:
     run_dir = Path(run_dir)
     table = pd.read_parquet(run_dir / "features.parquet")
     assignments = read_assignments(run_dir)
-    meta = json.loads((run_dir / "features.json").read_text(encoding="utf-8"))
-    segments = _write_personas(run_dir, build_personas(table, assignments, cfg, features_meta=meta), assignments)
+    as_of = read_artifact(run_dir, "features.json").as_of
+    segments = _write_personas(run_dir, build_personas(table, assignments, cfg, as_of=as_of), assignments)
     previous = drift.previous_run(cfg, run_dir)
     if previous is not None:
         # Segments that match the previous run's keep their names; the analyst's names win.
@@ -114,9 +121,8 @@ def personas(cfg: RunConfig, run_dir: Path) -> dict:
         if names:
             kept = cfg.model_copy(update={"personas": cfg.personas.model_copy(
                 update={"names": {**names, **cfg.personas.names}})})
-            segments = _write_personas(run_dir, build_personas(table, assignments, kept, features_meta=meta),
+            segments = _write_personas(run_dir, build_personas(table, assignments, kept, as_of=as_of),
                                        assignments)
-        drift.write_comparison(previous, run_dir, cfg.language)
     write_targeting(run_dir, segments=segments["segments"], assignments=assignments, features=table,
                     control_share=cfg.targeting.control_share, seed=cfg.seed,
                     horizon_days=cfg.features.clv_horizon_days, language=cfg.language,
@@ -125,7 +131,7 @@ def personas(cfg: RunConfig, run_dir: Path) -> dict:
 
 
 def _write_personas(run_dir: Path, segments: dict, assignments: pd.DataFrame) -> dict:
-    write_json(run_dir / "segments.json", segments)
+    write_artifact(run_dir, "segments.json", segments)
     names = {int(s["id"]): s["name"] for s in segments["segments"]}
     assignments["segment_name"] = assignments["segment"].map(names)
     assignments.to_csv(run_dir / "assignments.csv", index=False)
@@ -136,10 +142,21 @@ def report(cfg: RunConfig, run_dir: Path) -> Path:
     """Build report.html (and the consultant's extras) from the artifacts alone.
 
     Used when the run is not executed through the notebooks; the notebook path
-    exports the executed ``05_report`` notebook instead.
+    executes ``05_report`` (which calls :func:`compare`) and exports it instead.
     """
 
+    compare(cfg, Path(run_dir))
     return write_report_direct(cfg, Path(run_dir))
+
+
+def compare(cfg: RunConfig, run_dir: Path) -> dict | None:
+    """compare.json and compare.html when the params name a run to compare with (``compare_to``).
+
+    Part of the report stage: the comparison is read by the report's "what changed" section.
+    """
+
+    previous = drift.previous_run(cfg, Path(run_dir))
+    return None if previous is None else drift.write_comparison(previous, Path(run_dir), cfg.language)
 
 
 # ------------------------------------------------------- notebooks' entry
@@ -159,29 +176,62 @@ def open_stage(stage: str, params_path, run_dir=None) -> tuple[RunConfig, Path]:
         cfg = load_config(params_path)
         run_dir = Path(run_dir) if run_dir is not None else cfg.reports_root() / "_scratch" / cfg.run_name
         cfg = cfg.model_copy(update={"output_dir": cfg.reports_root()})
-        _reset_if_params_changed(run_dir, cfg.to_yaml())
+        _reset_if_stale(run_dir, cfg)
     for earlier in STAGES[: STAGES.index(stage)]:
-        if not all((run_dir / name).exists() for name in ARTIFACTS[earlier]):
+        if not all((run_dir / name).exists() for name in stage_outputs(earlier)):
             log.info("computing missing %s artifacts in %s", earlier, run_dir)
             STAGE_FUNCTIONS[earlier](cfg, run_dir)
     return cfg, run_dir
 
 
-def _reset_if_params_changed(run_dir: Path, params_text: str) -> None:
-    """A scratch folder made with other params holds stale artifacts: empty it."""
-    import shutil
+SCRATCH_KEY = ".scratch-key.json"
 
-    saved = run_dir / "params.yaml"
-    if saved.exists() and saved.read_text(encoding="utf-8") != params_text:
-        shutil.rmtree(run_dir)
+
+def scratch_key(cfg: RunConfig) -> dict:
+    """What a scratch folder's artifacts were computed from: the params, the input files
+    (path, size, modification time), the seglab version and a hash of its source files
+    (two checkouts of one version differ there)."""
+    params = cfg.to_yaml()
+    inputs = {}
+    for role in ("customers", "transactions"):
+        path = _source_file(getattr(cfg.data, role))
+        if path is not None and path.is_file():
+            st = path.stat()
+            inputs[role] = {"path": str(path.resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return {"params_sha256": hashlib.sha256(params.encode("utf-8")).hexdigest(), "inputs": inputs,
+            "seglab": __version__, "seglab_source": library_fingerprint()}
+
+
+def _source_file(src) -> Path | None:
+    """The file behind an input: a path, a file source, or an SQLite database."""
+    if isinstance(src, Path):
+        return src
+    if isinstance(src, FileSource):
+        return src.path
+    if isinstance(src, SqlSource) and src.url.startswith("sqlite:///"):
+        return Path(src.url.removeprefix("sqlite:///"))
+    return None
+
+
+def _reset_if_stale(run_dir: Path, cfg: RunConfig) -> None:
+    """A scratch folder made from other params, inputs or seglab code holds stale artifacts: empty it."""
+    key = scratch_key(cfg)
+    saved = run_dir / SCRATCH_KEY
+    if run_dir.exists():
+        try:
+            stale = json.loads(saved.read_text(encoding="utf-8")) != key
+        except (OSError, ValueError):
+            stale = True
+        if stale:
+            log.info("scratch folder %s was made from other params, inputs or seglab code: emptied", run_dir)
+            shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    saved.write_text(params_text, encoding="utf-8")
+    (run_dir / "params.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+    write_json(saved, key)
 
 
 def load_run_config(run_dir: Path) -> RunConfig:
     """The resolved params a run folder was made with."""
-    import yaml
-
     path = Path(run_dir) / "params.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return config_from_dict(raw, base_dir=path.parent, source=path)

@@ -205,7 +205,7 @@ def _over_represented(cat: pd.DataFrame, cfg) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ personas
 
-def build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, features_meta: dict | None = None) -> dict:
+def build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, as_of: str | None = None) -> dict:
     """Profile, name, describe and target every segment: the content of ``segments.json``.
 
     Parameters
@@ -218,8 +218,8 @@ def build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, fe
     cfg : RunConfig
         Uses ``language``, ``personas`` (names, notes, min_count, min_lift),
         ``columns`` and ``segmentation.method``.
-    features_meta : dict, optional
-        ``features.json``; its ``as_of`` date is recorded with the base.
+    as_of : str, optional
+        The features' reference date (features.json ``as_of``), recorded with the base.
 
     Returns
     -------
@@ -274,7 +274,7 @@ def build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, fe
         "base": {
             "customers": n,
             "revenue": _r(total),
-            "as_of": (features_meta or {}).get("as_of"),
+            "as_of": as_of,
             "language": lang,
             "min_count": cfg.personas.min_count,
             "min_lift": cfg.personas.min_lift,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -22,6 +23,8 @@ from seglab import i18n
 from seglab.report.sections import load_report_data, render_section
 from seglab.report.style import report_css
 from seglab.report.templating import Markup, render
+
+log = logging.getLogger("seglab")
 
 TEMPLATES = Path(__file__).parent / "templates"
 WORKBOOK_MAX_ROWS = 100_000
@@ -182,17 +185,34 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 def print_pdf(html_path: Path, timeout: float = 120) -> Path | None:
-    """report.pdf through headless Chromium; skipped (None) when Chromium is absent."""
+    """report.pdf through headless Chromium, or None with a logged warning saying why not.
+
+    The warning reaches run.log and the manifest's ``warnings`` (seglab.pipeline.runs): a
+    requested PDF that is missing is never silent.
+    """
     import tempfile
 
     binary = chromium_binary()
     if binary is None:
+        log.warning("%s not made: no Chromium found (install chromium, or set report.pdf: false); "
+                    "print %s from a browser instead", html_path.with_suffix(".pdf").name, html_path.name)
         return None
     out = html_path.with_suffix(".pdf")
+    out.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as profile:
         cmd = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={out}", html_path.resolve().as_uri()]
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
-        except (subprocess.SubprocessError, OSError):
-            return None
-    return out if out.exists() else None
+        except subprocess.TimeoutExpired:
+            why = f"Chromium did not finish within {timeout:g} s"
+        except subprocess.CalledProcessError as exc:
+            lines = exc.stderr.decode(errors="replace").strip().splitlines() if exc.stderr else []
+            why = f"Chromium exited with code {exc.returncode}" + (f" ({lines[-1][:200]})" if lines else "")
+        except OSError as exc:
+            why = f"Chromium could not be started ({exc})"
+        else:
+            if out.exists() and out.stat().st_size:
+                return out
+            why = "Chromium wrote no file"
+    log.warning("%s not made: %s; print %s from a browser instead", out.name, why, html_path.name)
+    return None
