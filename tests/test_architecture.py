@@ -1,5 +1,5 @@
-"""The shape of the library: no import cycles, no private names imported across
-modules, no import inside a function unless marked as a lazy import for start-up time."""
+"""The shape of the library: no import cycles, no private name of one module used by another,
+no import inside a function unless marked as lazy with its reason (docs/architecture.md §2)."""
 
 from __future__ import annotations
 
@@ -88,16 +88,79 @@ def test_the_import_graph_has_no_cycle():
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
+def _function_imports(path: Path):
+    """(line, imported modules) of every import statement inside a function, seglab's or not."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    out = []
+
+    def visit(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if in_function and isinstance(child, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in child.names] if isinstance(child, ast.Import) else [child.module or "."]
+                if not any(LAZY_MARK in line for line in lines[child.lineno - 1:child.end_lineno]):
+                    out.append((child.lineno, names))
+            visit(child, inner)
+
+    visit(ast.parse(source), False)
+    return out
+
+
 def test_imports_inside_functions_are_marked_lazy():
-    _, edges = _graph()
-    unmarked = [f"{m}:{line} imports {t}" for m, items in edges.items()
-                for t, line, in_function, lazy, _ in items if in_function and not lazy]
-    assert not unmarked, "function-level imports of seglab modules: " + "; ".join(unmarked)
+    unmarked = [f"{m}:{line} imports {', '.join(names)}" for m, path in _modules().items()
+                for line, names in _function_imports(path)]
+    assert not unmarked, ("imports inside functions without '# lazy: <reason>' (move them to the top, or say "
+                          "why they wait): " + "; ".join(unmarked))
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _package(module: str) -> str:
+    return module.rsplit(".", 1)[0]
 
 
 def test_no_private_name_is_imported_from_another_module():
-    _, edges = _graph()
-    private = [f"{m}:{line} imports {n} from {t}" for m, items in edges.items()
-               for t, line, _, _, names in items for n in names
-               if n.startswith("_") and not n.startswith("__") and t.rsplit(".", 1)[0] != m.rsplit(".", 1)[0]]
-    assert not private, "private names used across packages: " + "; ".join(private)
+    """A leading underscore means "this module only"; a private module (``_kernel``) is its package's own."""
+    modules, edges = _graph()
+    private = []
+    for m, items in edges.items():
+        for t, line, _, _, names in items:
+            for n in names:
+                if t == m or not _is_private(n):
+                    continue
+                if t.endswith("." + n) and _package(t) == _package(m):
+                    continue  # a private module, imported within its own package
+                private.append(f"{m}:{line} imports {n} from {t}")
+    assert not private, "private names imported from other modules: " + "; ".join(private)
+
+
+def _module_aliases(module: str, tree: ast.Module, modules) -> dict[str, str]:
+    """Names bound to seglab modules in a module: ``import seglab.x as y``, ``from seglab import x``."""
+    bound = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name in modules and a.asname:
+                    bound[a.asname] = a.name
+        elif isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                target = _resolve(module, node, a.name, modules)
+                if target and target.endswith("." + a.name):
+                    bound[a.asname or a.name] = target
+    return bound
+
+
+def test_no_private_attribute_of_another_module_is_used():
+    modules = _modules()
+    used = []
+    for m, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = _module_aliases(m, tree, modules)
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and _is_private(node.attr) and aliases[node.value.id] != m):
+                used.append(f"{m}:{node.lineno} uses {node.value.id}.{node.attr}")
+    assert not used, "private names of other modules used: " + "; ".join(used)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from conftest import seglab
 from seglab.demo import engine as demo
-from seglab.demo import scenarios
+from seglab.demo import generate, retail_shift, subscription
 from seglab.demo.generate import generate_demo, write_demo_data
 from seglab.errors import DataError
 from seglab.report import casestudy
@@ -46,8 +46,8 @@ def test_retail_shift_moves_the_window_grows_young_runners_and_plants_a_new_grou
     assert groups["family_app_shoppers"] >= 0.08 and "family_app_shoppers" not in before
     ok = shift.transactions_truth["problem"].isin(["", "return"])
     dates = pd.to_datetime(shift.transactions.loc[ok.to_numpy(), "order_date"], format="%Y-%m-%d")
-    assert dates.min() >= pd.Timestamp(str(scenarios.SHIFT_WINDOW_START))
-    assert dates.max() == pd.Timestamp(scenarios.SHIFT_AS_OF)
+    assert dates.min() >= pd.Timestamp(str(retail_shift.SHIFT_WINDOW_START))
+    assert dates.max() == pd.Timestamp(retail_shift.SHIFT_AS_OF)
     # the same customers go on buying, at about their own pace
     ids = set(retail.customers["customer_id"])
     late = shift.transactions[ok.to_numpy() & (shift.transactions["order_date"] > str(demo.WINDOW_END)).to_numpy()]
@@ -71,7 +71,7 @@ def test_retail_shift_is_deterministic(shift_pair):
 
 # ------------------------------------------------------------------ case-study generators
 
-CASES = tuple(scenarios.CASE_STUDY_DATA)
+CASES = tuple(generate.CASE_STUDY_DATA)
 DATA = Path(__file__).resolve().parents[1] / "data" / "case_studies"
 PARAMS = Path(__file__).resolve().parents[1] / "params"
 
@@ -79,27 +79,27 @@ PARAMS = Path(__file__).resolve().parents[1] / "params"
 @pytest.fixture(scope="module")
 def generated():
     """Each case study's committed data set, generated afresh in memory."""
-    return {name: generate_demo(n_customers=n, seed=scenarios.CASE_STUDY_SEED, scenario=name)
-            for name, n in scenarios.CASE_STUDY_DATA.items()}
+    return {name: generate_demo(n_customers=n, seed=generate.CASE_STUDY_SEED, scenario=name)
+            for name, n in generate.CASE_STUDY_DATA.items()}
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_committed_case_data_equals_a_fresh_generation(name, tmp_path):
-    n = scenarios.CASE_STUDY_DATA[name]
-    paths = write_demo_data(tmp_path, n_customers=n, seed=scenarios.CASE_STUDY_SEED, scenario=name)
+    n = generate.CASE_STUDY_DATA[name]
+    paths = write_demo_data(tmp_path, n_customers=n, seed=generate.CASE_STUDY_SEED, scenario=name)
     for key, fresh in paths.items():
         committed = DATA / name / fresh.relative_to(tmp_path)
         assert committed.read_bytes() == fresh.read_bytes(), (
             f"{committed} differs: run `seglab demo-data --scenario {name} --customers {n} "
-            f"--seed {scenarios.CASE_STUDY_SEED} --out data/case_studies/{name}`")
+            f"--seed {generate.CASE_STUDY_SEED} --out data/case_studies/{name}`")
     size = sum(p.stat().st_size for p in (DATA / name).rglob("*") if p.is_file())
     assert size < 3_000_000, f"{name}: {size} bytes"
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_case_data_has_its_columns_groups_and_problems(name, generated):
-    spec, data = scenarios.CASE_SPECS[name], generated[name]
-    n = scenarios.CASE_STUDY_DATA[name]
+    spec, data = generate.CASE_SPECS[name], generated[name]
+    n = generate.CASE_STUDY_DATA[name]
     assert tuple(data.customers.columns) == spec.customer_columns
     assert tuple(data.transactions.columns) == spec.transaction_columns
     assert tuple(data.customers_truth.columns) == demo.CUSTOMER_TRUTH_COLUMNS
@@ -115,7 +115,7 @@ def test_case_data_has_its_columns_groups_and_problems(name, generated):
     # every planted problem present, in its count
     counts = data.customers_truth["problem"].value_counts()
     for label, share in spec.customer_problems().items():
-        assert counts.get(label, 0) == demo._count(share, n), label
+        assert counts.get(label, 0) == demo.count_of(share, n), label
     lines = data.transactions_truth["problem"].value_counts()
     assert set(demo.TRANSACTION_PROBLEMS) | {"return"} <= set(lines.index)
     # a duplicate keeps its survivor's email and phone (written differently), so cleaning can merge them
@@ -155,7 +155,7 @@ def test_subscription_bills_each_plan_at_its_price(generated):
     ok = data.transactions_truth["problem"].eq("").to_numpy()
     plan = data.customers.drop_duplicates("customer_id").set_index("customer_id")["plan"]
     lines = data.transactions[ok].assign(plan=lambda t: t["customer_id"].map(plan))
-    for name, (price, _) in scenarios.PLANS.items():  # pay-per-view purchases come on top
+    for name, (price, _) in subscription.PLANS.items():  # pay-per-view purchases come on top
         assert lines.loc[lines["plan"] == name, "amount"].round(2).mode().iat[0] == price
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from seglab.demo import engine as demo
+from seglab.demo.retail import RETAIL_GROUPS
 from seglab.demo.generate import generate_demo, write_demo_data
 from seglab.errors import SeglabError
 from sklearn.cluster import KMeans
@@ -20,7 +21,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, RobustScal
 COMMITTED = pathlib.Path(__file__).resolve().parents[1] / "data" / "demo"
 CUSTOMER_LABELS = set(demo.CUSTOMER_PROBLEMS)
 TRANSACTION_LABELS = set(demo.TRANSACTION_PROBLEMS) | {"return"}
-GROUP_SHARES = {g.name: g.share for g in demo.RETAIL_GROUPS}
+GROUP_SHARES = {g.name: g.share for g in RETAIL_GROUPS}
 
 
 @pytest.fixture(scope="module")

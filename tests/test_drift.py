@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import DEMO_PARAMS, ROOT, seglab
 from seglab.demo.generate import write_demo_data
-from seglab.demo.scenarios import SHIFT_AS_OF
+from seglab.demo.retail_shift import SHIFT_AS_OF
 from seglab.pipeline.drift import match_segments
 
 

@@ -78,7 +78,7 @@ def test_cao_matches_kmodes_init_cao():
     X[:, 4] = X[:, 4] * 10 + 5  # categories 5, 15, 25, 35: codes differ from values
     model = KPrototypes(5).fit(X, categorical=CAT)
     data, layout = _encoded(model, X)
-    ours = kp._init_cao_modes(data, layout, 5)
+    ours = kp.init_cao_modes(data, layout, 5)
     xcat, _ = encode_features(X[:, CAT])
     theirs = init_cao(xcat, 5, matching_dissim).astype(int)
     np.testing.assert_array_equal(ours, theirs)
@@ -88,7 +88,7 @@ def test_huang_matches_kmodes_init_huang():
     X, _ = mixed(n=700, seed=4)
     model = KPrototypes(5).fit(X, categorical=CAT)
     data, layout = _encoded(model, X)
-    ours = kp._init_huang_modes(data, layout, 5, np.random.RandomState(7))
+    ours = kp.init_huang_modes(data, layout, 5, np.random.RandomState(7))
     xcat, _ = encode_features(X[:, CAT])
     theirs = init_huang(xcat, 5, matching_dissim, np.random.RandomState(7)).astype(int)
     np.testing.assert_array_equal(ours, theirs)

@@ -178,8 +178,11 @@ def cmd_validate(args) -> int:
 def cmd_demo_data(args) -> int:
     if args.scenario == "campaign":
         return _campaign_demo(args)
-    from seglab.demo.generate import write_demo_data  # lazy: start-up time
-    from seglab.demo.scenarios import CASE_STUDY_DATA, CASE_STUDY_SEED  # lazy: start-up time
+    from seglab.demo.generate import (  # lazy: start-up time
+        CASE_STUDY_DATA,
+        CASE_STUDY_SEED,
+        write_demo_data,
+    )
 
     case = args.scenario in CASE_STUDY_DATA  # committed case-study data is regenerated exactly by default
     customers = args.customers if args.customers is not None else CASE_STUDY_DATA.get(args.scenario, 10_000)

@@ -1,5 +1,7 @@
 """Errors a user can act on: the CLI prints them as one line and exits 2."""
 
+import difflib
+
 
 class SeglabError(Exception):
     """A problem with the user's params or data (exit code 2, no traceback).
@@ -20,7 +22,5 @@ class DataError(SeglabError):
 
 def did_you_mean(name, choices) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``: the tail of an error."""
-    import difflib
-
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
     return f"; did you mean '{close[0]}'?" if close else ""

@@ -6,13 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from numpy.lib.stride_tricks import as_strided
+from rapidfuzz import fuzz, process
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from seglab.clean.ledger import Ledger
-from seglab.clean.standardise import _arrow, _pii_kind
+from seglab.clean.standardise import arrow_strings, pii_kind
 from seglab.errors import DataError
 
 
-def _merge_exact(led: Ledger, id_col: str | None) -> None:
+def merge_exact_copies(led: Ledger, id_col: str | None) -> None:
     """Identical rows: the later copies merge into the first.
 
     A cheap fingerprint per row finds the candidates (a collision only adds a
@@ -46,7 +50,7 @@ def _row_fingerprints(raw: pd.DataFrame) -> np.ndarray:
     for col in raw.columns:
         s = raw[col]
         if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
-            arr = _arrow(s)
+            arr = arrow_strings(s)
             part = np.concatenate([_string_prints(c) for c in arr.chunks]) if arr.num_chunks else np.zeros(0, np.uint64)
         else:
             part = pd.util.hash_array(s.to_numpy())
@@ -56,8 +60,6 @@ def _row_fingerprints(raw: pd.DataFrame) -> np.ndarray:
 
 def _string_prints(chunk: pa.Array) -> np.ndarray:
     """Length, first and last 8 bytes of each string, mixed: read straight from Arrow's buffers."""
-    from numpy.lib.stride_tricks import as_strided
-
     n = len(chunk)
     if n == 0:
         return np.zeros(0, np.uint64)
@@ -78,7 +80,7 @@ def _string_prints(chunk: pa.Array) -> np.ndarray:
     return h
 
 
-def _dedupe(cfg, led: Ledger, work: pd.DataFrame) -> dict:
+def merge_duplicates(cfg, led: Ledger, work: pd.DataFrame) -> dict:
     """Merge records of one customer; returns merged id -> survivor id.
 
     Records are one customer when they have the same id, or are equal on every
@@ -87,9 +89,6 @@ def _dedupe(cfg, led: Ledger, work: pd.DataFrame) -> dict:
     values shared by more than ``dedupe_max_block`` records are placeholders and link
     nobody. The survivor is the most complete record, then the most recent.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     rules = cfg.cleaning
     pos = np.flatnonzero(led.alive)
     n = len(pos)
@@ -161,7 +160,7 @@ def _block_edges(codes: np.ndarray, max_block, placeholders=None, label="") -> t
 
 
 def _name_series(cfg, sub: pd.DataFrame, path) -> pd.Series:
-    name = cfg.cleaning.name_column or next((c for c in cfg.columns.pii if _pii_kind(c) == "name"), None)
+    name = cfg.cleaning.name_column or next((c for c in cfg.columns.pii if pii_kind(c) == "name"), None)
     if name is None or f"__key_{name}" not in sub:
         raise DataError(f"{path}: cleaning.fuzzy_names needs a name column; set cleaning.name_column to a pii column")
     return sub[f"__key_{name}"]
@@ -169,8 +168,6 @@ def _name_series(cfg, sub: pd.DataFrame, path) -> pd.Series:
 
 def _fuzzy_edges(key_codes: dict, names: pd.Series, rules, placeholders) -> tuple[np.ndarray, np.ndarray]:
     """Pairs sharing one key whose names are near-identical (all pairs within each block)."""
-    from rapidfuzz import fuzz, process
-
     left, right = [], []
     for col, codes in key_codes.items():
         ok = codes >= 0

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from seglab.clean.ledger import Ledger
-from seglab.clean.standardise import _fold
+from seglab.clean.standardise import fold_text
 
 #: The share of rows with the explaining column at 0 among rows whose value is present must
 #: be at most this (0 is what marks the blanks, not a common value) ...
@@ -137,7 +137,7 @@ def impute(cfg, led: Ledger, work: pd.DataFrame) -> None:
         elif kind == "numeric":
             fill = float(fill)
         else:
-            fill = _fold(str(fill))
+            fill = fold_text(str(fill))
         work.loc[pos, col] = fill
         led.repair(pos, col, "imputed", old, fill)
         shown = fill.date().isoformat() if isinstance(fill, pd.Timestamp) else fill

@@ -19,19 +19,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from seglab import validation
 from seglab.artifacts import write_artifact
 from seglab.clean import plausibility
-from seglab.clean.dedupe import _dedupe, _merge_exact
+from seglab.clean.dedupe import merge_duplicates, merge_exact_copies
 from seglab.clean.ledger import ID_MAP_COLUMNS, RULES, Ledger
 from seglab.clean.missing import impute
 from seglab.clean.standardise import (
     Parsed,
-    _arrow,
-    _fold,
-    _present,
-    _series,
+    arrow_strings,
+    fold_text,
+    mask_missing,
     missing_mask,
     normalise_categories,
     normalise_ids,
@@ -40,6 +40,7 @@ from seglab.clean.standardise import (
     normalise_text,
     parse_dates,
     parse_numbers,
+    string_series,
     token_set,
 )
 from seglab.errors import DataError
@@ -87,7 +88,7 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
     led = Ledger(source, raw, info)
     path = info.get("path", source)
     led.quarantine([("empty_row", None, _empty_rows(led.raw, tokens))])
-    _merge_exact(led, id_col)
+    merge_exact_copies(led, id_col)
 
     work = pd.DataFrame(index=led.raw.index)
     if id_col:
@@ -100,7 +101,7 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
 
     match_keys, hash_inputs = {}, {}
     for col in cols.pii:
-        norm, miss = _present(normalise_text(led.raw[col]), tokens)
+        norm, miss = mask_missing(normalise_text(led.raw[col]), tokens)
         led.count_missing(col, miss)
         key, country = normalise_pii(norm, col, rules.phone_country_code)
         if country:
@@ -125,7 +126,7 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
         led.repair(pos, col, "category_variant", led.raw_text(col, pos), values.to_numpy(dtype=object)[pos])
         work[col] = values
         if col in rules.categories:
-            known = {_fold(str(v)) for v in rules.categories[col].values()} | {_fold(str(k)) for k in rules.categories[col]}
+            known = {fold_text(str(v)) for v in rules.categories[col].values()} | {fold_text(str(k)) for k in rules.categories[col]}
             other = values[led.alive & ~miss & ~values.isin(list(known)).to_numpy()]
             if len(other):
                 top = other.value_counts().head(10)
@@ -175,13 +176,13 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
 
     for col in rules.dedupe_on:  # keys that are not personal data match on their folded text
         if col not in match_keys:
-            norm, _ = _present(normalise_text(led.raw[col]), tokens)
+            norm, _ = mask_missing(normalise_text(led.raw[col]), tokens)
             match_keys[col] = normalise_pii_text(norm)
     for col, key in match_keys.items():
         work[f"__key_{col}"] = key
         if col in hash_inputs:
             work[f"__pii_{col}"] = hash_inputs[col]
-    merged_to = _dedupe(cfg, led, work)
+    merged_to = merge_duplicates(cfg, led, work)
     impute(cfg, led, work)
     led.extra["values"] = led.settle_values({col: work[col].to_numpy(dtype=object) for col in work.columns})
     led.extra["values_checked"] = int(led.n - led.quarantined_by_rule["empty_row"] - led.merged_by_rule["exact_duplicate"])
@@ -221,7 +222,7 @@ def _empty_rows(raw: pd.DataFrame, tokens) -> np.ndarray:
         return np.ones(len(raw), bool)
     empty = np.ones(len(raw), bool)
     for col in raw.columns:
-        a = pc.utf8_trim_whitespace(_arrow(raw[col]))
+        a = pc.utf8_trim_whitespace(arrow_strings(raw[col]))
         empty &= np.asarray(pc.or_kleene(pc.is_null(a), pc.equal(a, "")).to_numpy(zero_copy_only=False), bool)
         if not empty.any():
             break
@@ -253,7 +254,7 @@ def clean_lines(cfg, raw: pd.DataFrame, info: dict, *, future_after: pd.Timestam
     led = Ledger("transactions", raw, info)
     path = info.get("path", "transactions")
     led.quarantine([("empty_row", None, _empty_rows(led.raw, tokens))])
-    _merge_exact(led, tx.customer_id)
+    merge_exact_copies(led, tx.customer_id)
     frame = pd.DataFrame(index=led.raw.index)
     frame["customer_id"] = normalise_ids(led.raw[tx.customer_id], tokens)
     led.count_missing(tx.customer_id, frame["customer_id"].isna().to_numpy())
@@ -334,7 +335,7 @@ def resolve_customers(lines: Lines, customers: Customers | None) -> pa.Table:
         gone_ids = sorted(customers.quarantined_ids - set(customers.merged_to))
         names = np.concatenate([survivors, np.array(merged, dtype=object), np.array(gone_ids, dtype=object)])
         target = np.concatenate([survivors, np.array([customers.merged_to[m] for m in merged], dtype=object)])
-        a = _arrow(ids)
+        a = arrow_strings(ids)
         where = pc.index_in(a, value_set=pa.array(names, type=a.type))
         found = np.asarray(pc.is_valid(where).to_numpy(zero_copy_only=False), bool)
         index = np.asarray(pc.fill_null(where, -1).to_numpy(zero_copy_only=False), np.int64)
@@ -347,10 +348,10 @@ def resolve_customers(lines: Lines, customers: Customers | None) -> pa.Table:
                             f"customer table (e.g. '{sample}'); check that both files use the same ids")
         led.quarantine([("customer_quarantined", column, gone), ("unknown_customer", column, ~found)])
         if merged:  # unknown lines are quarantined: whatever id they get here is never used
-            ids = _series(pa.array(target, type=a.type).take(pa.array(np.where(known, index, 0))), ids.index)
-    columns = {"customer_id": _arrow(ids)}
+            ids = string_series(pa.array(target, type=a.type).take(pa.array(np.where(known, index, 0))), ids.index)
+    columns = {"customer_id": arrow_strings(ids)}
     if "order_id" in frame:
-        columns["order_id"] = _arrow(frame["order_id"])
+        columns["order_id"] = arrow_strings(frame["order_id"])
     columns.update(date=pa.array(frame["date"].to_numpy(dtype="datetime64[ns]")),
                    amount=pa.array(frame["amount"].to_numpy(dtype=float)),
                    is_return=pa.array(frame["is_return"].to_numpy(dtype=bool)))
@@ -442,7 +443,7 @@ def _hasher(cfg, key: bytes):
     def hash_value(column: str, values: pd.Series) -> pd.Series:
         if column not in pii:
             return values
-        norm, _ = _present(normalise_text(values.astype("str")), tokens)
+        norm, _ = mask_missing(normalise_text(values.astype("str")), tokens)
         matching, _ = normalise_pii(norm, column, cfg.cleaning.phone_country_code)
         return privacy.pseudonymise(matching.fillna(normalise_pii_text(norm)), key)
 
@@ -470,8 +471,6 @@ def _write_outputs(cfg, run_dir, customers: Customers, tx_table, ledgers, key, h
         out["age"] = pd.to_numeric(table["age"]).astype("float64")
     out.to_parquet(run_dir / "customers_clean.parquet", index=False)
     if tx_table is not None:
-        import pyarrow.parquet as pq
-
         pq.write_table(tx_table, run_dir / "transactions_clean.parquet")
     quarantine = [led.quarantine_frame(hash_value) for led in ledgers]
     q_cols = ["source", "source_row", "rule", "column", "reason"]

@@ -19,7 +19,7 @@ _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 
 # =================================================================== text
 
-def _arrow(s: pd.Series) -> pa.ChunkedArray:
+def arrow_strings(s: pd.Series) -> pa.ChunkedArray:
     """The column as Arrow strings (no copy for pandas' Arrow-backed str dtype)."""
     if not isinstance(s.dtype, pd.StringDtype):
         s = s.astype("str")
@@ -30,18 +30,19 @@ def _arrow(s: pd.Series) -> pa.ChunkedArray:
     return pa.chunked_array([pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.large_string())])
 
 
-def _series(arr, index) -> pd.Series:
+def string_series(arr, index) -> pd.Series:
+    """Arrow or numpy strings back as a pandas text column on ``index``."""
     return pd.Series(arr, index=index, dtype="str")
 
 
 def normalise_text(s: pd.Series) -> pd.Series:
     """NFKC (full-width letters and digits to ASCII), trimmed; empty cells missing."""
-    a = _arrow(s)
+    a = arrow_strings(s)
     if len(a) and pc.any(pc.invert(pc.string_is_ascii(a))).as_py():
         a = pc.utf8_normalize(a, "NFKC")
     a = pc.utf8_trim_whitespace(a)
     a = pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
-    return _series(a, s.index)
+    return string_series(a, s.index)
 
 
 def token_set(tokens) -> list[str]:
@@ -51,7 +52,7 @@ def token_set(tokens) -> list[str]:
 
 def missing_mask(norm: pd.Series, tokens: list[str]) -> np.ndarray:
     """True where a normalised value is missing or a token such as "N/A" or "unknown"."""
-    a = _arrow(norm)
+    a = arrow_strings(norm)
     out = np.asarray(pc.is_null(a).to_numpy(zero_copy_only=False), dtype=bool) if len(a) else np.zeros(0, bool)
     # Only values as short as the longest token can be one (ids and emails never are).
     short = np.asarray(pc.fill_null(pc.less_equal(pc.utf8_length(a), max(map(len, tokens))), False)
@@ -62,39 +63,41 @@ def missing_mask(norm: pd.Series, tokens: list[str]) -> np.ndarray:
     return out
 
 
-def _present(norm: pd.Series, tokens) -> tuple[pd.Series, np.ndarray]:
+def mask_missing(norm: pd.Series, tokens) -> tuple[pd.Series, np.ndarray]:
+    """Normalised text with its missing-value tokens (``N/A``, ``unknown``…) made NA, and where they were."""
     miss = missing_mask(norm, tokens)
     return (norm.where(~miss) if miss.any() else norm), miss
 
 
-def _fold(text: str) -> str:
+def fold_text(text: str) -> str:
+    """One key per spelling of a word: NFKC, single spaces, trimmed, case-folded."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
 
 
 def normalise_ids(s: pd.Series, tokens) -> pd.Series:
     """Identifiers as text: trimmed, NFKC; ``17850.0`` written by a float export becomes
     ``17850`` when the whole column is written that way."""
-    ids, _ = _present(normalise_text(s), tokens)
-    a, pattern = _arrow(ids), r"^-?\d+\.0+$"
+    ids, _ = mask_missing(normalise_text(s), tokens)
+    a, pattern = arrow_strings(ids), r"^-?\d+\.0+$"
     head = pc.drop_null(a.slice(0, 5000))
     if len(head) and pc.all(pc.match_substring_regex(head, pattern)).as_py() and \
             pc.all(pc.match_substring_regex(a, pattern)).as_py() is not False:
-        ids = _series(pc.replace_substring_regex(a, r"\.0+$", ""), ids.index)
+        ids = string_series(pc.replace_substring_regex(a, r"\.0+$", ""), ids.index)
     return ids
 
 
 def normalise_email(norm: pd.Series) -> pd.Series:
     """Lower-case, no spaces: ``" Wang.Wei@QQ.com "`` and ``wang.wei@qq.com`` are one address."""
-    return _series(pc.replace_substring_regex(pc.utf8_lower(_arrow(norm)), r"\s+", ""), norm.index)
+    return string_series(pc.replace_substring_regex(pc.utf8_lower(arrow_strings(norm)), r"\s+", ""), norm.index)
 
 
 def normalise_name(norm: pd.Series) -> pd.Series:
     """Case-folded, single-spaced, no spaces between Chinese characters (张　伟 = 张伟)."""
-    a = pc.utf8_lower(_arrow(norm))
+    a = pc.utf8_lower(arrow_strings(norm))
     a = pc.replace_substring_regex(a, r"\s+", " ")
     for _ in range(2):  # overlapping pairs: 张 伟 明
         a = pc.replace_substring_regex(a, r"([\x{3400}-\x{9fff}]) ([\x{3400}-\x{9fff}])", r"\1\2")
-    return _series(a, norm.index)
+    return string_series(a, norm.index)
 
 
 def normalise_phone(norm: pd.Series, country: str | None = None) -> tuple[pd.Series, str | None]:
@@ -122,7 +125,8 @@ def normalise_phone(norm: pd.Series, country: str | None = None) -> tuple[pd.Ser
     return pd.Series(out, index=norm.index, dtype="str"), country
 
 
-def _pii_kind(column: str) -> str:
+def pii_kind(column: str) -> str:
+    """``email``, ``phone``, ``name`` or ``text``: what a personal-data column holds, by its name."""
     name = column.casefold()
     for kind, words in (("email", ("mail", "邮箱")), ("phone", ("phone", "mobile", "tel", "手机", "电话")),
                         ("name", ("name", "姓名", "名字"))):
@@ -133,19 +137,19 @@ def _pii_kind(column: str) -> str:
 
 def normalise_pii(norm: pd.Series, column: str, country: str | None = None) -> tuple[pd.Series, str | None]:
     """The matching form of a personal-data column, by what its name says it holds."""
-    kind = _pii_kind(column)
+    kind = pii_kind(column)
     if kind == "email":
         email = normalise_email(norm)
         return email.where(email.str.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+").fillna(False)), None
     if kind == "phone":
         return normalise_phone(norm, country)
-    a = pc.replace_substring_regex(pc.utf8_lower(_arrow(norm)), r"\s+", " ")
-    return (normalise_name(norm) if kind == "name" else _series(a, norm.index)), None
+    a = pc.replace_substring_regex(pc.utf8_lower(arrow_strings(norm)), r"\s+", " ")
+    return (normalise_name(norm) if kind == "name" else string_series(a, norm.index)), None
 
 
 def normalise_pii_text(norm: pd.Series) -> pd.Series:
     """The hashed form of a personal value that is no valid key: lower-case, single-spaced."""
-    return _series(pc.replace_substring_regex(pc.utf8_lower(_arrow(norm)), r"\s+", " "), norm.index)
+    return string_series(pc.replace_substring_regex(pc.utf8_lower(arrow_strings(norm)), r"\s+", " "), norm.index)
 
 
 # =================================================================== categories
@@ -162,9 +166,9 @@ def normalise_categories(raw: pd.Series, mapping: dict, tokens) -> tuple[pd.Seri
         category (``M``, ``MALE``, ``男`` where the column says ``male``): repaired.
     """
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    fmap = {_fold(str(k)): _fold(str(v)) for k, v in (mapping or {}).items()}
+    fmap = {fold_text(str(k)): fold_text(str(v)) for k, v in (mapping or {}).items()}
     tokset = set(tokens)
-    folded = [_fold(str(u)) for u in uniques]
+    folded = [fold_text(str(u)) for u in uniques]
     missing_u = np.array([f in tokset for f in folded] + [True])
     canon_u = np.array([fmap.get(f, f) for f in folded] + [None], dtype=object)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
@@ -210,7 +214,7 @@ def parse_numbers(s: pd.Series, tokens) -> Parsed:
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         values = s.to_numpy(dtype=float, na_value=np.nan)
         return Parsed(np.where(np.isinf(values), np.nan, values), np.isnan(values), np.isinf(values))
-    a = pc.utf8_trim_whitespace(_arrow(s))
+    a = pc.utf8_trim_whitespace(arrow_strings(s))
     a = pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
     null = np.asarray(pc.is_null(a).to_numpy(zero_copy_only=False), bool)
     try:  # the usual case: every value a plain number
@@ -227,7 +231,7 @@ def parse_numbers(s: pd.Series, tokens) -> Parsed:
     missing, invalid, info = null.copy(), np.zeros(len(a), bool), {}
     rest = ~is_plain & ~null
     if rest.any():
-        codes, uniques = pd.factorize(_series(pc.filter(a, pa.array(rest)), None), use_na_sentinel=True)
+        codes, uniques = pd.factorize(string_series(pc.filter(a, pa.array(rest)), None), use_na_sentinel=True)
         u_norm = normalise_text(pd.Series(uniques, dtype="str"))
         u_missing = missing_mask(u_norm, tokens)
         u_values, reformatted, decimal_comma = _parse_number_texts(u_norm.where(~u_missing))

@@ -1,5 +1,12 @@
-"""Deterministic demo data: a retail CRM export with planted customer groups and planted data
-problems, so the pipeline can be shown end to end and tests can check what it recovers.
+"""The demo-data engine: CRM exports with planted customer groups and planted data problems,
+so the pipeline can be shown end to end and tests can check what it recovers.
+
+Its public functions are the building blocks every scenario module of :mod:`seglab.demo`
+draws with: people and their orders (:func:`draw_people`, :func:`draw_orders`), second records
+of one person (:func:`split_duplicates`, :func:`draw_records`), the customer table with its
+planted problems and truth (:func:`customer_table`, :func:`plant_labels`), transaction lines
+(:func:`draw_lines`, :func:`transaction_table`), and vectorised text kernels. A whole data set
+of planted groups is :func:`generate_groups`.
 
 One seeded :class:`numpy.random.Generator` drives vectorised numpy and pyarrow string kernels
 (no Python loop per customer or per transaction): the same seed gives byte-identical files, and
@@ -17,17 +24,17 @@ import pyarrow.compute as pc
 
 WINDOW_START = np.datetime64("2023-07-01", "D")  # the transactions' fixed three-year window
 WINDOW_END = np.datetime64("2026-06-30", "D")
-_SIGNUP_START = np.datetime64("2015-01-01", "D")  # the CRM's first customers
+SIGNUP_START = np.datetime64("2015-01-01", "D")  # the CRM's first customers
 
 
-def _day(date) -> int:
+def day_of(date) -> int:
     """Days from the window's start: the generator's time axis."""
     return int((np.datetime64(date, "D") - WINDOW_START).astype(np.int64))
 
 
-_WINDOW_DAYS = _day(WINDOW_END) + 1
+WINDOW_DAYS = day_of(WINDOW_END) + 1
 MIN_CUSTOMERS = 100
-_CALIBRATED_TRANSACTIONS = 15.0  # lines per customer that the retail groups' rates produce
+CALIBRATED_TRANSACTIONS = 15.0  # lines per customer that the retail groups' rates produce
 
 CUSTOMER_COLUMNS = (
     "customer_id", "name", "email", "phone", "gender", "age", "income", "city", "region",
@@ -75,10 +82,10 @@ TRANSACTION_PROBLEMS = {
     "exact_duplicate": 0.003,
 }
 _LINE_LABELS = ("", "return", *TRANSACTION_PROBLEMS)
-_MISSING_NUMBER = ("", "N/A")
-_MISSING_TEXT = ("", "unknown", "N/A")
-_IMPOSSIBLE_AGES = ("0", "-3", "150", "999")
-_BAD_DATES = ("2024-13-45", "not a date", "31/02/2024", "2023-02-29")
+MISSING_NUMBER = ("", "N/A")
+MISSING_TEXT = ("", "unknown", "N/A")
+IMPOSSIBLE_AGES = ("0", "-3", "150", "999")
+BAD_DATES = ("2024-13-45", "not a date", "31/02/2024", "2023-02-29")
 _FUTURE_YEARS = ("2064", "2072", "2088", "2092")  # leap years, so a 02-29 stays a real date
 _GENDER_VARIANTS = (  # indexed by "is male"
     ("F", "Female", "女", " female ", "FEMALE"),
@@ -154,98 +161,36 @@ class PlantedGroup:
     stops: tuple[str, str] | None = None
 
 
-RETAIL_GROUPS = (
-    PlantedGroup(
-        "young_runners", 0.25, age=(18, 28), income=65, male=0.65,
-        cities={"Shanghai": 3, "Shenzhen": 2.5, "Guangzhou": 2, "Hangzhou": 1.5},
-        channel={"app": 0.75, "web": 0.15, "store": 0.10},
-        tier={"basic": 0.6, "silver": 0.3, "gold": 0.1},
-        occupation={"student": 0.45, "office worker": 0.35, "engineer": 0.15,
-                    "self-employed": 0.05},
-        interest={"running": 0.7, "fitness": 0.15, "fashion": 0.1, "outdoor": 0.05},
-        orders_per_year=11.0, order_amount=140, returns=0.03, tenure=1.2, new_share=0.3,
-    ),
-    PlantedGroup(
-        "midage_hikers", 0.20, age=(40, 55), income=180, male=0.65,
-        cities={"Chengdu": 4, "Kunming": 3, "Chongqing": 1.5},
-        channel={"store": 0.65, "web": 0.2, "app": 0.15},
-        tier={"basic": 0.35, "silver": 0.45, "gold": 0.2},
-        occupation={"engineer": 0.25, "teacher": 0.2, "manager": 0.25, "self-employed": 0.2,
-                    "office worker": 0.1},
-        interest={"hiking": 0.55, "outdoor": 0.3, "fitness": 0.1, "running": 0.05},
-        orders_per_year=2.0, order_amount=1800, returns=0.05, tenure=3.0, new_share=0.25,
-    ),
-    PlantedGroup(
-        "bargain_hunters", 0.20, age=(25, 45), income=110, male=0.2,
-        cities={"Nanjing": 3, "Tianjin": 3, "Chongqing": 2, "Guangzhou": 1.5, "Shenyang": 1.5},
-        channel={"web": 0.7, "app": 0.2, "store": 0.1},
-        tier={"basic": 0.7, "silver": 0.25, "gold": 0.05},
-        occupation={"office worker": 0.45, "self-employed": 0.15, "student": 0.1, "teacher": 0.15,
-                    "engineer": 0.15},
-        interest={"deals": 0.55, "fashion": 0.35, "fitness": 0.1},
-        orders_per_year=3.0, order_amount=90, returns=0.4, tenure=2.0, new_share=0.3,
-    ),
-    PlantedGroup(
-        "high_value_loyalists", 0.15, age=(35, 50), income=450, male=0.55,
-        cities={"Beijing": 3, "Shanghai": 3, "Shenzhen": 1.5, "Hangzhou": 1, "Guangzhou": 1},
-        channel={"app": 0.4, "store": 0.35, "web": 0.25},
-        tier={"gold": 0.75, "silver": 0.2, "basic": 0.05},
-        occupation={"manager": 0.5, "engineer": 0.2, "self-employed": 0.25, "office worker": 0.05},
-        interest={"fitness": 0.3, "outdoor": 0.25, "running": 0.25, "fashion": 0.2},
-        orders_per_year=8.0, order_amount=1100, returns=0.04, tenure=4.0, new_share=0.1,
-    ),
-    PlantedGroup(
-        "lapsed", 0.20, age=(52, 72), income=140, male=0.45,
-        cities={"Harbin": 3, "Shenyang": 2.5, "Beijing": 1.5, "Tianjin": 1.5},
-        channel={"store": 0.45, "web": 0.35, "app": 0.2},
-        tier={"basic": 0.5, "silver": 0.4, "gold": 0.1},
-        occupation={"retired": 0.45, "teacher": 0.2, "office worker": 0.15, "self-employed": 0.2},
-        interest={"deals": 0.25, "fashion": 0.2, "fitness": 0.2, "hiking": 0.2, "outdoor": 0.15},
-        orders_per_year=5.0, order_amount=350, returns=0.06, tenure=3.0, new_share=0.1,
-        stops=("2023-10-01", "2024-08-31"),  # nothing in the window's last 22 months
-    ),
-)
-
-
-# --- scenarios ----------------------------------------------------------------------------------
-
-def _retail(rng, n_customers, transactions_per_customer) -> DemoData:
-    """A sports and outdoor retailer: the five retail groups and every planted problem."""
-    rate_scale = transactions_per_customer / _CALIBRATED_TRANSACTIONS
-    return _generate(rng, RETAIL_GROUPS, n_customers, rate_scale)
-
-
-
 # --- the engine ---------------------------------------------------------------------------------
 
-def _generate(rng, groups, n_customers, rate_scale) -> DemoData:
+def generate_groups(rng, groups, n_customers, rate_scale) -> DemoData:
     """Draw people, their orders and their second records, then write both tables and plant
     the problems."""
-    n_dup = _count(CUSTOMER_PROBLEMS["duplicate"], n_customers)
-    people = _people(rng, groups, n_customers - n_dup)
-    orders = _orders(rng, groups, people, rate_scale)
-    dup_of, dup_signup, record = _split_duplicates(rng, people, orders, n_dup)
+    n_dup = count_of(CUSTOMER_PROBLEMS["duplicate"], n_customers)
+    people = draw_people(rng, groups, n_customers - n_dup)
+    orders = draw_orders(rng, groups, people, rate_scale)
+    dup_of, dup_signup, record = split_duplicates(rng, people, orders, n_dup)
     # The CRM numbers customers as they sign up, so a duplicate's id follows its survivor's.
     signup = np.concatenate([people["signup"], dup_signup])
     rank = np.empty(len(signup), dtype=np.int64)
     rank[np.argsort(signup, kind="stable")] = np.arange(len(signup))
-    n_unknown = _count(TRANSACTION_PROBLEMS["unknown_customer"], len(record))
+    n_unknown = count_of(TRANSACTION_PROBLEMS["unknown_customer"], len(record))
     n_ghost = max(1, n_unknown // 3)  # ids past the last customer: deleted, or never in the CRM
     width = max(6, len(str(n_customers + n_ghost)))
-    ids = _join("C", _pad(np.arange(1, n_customers + n_ghost + 1), width))
+    ids = join_text("C", zero_pad(np.arange(1, n_customers + n_ghost + 1), width))
 
-    records = _records(rng, people, dup_of)
-    first = _day(_SIGNUP_START)
-    records["signup_date"] = _text(_dates(signup - first, _SIGNUP_START, _WINDOW_DAYS - first))
-    customers, customers_truth = _customer_table(rng, groups, people, records, dup_of, rank, ids)
-    lines = _lines(rng, groups, people, orders, rank[record], n_customers, n_ghost, n_unknown)
-    transactions, transactions_truth = _transaction_table(rng, lines, ids)
+    records = draw_records(rng, people, dup_of)
+    first = day_of(SIGNUP_START)
+    records["signup_date"] = pandas_text(date_texts(signup - first, SIGNUP_START, WINDOW_DAYS - first))
+    customers, customers_truth = customer_table(rng, groups, people, records, dup_of, rank, ids)
+    lines = draw_lines(rng, groups, people, orders, rank[record], n_customers, n_ghost, n_unknown)
+    transactions, transactions_truth = transaction_table(rng, lines, ids)
     return DemoData(customers, transactions, customers_truth, transactions_truth)
 
 
-def _people(rng, groups, n) -> dict[str, np.ndarray]:
+def draw_people(rng, groups, n) -> dict[str, np.ndarray]:
     """Draw each person's group, demographics and buying habits (codes and numbers, no text)."""
-    group = rng.choice(len(groups), size=n, p=_normalised([g.share for g in groups]))
+    group = rng.choice(len(groups), size=n, p=normalised([g.share for g in groups]))
 
     def per_group(attr):
         return np.array([getattr(g, attr) for g in groups])[group]
@@ -258,11 +203,11 @@ def _people(rng, groups, n) -> dict[str, np.ndarray]:
         "age": np.rint(lo + (hi - lo) * rng.beta(2.0, 2.0, n)).astype(np.int64),
         "income_tenths": np.rint(np.clip(income, 12, 5000) * 10).astype(np.int64),
         # a tenth of every group lives anywhere: groups overlap in cities as in real life
-        "city": _draw(rng, group, _weights(groups, "cities", CITY_REGION, spread=0.1)),
+        "city": draw_codes(rng, group, _weights(groups, "cities", CITY_REGION, spread=0.1)),
     }
     for attr, vocab in (("channel", CHANNELS), ("tier", TIERS), ("occupation", OCCUPATIONS),
                         ("interest", INTERESTS)):
-        people[attr] = _draw(rng, group, _weights(groups, attr, vocab))
+        people[attr] = draw_codes(rng, group, _weights(groups, attr, vocab))
 
     # Buying period in days from the window's start, [active_from, active_to].
     stops = np.array([_stop_days(g) for g in groups])[group]
@@ -273,20 +218,20 @@ def _people(rng, groups, n) -> dict[str, np.ndarray]:
     people["active_from"] = np.where(is_new, start, 0)
     people["active_to"] = active_to.astype(np.int64)
     # Tenure before the window: exponential, truncated at the CRM's first day (inverse CDF).
-    mean, most = per_group("tenure") * 365.25, -1 - _day(_SIGNUP_START)
+    mean, most = per_group("tenure") * 365.25, -1 - day_of(SIGNUP_START)
     tenure = -mean * np.log1p(-rng.random(n) * -np.expm1(-most / mean))
     signup = np.where(is_new, start - rng.integers(0, 30, n), -1 - tenure.astype(np.int64))
-    people["signup"] = np.maximum(signup, _day(_SIGNUP_START))
+    people["signup"] = np.maximum(signup, day_of(SIGNUP_START))
     return people
 
 
 def _stop_days(group: PlantedGroup) -> tuple[int, int]:
     if group.stops is None:
-        return _WINDOW_DAYS - 1, _WINDOW_DAYS - 1
-    return _day(group.stops[0]), _day(group.stops[1])
+        return WINDOW_DAYS - 1, WINDOW_DAYS - 1
+    return day_of(group.stops[0]), day_of(group.stops[1])
 
 
-def _orders(rng, groups, people, rate_scale) -> dict[str, np.ndarray]:
+def draw_orders(rng, groups, people, rate_scale) -> dict[str, np.ndarray]:
     """Draw every order of every person in one vectorised pass, sorted by day.
 
     Returns each order's ``owner`` (person), ``day`` and ``amount``, and each person's
@@ -312,7 +257,7 @@ def _orders(rng, groups, people, rate_scale) -> dict[str, np.ndarray]:
     return {"owner": owner, "day": day, "amount": amount, "first": first, "last": last}
 
 
-def _split_duplicates(rng, people, orders, n_dup):
+def split_duplicates(rng, people, orders, n_dup):
     """Give some people a second customer record that takes over their later orders.
 
     Returns the person each second record belongs to, its signup day, and the record of every
@@ -327,7 +272,7 @@ def _split_duplicates(rng, people, orders, n_dup):
     # Signed up again on a day in (first, last]: orders from that day on go to the new record.
     gap = last[dup_of] - first[dup_of]
     dup_signup = first[dup_of] + 1 + np.floor(rng.random(n_dup) * gap).astype(np.int64)
-    dup_signup = np.minimum(dup_signup, _WINDOW_DAYS - 1)
+    dup_signup = np.minimum(dup_signup, WINDOW_DAYS - 1)
     second = np.full(n_people, -1)
     second[dup_of] = np.arange(n_dup)
     j = second[orders["owner"]]
@@ -335,19 +280,19 @@ def _split_duplicates(rng, people, orders, n_dup):
     return dup_of, dup_signup, np.where(moved, n_people + j, orders["owner"])
 
 
-def _records(rng, people, dup_of) -> pd.DataFrame:
+def draw_records(rng, people, dup_of) -> pd.DataFrame:
     """Customer records as text: one per person, then the second records written differently."""
     n_dup = len(dup_of)
-    contacts = _contacts(rng, people["male"], people["age"])
+    contacts = draw_contacts(rng, people["male"], people["age"])
     city = list(CITY_REGION)
     tenths = people["income_tenths"]
     columns = {
         "name": contacts["name"],
-        "email": _join(contacts["local"], "@", contacts["domain"]),
-        "phone": _phone(contacts["phone"], contacts["format"]),
+        "email": join_text(contacts["local"], "@", contacts["domain"]),
+        "phone": phone_texts(contacts["phone"], contacts["format"]),
         "gender": _lookup(("female", "male"), people["male"].astype(np.int64)),
-        "age": _str(people["age"]),
-        "income": _join(_str(tenths // 10), ".", _str(tenths % 10)),
+        "age": arrow_text(people["age"]),
+        "income": join_text(arrow_text(tenths // 10), ".", arrow_text(tenths % 10)),
         "city": _lookup(city, people["city"]),
         "region": _lookup([CITY_REGION[c] for c in city], people["city"]),
         "channel": _lookup(CHANNELS, people["channel"]),
@@ -355,21 +300,21 @@ def _records(rng, people, dup_of) -> pd.DataFrame:
         "occupation": _lookup(OCCUPATIONS, people["occupation"]),
         "interest": _lookup(INTERESTS, people["interest"]),
     }
-    persons = pd.DataFrame({k: _text(v) for k, v in columns.items()})
+    persons = pd.DataFrame({k: pandas_text(v) for k, v in columns.items()})
 
     # The same person written differently: email in case or spacing, phone in another format,
     # name with other spaces or full-width letters, and now and then one field left empty.
     dups = persons.iloc[dup_of].reset_index(drop=True)
     of_dup = pa.array(dup_of)
     email, domain = columns["email"].take(of_dup), contacts["domain"].take(of_dup)
-    dups["email"] = _text(pc.choose(
-        pa.array(rng.integers(0, 4, n_dup)), pc.utf8_upper(email), _join(" ", email),
-        _join(email, "  "), _join(contacts["local"].take(of_dup), "@", pc.utf8_upper(domain)),
+    dups["email"] = pandas_text(pc.choose(
+        pa.array(rng.integers(0, 4, n_dup)), pc.utf8_upper(email), join_text(" ", email),
+        join_text(email, "  "), join_text(contacts["local"].take(of_dup), "@", pc.utf8_upper(domain)),
     ))
     other_format = (contacts["format"][dup_of] + rng.integers(1, 4, n_dup)) % 4
-    dups["phone"] = _text(_phone(contacts["phone"][dup_of], other_format))
+    dups["phone"] = pandas_text(phone_texts(contacts["phone"][dup_of], other_format))
     space = _lookup((" ", "\u3000"), rng.integers(0, 2, n_dup))
-    spaced = _join(contacts["surname"].take(of_dup), space, contacts["given"].take(of_dup))
+    spaced = join_text(contacts["surname"].take(of_dup), space, contacts["given"].take(of_dup))
     name = dups["name"]
     latin = np.where(rng.random(n_dup) < 0.5, name.str.translate(_FULL_WIDTH),
                      name.str.replace(" ", "  "))
@@ -382,47 +327,47 @@ def _records(rng, people, dup_of) -> pd.DataFrame:
     return pd.concat([persons, dups], ignore_index=True)
 
 
-def _customer_table(rng, groups, people, records, dup_of, rank, ids):
+def customer_table(rng, groups, people, records, dup_of, rank, ids):
     """Plant the customer problems, order the records by id, and write the truth beside them."""
     n_people, n = len(people["group"]), len(records)
-    id_text, problem, duplicate_of, rows = _plant_labels(rng, n_people, n, ids, rank, dup_of, CUSTOMER_PROBLEMS)
+    id_text, problem, duplicate_of, rows = plant_labels(rng, n_people, n, ids, rank, dup_of, CUSTOMER_PROBLEMS)
 
     def put(col, where, values):
         picked = rng.integers(0, len(values), len(where))
         records.loc[where, col] = np.asarray(values, dtype=object)[picked]
 
-    put("age", rows["missing_age"], _MISSING_NUMBER)
-    put("income", rows["missing_income"], _MISSING_NUMBER)
-    put("city", rows["missing_city"], _MISSING_TEXT)
+    put("age", rows["missing_age"], MISSING_NUMBER)
+    put("income", rows["missing_income"], MISSING_NUMBER)
+    put("city", rows["missing_city"], MISSING_TEXT)
     records.loc[rows["missing_city"], "region"] = ""
-    put("gender", rows["missing_gender"], _MISSING_TEXT)
-    put("age", rows["impossible_age"], _IMPOSSIBLE_AGES)
-    put("signup_date", rows["bad_date"], _BAD_DATES)
+    put("gender", rows["missing_gender"], MISSING_TEXT)
+    put("age", rows["impossible_age"], IMPOSSIBLE_AGES)
+    put("signup_date", rows["bad_date"], BAD_DATES)
     future = rows["future_date"]
-    records.loc[future, "signup_date"] = _future_dates(rng, records.loc[future, "signup_date"])
+    records.loc[future, "signup_date"] = future_dates(rng, records.loc[future, "signup_date"])
     variant = rows["category_variant"]
     male = people["male"][variant].astype(np.int64)
     spelling = rng.integers(0, len(_GENDER_VARIANTS[0]), len(variant))
     records.loc[variant, "gender"] = np.asarray(_GENDER_VARIANTS, dtype=object)[male, spelling]
 
     # Lines in customer-id order; an exact duplicate line follows its original.
-    line, is_copy = _with_copies(np.argsort(rank), rows["exact_duplicate"])
+    line, is_copy = with_copies(np.argsort(rank), rows["exact_duplicate"])
     customers = records.iloc[line].reset_index(drop=True)
-    customers.insert(0, "customer_id", _text(id_text[rank[line]]))
+    customers.insert(0, "customer_id", pandas_text(id_text[rank[line]]))
     customers = customers[list(CUSTOMER_COLUMNS)]
     person = np.concatenate([np.arange(n_people), dup_of])[line]
     group_names = np.array([g.name for g in groups], dtype=object)
     truth = pd.DataFrame({
         "source_row": np.arange(1, len(line) + 1),
         "customer_id": customers["customer_id"],
-        "planted_group": _text(group_names[people["group"][person]]),
-        "problem": _text(np.where(is_copy, "exact_duplicate", problem[line])),
-        "duplicate_of": _text(np.where(is_copy, id_text[rank[line]], duplicate_of[line])),
+        "planted_group": pandas_text(group_names[people["group"][person]]),
+        "problem": pandas_text(np.where(is_copy, "exact_duplicate", problem[line])),
+        "duplicate_of": pandas_text(np.where(is_copy, id_text[rank[line]], duplicate_of[line])),
     })
     return customers, truth
 
 
-def _plant_labels(rng, n_people, n, ids, rank, dup_of, shares):
+def plant_labels(rng, n_people, n, ids, rank, dup_of, shares):
     """The truth labels of customer records: duplicates first, then the other planted problems.
 
     Returns the ids as text, the problem label and ``duplicate_of`` per record, and the rows
@@ -442,7 +387,7 @@ def _plant_labels(rng, n_people, n, ids, rank, dup_of, shares):
     return id_text, problem, duplicate_of, rows
 
 
-def _lines(rng, groups, people, orders, id_number, n_customers, n_ghost, n_unknown):
+def draw_lines(rng, groups, people, orders, id_number, n_customers, n_ghost, n_unknown):
     """Every transaction line in date order: the orders, their returns, and orders of unknown
     customers. Returns arrays per line: ``day``, ``amount``, ``id_number`` (index into the
     ids), ``label`` (index into the line labels), ``order_no`` and ``has_return``."""
@@ -452,7 +397,7 @@ def _lines(rng, groups, people, orders, id_number, n_customers, n_ghost, n_unkno
     rate = np.array([g.returns for g in groups])[people["group"]][orders["owner"]]
     returned = np.flatnonzero(rng.random(n_orders) < rate)
     return_day = day[returned] + rng.integers(1, 31, len(returned))
-    in_window = return_day < _WINDOW_DAYS
+    in_window = return_day < WINDOW_DAYS
     returned, return_day = returned[in_window], return_day[in_window]
     refund = np.where(rng.random(len(returned)) < 0.6, 1.0, rng.uniform(0.1, 0.9, len(returned)))
     like = rng.integers(0, n_orders, n_unknown)  # unknown customers' orders look like real ones
@@ -470,7 +415,7 @@ def _lines(rng, groups, people, orders, id_number, n_customers, n_ghost, n_unkno
 
     # Merge without sorting everything again: extra lines follow the orders of their day.
     def per_day(d):
-        return np.bincount(d, minlength=_WINDOW_DAYS)
+        return np.bincount(d, minlength=WINDOW_DAYS)
 
     n_extra = len(extra["day"])
     at_order = np.arange(n_orders) + (np.cumsum(per_day(extra["day"])) - per_day(extra["day"]))[day]
@@ -498,7 +443,7 @@ def _lines(rng, groups, people, orders, id_number, n_customers, n_ghost, n_unkno
     return lines
 
 
-def _transaction_table(rng, lines, ids):
+def transaction_table(rng, lines, ids):
     """Plant the transaction problems on ordinary unreturned orders and write the truth."""
     label, amount, day = lines["label"], lines["amount"], lines["day"]
     ordinary = np.flatnonzero((label == 0) & ~lines["has_return"])
@@ -509,32 +454,32 @@ def _transaction_table(rng, lines, ids):
     amount[bad] = np.where(rng.random(len(bad)) < 0.5, 0.0, -amount[bad])
     # Broken dates are extra entries of the date lookup table, so millions of lines stay fast.
     future, unparseable = rows["future_date"], rows["bad_date"]
-    odd_dates = [*_future_dates(rng, (WINDOW_START + day[future]).astype(str)), *_BAD_DATES]
-    day[future] = _WINDOW_DAYS + np.arange(len(future))
-    which = rng.integers(0, len(_BAD_DATES), len(unparseable))
-    day[unparseable] = _WINDOW_DAYS + len(future) + which
+    odd_dates = [*future_dates(rng, (WINDOW_START + day[future]).astype(str)), *BAD_DATES]
+    day[future] = WINDOW_DAYS + np.arange(len(future))
+    which = rng.integers(0, len(BAD_DATES), len(unparseable))
+    day[unparseable] = WINDOW_DAYS + len(future) + which
 
-    line, is_copy = _with_copies(np.arange(len(label)), rows["exact_duplicate"])
+    line, is_copy = with_copies(np.arange(len(label)), rows["exact_duplicate"])
     label = np.where(is_copy, _LINE_LABELS.index("exact_duplicate"), label[line])
     is_return = label == _LINE_LABELS.index("return")
     order_no = lines["order_no"][line]
     width = max(7, len(str(order_no.max())))
-    order_id = _join(_lookup(("", "C"), is_return.astype(np.int64)), "O", _pad(order_no, width))
+    order_id = join_text(_lookup(("", "C"), is_return.astype(np.int64)), "O", zero_pad(order_no, width))
     transactions = pd.DataFrame({
-        "customer_id": _text(ids.take(pa.array(lines["id_number"][line]))),
-        "order_id": _text(order_id),
-        "order_date": _text(_dates(day[line], WINDOW_START, _WINDOW_DAYS, odd_dates)),
+        "customer_id": pandas_text(ids.take(pa.array(lines["id_number"][line]))),
+        "order_id": pandas_text(order_id),
+        "order_date": pandas_text(date_texts(day[line], WINDOW_START, WINDOW_DAYS, odd_dates)),
         "amount": amount[line],
     })
     truth = pd.DataFrame({
         "source_row": np.arange(1, len(line) + 1),
         "order_id": transactions["order_id"],
-        "problem": _text(_lookup(_LINE_LABELS, label.astype(np.int64))),
+        "problem": pandas_text(_lookup(_LINE_LABELS, label.astype(np.int64))),
     })
     return transactions, truth
 
 
-def _contacts(rng, male, age) -> dict:
+def draw_contacts(rng, male, age) -> dict:
     """Names, email parts and mobile numbers, in Chinese, pinyin and English styles.
 
     No two people share an email (ignoring case) or a phone number: de-duplication that merges
@@ -554,31 +499,31 @@ def _contacts(rng, male, age) -> dict:
     sur = pa.array(rng.integers(0, len(_SURNAMES), n))
     g1, g2 = by_gender(_GIVEN), by_gender(_GIVEN)
     two = pa.array(rng.random(n) < 0.6)  # a two-character given name
-    given = _join(given_chars.take(g1), pc.if_else(two, given_chars.take(g2), ""))
-    given_py = _join(given_pinyin.take(g1), pc.if_else(two, given_pinyin.take(g2), ""))
+    given = join_text(given_chars.take(g1), pc.if_else(two, given_chars.take(g2), ""))
+    given_py = join_text(given_pinyin.take(g1), pc.if_else(two, given_pinyin.take(g2), ""))
     english = pa.array(_ENGLISH[0] + _ENGLISH[1]).take(by_gender(_ENGLISH))
     surname, sur_py = surname_chars.take(sur), surname_pinyin.take(sur)
     style = rng.choice(3, size=n, p=[0.6, 0.15, 0.25])  # 王伟, Wei Wang, Emily Wang
     name = pc.choose(
-        pa.array(style), _join(surname, given),
-        _join(pc.utf8_capitalize(given_py), " ", pc.utf8_capitalize(sur_py)),
-        _join(english, " ", pc.utf8_capitalize(sur_py)),
+        pa.array(style), join_text(surname, given),
+        join_text(pc.utf8_capitalize(given_py), " ", pc.utf8_capitalize(sur_py)),
+        join_text(english, " ", pc.utf8_capitalize(sur_py)),
     )
     first = pc.if_else(pa.array(style == 2), pc.utf8_lower(english), given_py)
-    birth_year = _pad((WINDOW_END.astype(object).year - age) % 100, 2)
+    birth_year = zero_pad((WINDOW_END.astype(object).year - age) % 100, 2)
     way = rng.choice(4, size=n, p=[0.35, 0.3, 0.2, 0.15])  # wei.wang, wangwei98, wwang123, QQ
     local = pc.choose(
-        pa.array(way), _join(first, ".", sur_py), _join(sur_py, first, birth_year),
-        _join(pc.utf8_slice_codeunits(first, 0, 1), sur_py, _str(rng.integers(100, 1000, n))),
-        _str(rng.integers(10_000_000, 3_000_000_000, n)),
+        pa.array(way), join_text(first, ".", sur_py), join_text(sur_py, first, birth_year),
+        join_text(pc.utf8_slice_codeunits(first, 0, 1), sur_py, arrow_text(rng.integers(100, 1000, n))),
+        arrow_text(rng.integers(10_000_000, 3_000_000_000, n)),
     )
-    domain_codes = rng.choice(len(_DOMAINS), n, p=_normalised(list(_DOMAINS.values())))
+    domain_codes = rng.choice(len(_DOMAINS), n, p=normalised(list(_DOMAINS.values())))
     domain = pc.if_else(pa.array(way == 3), "qq.com", _lookup(_DOMAINS, domain_codes))
-    while (taken := _repeated(pc.utf8_lower(_join(local, "@", domain)))).any():
-        local = pc.if_else(pa.array(taken), _join(local, _str(rng.integers(1, 100, n))), local)
+    while (taken := repeated(pc.utf8_lower(join_text(local, "@", domain)))).any():
+        local = pc.if_else(pa.array(taken), join_text(local, arrow_text(rng.integers(1, 100, n))), local)
     prefix = np.array(_MOBILE_PREFIXES)[rng.integers(0, len(_MOBILE_PREFIXES), n)]
     phone = prefix * 10**8 + rng.integers(0, 10**8, n)
-    while (taken := _repeated(phone)).any():
+    while (taken := repeated(phone)).any():
         phone[taken] = phone[taken] // 10**8 * 10**8 + rng.integers(0, 10**8, taken.sum())
     return {
         "name": name, "local": local, "domain": domain, "phone": phone,
@@ -587,16 +532,16 @@ def _contacts(rng, male, age) -> dict:
     }
 
 
-def _phone(number: np.ndarray, form: np.ndarray) -> pa.Array:
+def phone_texts(number: np.ndarray, form: np.ndarray) -> pa.Array:
     """Mobile numbers written the four ways people write them, chosen by ``form``:
     13812345678, 138 1234 5678, +86 138-1234-5678, 0086 13812345678."""
-    digits = _str(number)
+    digits = arrow_text(number)
     a, b, c = (pc.utf8_slice_codeunits(digits, i, j) for i, j in ((0, 3), (3, 7), (7, 11)))
-    return pc.choose(pa.array(form), digits, _join(a, " ", b, " ", c),
-                     _join("+86 ", a, "-", b, "-", c), _join("0086 ", digits))
+    return pc.choose(pa.array(form), digits, join_text(a, " ", b, " ", c),
+                     join_text("+86 ", a, "-", b, "-", c), join_text("0086 ", digits))
 
 
-def _future_dates(rng, iso_dates) -> np.ndarray:
+def future_dates(rng, iso_dates) -> np.ndarray:
     """The same month and day in a far-future year: in the future whatever today is."""
     which = rng.integers(0, len(_FUTURE_YEARS), len(iso_dates))
     years = np.asarray(_FUTURE_YEARS, dtype=object)[which]
@@ -605,7 +550,7 @@ def _future_dates(rng, iso_dates) -> np.ndarray:
 
 # --- small vectorised helpers -------------------------------------------------------------------
 
-def _count(share, n) -> int:
+def count_of(share, n) -> int:
     """Rows that get a planted problem: its share of ``n``, at least one so that it always shows."""
     return max(1, round(share * n))
 
@@ -613,12 +558,12 @@ def _count(share, n) -> int:
 def _disjoint(rng, eligible, shares, n, *, skip) -> dict[str, np.ndarray]:
     """Distinct rows of ``eligible`` for each problem in ``shares`` but ``skip``."""
     labels = [k for k in shares if k != skip]
-    sizes = [_count(shares[k], n) for k in labels]
+    sizes = [count_of(shares[k], n) for k in labels]
     chosen = rng.choice(eligible, size=sum(sizes), replace=False)
     return dict(zip(labels, np.split(chosen, np.cumsum(sizes)[:-1])))
 
 
-def _with_copies(order, copied) -> tuple[np.ndarray, np.ndarray]:
+def with_copies(order, copied) -> tuple[np.ndarray, np.ndarray]:
     """Rows in ``order``, each row of ``copied`` twice in a row; and which lines are the copies."""
     twice = np.zeros(len(order), dtype=np.int64)
     twice[copied] = 1
@@ -628,14 +573,14 @@ def _with_copies(order, copied) -> tuple[np.ndarray, np.ndarray]:
     return line, is_copy
 
 
-def _repeated(values) -> np.ndarray:
+def repeated(values) -> np.ndarray:
     """Which values repeat an earlier one."""
     if isinstance(values, pa.Array):
         values = pd.array(values, dtype="str")
     return pd.Series(values).duplicated().to_numpy()
 
 
-def _normalised(weights) -> np.ndarray:
+def normalised(weights) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
     return w / w.sum()
 
@@ -652,29 +597,29 @@ def _weights(groups, attr, vocab, spread=0.0) -> np.ndarray:
     return (1 - spread) * table + spread / len(vocab)
 
 
-def _draw(rng, group, table) -> np.ndarray:
+def draw_codes(rng, group, table) -> np.ndarray:
     """One category code per row, drawn from the probabilities of the row's group."""
     cdf = np.cumsum(table, axis=1)
     cdf /= cdf[:, -1:]
     return (rng.random(len(group))[:, None] >= cdf[group]).sum(axis=1)
 
 
-def _dates(day, origin, n_days, odd=()) -> pa.Array:
+def date_texts(day, origin, n_days, odd=()) -> pa.Array:
     """ISO dates of day offsets from ``origin`` through a lookup table (fast for millions);
     offsets from ``n_days`` on pick the ``odd`` strings."""
     table = (origin + np.arange(n_days)).astype(str).tolist() + list(odd)
     return pa.array(table, pa.string()).take(pa.array(day))
 
 
-def _str(values) -> pa.Array:
+def arrow_text(values) -> pa.Array:
     return pc.cast(pa.array(values), pa.string())
 
 
-def _pad(numbers, width) -> pa.Array:
-    return pc.utf8_lpad(_str(numbers), width=width, padding="0")
+def zero_pad(numbers, width) -> pa.Array:
+    return pc.utf8_lpad(arrow_text(numbers), width=width, padding="0")
 
 
-def _join(*parts) -> pa.Array:
+def join_text(*parts) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
@@ -682,6 +627,6 @@ def _lookup(values, codes) -> pa.Array:
     return pa.array(list(values), pa.string()).take(pa.array(codes))
 
 
-def _text(values) -> pd.api.extensions.ExtensionArray:
+def pandas_text(values) -> pd.api.extensions.ExtensionArray:
     """A pandas string column from Arrow strings or a numpy array of str."""
     return pd.array(values, dtype="str")

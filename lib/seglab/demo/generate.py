@@ -1,7 +1,9 @@
 """Generate and write a demo or case-study data set: the one entry point to the generators.
 
-The retail demo lives in :mod:`seglab.demo.engine`, the six-months-later and case-study
-scenarios in :mod:`seglab.demo.scenarios`; this module registers them by name.
+Each scenario is a module of this package: the retail demo (:mod:`seglab.demo.retail`), its
+six-months-later shift (:mod:`seglab.demo.retail_shift`) and the five case studies (one
+module each, on the case-study engine :mod:`seglab.demo.cases`), all drawn by the engine
+:mod:`seglab.demo.engine`. This module registers them by name.
 """
 
 from __future__ import annotations
@@ -13,23 +15,39 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from seglab.demo import scenarios
-from seglab.demo.engine import (
-    _CALIBRATED_TRANSACTIONS,
-    MIN_CUSTOMERS,
-    DemoData,
-    _retail,
+from seglab.demo import (
+    b2b_software,
+    cases,
+    footwear,
+    online_education,
+    retail,
+    retail_chain,
+    retail_shift,
+    subscription,
 )
+from seglab.demo.engine import CALIBRATED_TRANSACTIONS, MIN_CUSTOMERS, DemoData
 from seglab.errors import SeglabError, did_you_mean
+
+_CASE_MODULES = (retail_chain, online_education, b2b_software, footwear, subscription)
+
+#: The case studies' specs by scenario name.
+CASE_SPECS = {m.SPEC.name: m.SPEC for m in _CASE_MODULES}
+#: How the committed case-study data sets are made:
+#: ``seglab demo-data --scenario NAME --customers N --seed 7 --out data/case_studies/NAME``.
+CASE_STUDY_DATA = {m.SPEC.name: m.CUSTOMERS for m in _CASE_MODULES}
+CASE_STUDY_SEED = 7
 
 #: Scenario name -> generator(rng, n_customers, transactions_per_customer) -> DemoData.
 SCENARIOS: dict[str, Callable[[np.random.Generator, int, float], DemoData]] = {
-    "retail": _retail, **scenarios.SCENARIOS}
+    "retail": retail.generate,
+    "retail_shift": retail_shift.generate,
+    **{name: cases.generator(spec) for name, spec in CASE_SPECS.items()},
+}
 
 
 def generate_demo(
     *, n_customers: int = 10_000, seed: int = 42, scenario: str = "retail",
-    transactions_per_customer: float = _CALIBRATED_TRANSACTIONS,
+    transactions_per_customer: float = CALIBRATED_TRANSACTIONS,
 ) -> DemoData:
     """Generate a demo data set in memory.
 
@@ -57,7 +75,7 @@ def generate_demo(
 
 def write_demo_data(
     out_dir, *, n_customers: int = 10_000, seed: int = 42, scenario: str = "retail",
-    transactions_per_customer: float = _CALIBRATED_TRANSACTIONS,
+    transactions_per_customer: float = CALIBRATED_TRANSACTIONS,
 ) -> dict[str, pathlib.Path]:
     """Write a demo data set as UTF-8 CSV files under ``out_dir``.
 

@@ -9,14 +9,16 @@ a purchase line, as in the literature.
 
 from __future__ import annotations
 
-import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import optimize, special
+from threadpoolctl import threadpool_limits
 
 from seglab.errors import DataError
 
@@ -206,11 +208,7 @@ def _codes_in(values: pd.Series, index: pd.Index) -> np.ndarray:
     if isinstance(values.dtype, pd.CategoricalDtype):
         cat_pos = index.get_indexer(values.cat.categories)
         return np.append(cat_pos, -1)[values.cat.codes.to_numpy()]
-    try:  # pyarrow's hash lookup is ~4x faster than Index.get_indexer on strings
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:
-        return index.get_indexer(values)
+    # pyarrow's hash lookup is ~4x faster than Index.get_indexer on strings
     try:  # zero-copy for arrow-backed strings (pandas' default "str" dtype)
         needles = pa.array(values, from_pandas=True)
         haystack = pa.array(index, from_pandas=True)
@@ -490,10 +488,6 @@ def _one_blas_thread():
     L-BFGS-B calls BLAS on 3-4 element vectors; OpenBLAS threads that spin and wait
     make each call ~100x slower on a busy two-core machine.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # a scikit-learn dependency, so normally present
-        return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
 

@@ -9,6 +9,7 @@ problem that stops a run is reported on one line naming the file and the column.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import datetime as _dt
@@ -19,11 +20,14 @@ import math
 import re
 import unicodedata
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
 
 from seglab.errors import DataError
 
@@ -186,9 +190,6 @@ def _parse_delimited(path: Path, enc: str, delim: str, header_row: int, width: i
     they are. Short rows are padded with empty cells (spreadsheets drop trailing
     empty fields).
     """
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
     names = [f"c{i}" for i in range(width)]
     invalid = []
 
@@ -384,8 +385,6 @@ def _decode_sample(sample: bytes, enc: str, path, complete: bool) -> str:
 
 
 def _known_encoding(name: str, path) -> str:
-    import codecs
-
     try:
         return codecs.lookup(name).name
     except LookupError:
@@ -416,10 +415,8 @@ def _shown(delim: str) -> str:
 # ------------------------------------------------------------------ Excel
 
 def _read_excel(spec: Spec, *, encoding, id_columns, columns, as_text) -> tuple[pd.DataFrame, dict]:
-    import zipfile
-
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+    import openpyxl  # lazy: Excel files only (start-up time)
+    from openpyxl.utils.exceptions import InvalidFileException  # lazy: Excel files only
 
     path = spec.path
     fh = open(path, "rb")  # a file object: openpyxl judges a path by its suffix, we by the content
@@ -503,7 +500,7 @@ def _read_parquet(spec: Spec, *, encoding, id_columns, columns, as_text) -> tupl
 
 
 def _read_sql(spec: Spec, *, encoding, id_columns, columns, as_text) -> tuple[pd.DataFrame, dict]:
-    import sqlalchemy as sa
+    import sqlalchemy as sa  # lazy: SQL sources only (importing it takes a third of a second)
 
     url = spec.url
     try:
@@ -531,7 +528,7 @@ def _read_sql(spec: Spec, *, encoding, id_columns, columns, as_text) -> tuple[pd
 
 
 def _safe_url(url: str | None) -> str:
-    import sqlalchemy as sa
+    import sqlalchemy as sa  # lazy: SQL sources only
 
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)

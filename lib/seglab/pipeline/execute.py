@@ -10,6 +10,8 @@ import contextlib
 import json
 import logging
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from seglab.artifacts import RunArtifacts
@@ -123,9 +125,9 @@ def _start_kernel(cwd: Path):
     Each notebook sets everything it uses after its parameters cell, so sharing
     the kernel changes no result. The kernel talks over local IPC sockets.
     """
-    import tempfile
-
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import (
+        KernelManager,  # lazy: only the notebook path starts a kernel
+    )
 
     sockets = Path(tempfile.mkdtemp(prefix="seglab-k-"))
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "k"))
@@ -135,14 +137,12 @@ def _start_kernel(cwd: Path):
 
 
 def _stop_kernel(km) -> None:
-    import shutil
-
     km.shutdown_kernel(now=True)
     shutil.rmtree(km.seglab_sockets, ignore_errors=True)
 
 
 def _execute_notebook(nb_path: Path, run: Run, params_path: Path, progress: bool, kernel=None) -> None:
-    import papermill as pm
+    import papermill as pm  # lazy: only the notebook path executes notebooks (start-up time)
 
     out_dir = run.work_dir / "notebooks"
     out_dir.mkdir(exist_ok=True)

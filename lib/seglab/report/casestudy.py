@@ -13,8 +13,12 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
+from matplotlib.ticker import PercentFormatter
+from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
 from seglab.artifacts import read_assignments
 from seglab.errors import DataError
@@ -108,8 +112,6 @@ def crosstab(data: pd.DataFrame, *, rows: str, columns: str, values: str | None 
 def crosstab_heatmap(table: pd.DataFrame, *, fmt: str = ".0%", cmap: str = "Blues", title: str | None = None,
                      ax=None):
     """A cross-tab as an annotated heatmap; returns the Axes."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
 
 
     if ax is None:
@@ -166,8 +168,6 @@ def seasonality_table(transactions: pd.DataFrame, customers: pd.DataFrame, *, by
 
 def seasonality_plot(table: pd.DataFrame, *, title: str | None = None, ax=None):
     """One line per group over the calendar months (seasonal index, 100 = average month)."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7.0, 3.6))
@@ -210,7 +210,6 @@ def agreement_scores(a: pd.Series, b: pd.Series) -> pd.DataFrame:
     ``adjusted_mutual_info`` likewise; ``matched_share`` is the share of customers in the
     ``a`` segment most of their ``b`` segment falls in.
     """
-    from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
     a, b = _aligned(a, b)
     table = pd.crosstab(a, b)
@@ -365,9 +364,6 @@ def retention_curve(transactions: pd.DataFrame, *, groups: pd.Series | None = No
 
 def retention_plot(curve: pd.DataFrame, *, title: str | None = None, ax=None):
     """Retention curves (share still buying by month since the first purchase); returns the Axes."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-    from matplotlib.ticker import PercentFormatter
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7.0, 3.6))

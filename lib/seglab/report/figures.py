@@ -104,7 +104,9 @@ def cjk_font_number(path: Path, family: str) -> int:
     """Index of ``family`` in a font collection (0 for a single font file)."""
     if path.suffix.lower() != ".ttc":
         return 0
-    from fontTools.ttLib import TTCollection
+    from fontTools.ttLib import (
+        TTCollection,  # lazy: only pages in Chinese embed a font subset
+    )
 
     with TTCollection(str(path), lazy=True) as collection:
         for i, face in enumerate(collection.fonts):

@@ -15,9 +15,11 @@ import logging
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 
 from seglab import i18n
 from seglab.report.sections import load_report_data, render_section
@@ -50,7 +52,9 @@ def _strip_noise(nb):
 
 def notebook_body(nb_path: Path) -> str:
     """The outputs of an executed notebook as an HTML fragment, without code."""
-    from nbconvert import HTMLExporter
+    from nbconvert import (
+        HTMLExporter,  # lazy: start-up time (nbconvert loads its exporters); only exports need it
+    )
 
     nb = _strip_noise(nbformat.read(nb_path, as_version=4))
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
@@ -61,7 +65,9 @@ def notebook_body(nb_path: Path) -> str:
 
 def export_appendix(nb_path: Path, out_path: Path) -> Path:
     """An executed stage notebook as a standalone HTML page with its code."""
-    from nbconvert import HTMLExporter
+    from nbconvert import (
+        HTMLExporter,  # lazy: start-up time (nbconvert loads its exporters); only exports need it
+    )
 
     nb = nbformat.read(nb_path, as_version=4)
     exporter = HTMLExporter(template_name="lab", extra_template_paths=[str(TEMPLATES)],
@@ -148,8 +154,6 @@ def _finish_report(cfg, run_dir: Path, page: str) -> Path:
 
 def write_workbook(run_dir: Path) -> Path:
     """segments.xlsx for consultants: summary, personas and assignments."""
-    import pandas as pd
-
     run_dir = Path(run_dir)
     segments = json.loads((run_dir / "segments.json").read_text(encoding="utf-8"))["segments"]
     summary = pd.DataFrame([{k: s.get(k) for k in ("id", "name", "size", "share", "revenue_share")}
@@ -190,8 +194,6 @@ def print_pdf(html_path: Path, timeout: float = 120) -> Path | None:
     The warning reaches run.log and the manifest's ``warnings`` (seglab.pipeline.runs): a
     requested PDF that is missing is never silent.
     """
-    import tempfile
-
     binary = chromium_binary()
     if binary is None:
         log.warning("%s not made: no Chromium found (install chromium, or set report.pdf: false); "

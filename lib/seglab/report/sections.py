@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from seglab import i18n
 from seglab.config import RunConfig, config_from_dict
@@ -68,8 +69,6 @@ def load_report_data(run_dir) -> ReportData:
     present. ``compare.json`` (written by ``seglab compare`` into the later
     run's folder) feeds the optional "changes" section.
     """
-    import yaml
-
     run_dir = Path(run_dir)
 
     def read_json(name, required=False):

@@ -12,7 +12,7 @@ _MAX_INIT_TRIES = 20
 # --------------------------------------------------------------------------
 
 
-class _Prototypes:
+class Prototypes:
     """Centroids in the form the assignment pass multiplies and gathers."""
 
     __slots__ = ("wt", "tables", "k")
@@ -91,7 +91,7 @@ class _Run:
         self.centers, self.modes, self.labels, self.cost, self.n_iter = centers, modes, labels, cost, n_iter
 
 
-def _assign_pass(data, proto, labels, stats=None, incremental=False):
+def assign_pass(data, proto, labels, stats=None, incremental=False):
     """Assign every row to its nearest prototype, chunk by chunk.
 
     ``labels`` holds the previous labels and receives the new ones. Returns
@@ -145,7 +145,7 @@ def _assign_pass(data, proto, labels, stats=None, incremental=False):
     return max(cost, 0.0), moves
 
 
-def _distances(data, proto):
+def prototype_distances(data, proto):
     """Mixed distance of every row to every prototype, shape (n, k)."""
     n, k = data.n, proto.k
     out = np.empty((n, k))
@@ -228,14 +228,14 @@ def _lloyd(data, layout, centers, modes, gamma, max_iter, tol, labels, first=Non
     prev_cost = np.inf
     moves = data.n
     for it in range(max_iter + 1):
-        proto = _Prototypes(centers, modes, layout, gamma)
+        proto = Prototypes(centers, modes, layout, gamma)
         if it == 0 and first is not None:
             cost, stats = first
         elif it == 0 or moves > data.n // 4:
             stats = _Stats(k, data.p, layout)
-            cost, moves = _assign_pass(data, proto, labels, stats)
+            cost, moves = assign_pass(data, proto, labels, stats)
         else:  # few customers move late on: update the counts from them only
-            cost, moves = _assign_pass(data, proto, labels, stats, incremental=True)
+            cost, moves = assign_pass(data, proto, labels, stats, incremental=True)
         if it > 0 and (moves == 0 or prev_cost - cost <= tol * prev_cost):
             break
         if it == max_iter:
@@ -247,7 +247,7 @@ def _lloyd(data, layout, centers, modes, gamma, max_iter, tol, labels, first=Non
     return _Run(centers, modes, labels, cost, it)
 
 
-def _kprototypes_single(data, layout, k, init, cao_modes, num_stats, gamma, max_iter, tol, seed):
+def kprototypes_single(data, layout, k, init, cao_modes, num_stats, gamma, max_iter, tol, seed):
     """One initialisation and its iterations (the unit ``n_init`` runs in parallel)."""
     rs = np.random.RandomState(seed)
     labels = np.full(data.n, -1, dtype=np.intp)
@@ -256,10 +256,10 @@ def _kprototypes_single(data, layout, k, init, cao_modes, num_stats, gamma, max_
         centers, modes = init
     elif init in ("cao", "huang"):
         for _ in range(_MAX_INIT_TRIES):
-            modes = cao_modes if init == "cao" else _init_huang_modes(data, layout, k, rs)
+            modes = cao_modes if init == "cao" else init_huang_modes(data, layout, k, rs)
             centers = _kmodes_numeric_start(num_stats, k, data.p, rs)
             stats = _Stats(k, data.p, layout)
-            cost, _ = _assign_pass(data, _Prototypes(centers, modes, layout, gamma), labels, stats)
+            cost, _ = assign_pass(data, Prototypes(centers, modes, layout, gamma), labels, stats)
             first = (cost, stats)
             if (stats.counts > 0).all():
                 break
@@ -293,7 +293,7 @@ def _mismatch_to_row(data, layout, row_codes):
     return total
 
 
-def _init_cao_modes(data, layout, k):
+def init_cao_modes(data, layout, k):
     """Cao et al.'s density-based modes, picking the same rows as kmodes' ``init_cao``."""
     q = len(layout.n_categories)
     if q == 0:
@@ -313,7 +313,7 @@ def _init_cao_modes(data, layout, k):
     return modes
 
 
-def _init_huang_modes(data, layout, k, rs):
+def init_huang_modes(data, layout, k, rs):
     """kmodes' ``init_huang``: same random draws, same rows."""
     q = len(layout.n_categories)
     modes = np.empty((k, q), dtype=np.intp)

@@ -26,12 +26,12 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
 from seglab.segment._kprototypes_kernel import (
-    _assign_pass,
-    _distances,
-    _init_cao_modes,
-    _init_huang_modes,  # noqa: F401  (tests compare it with kmodes' init_huang)
-    _kprototypes_single,
-    _Prototypes,
+    Prototypes,
+    assign_pass,
+    init_cao_modes,
+    init_huang_modes,  # noqa: F401  (tests compare it with kmodes' init_huang)
+    kprototypes_single,
+    prototype_distances,
 )
 
 __all__ = ["KPrototypes", "k_prototypes"]
@@ -243,13 +243,13 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
         cao_modes = None
         if isinstance(init, str) and init == "cao":
-            cao_modes = _init_cao_modes(data, self._layout, self.n_clusters)
+            cao_modes = init_cao_modes(data, self._layout, self.n_clusters)
         stats = (mean, std) if data.p else None
 
         # One BLAS thread per run: the matmuls are tiny and runs share the cores.
         with _blas_controller().limit(limits=1, user_api="blas"):
             runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(_kprototypes_single)(
+                delayed(kprototypes_single)(
                     data, self._layout, self.n_clusters, init, cao_modes, stats,
                     self.gamma_, self.max_iter, self.tol, seed,
                 )
@@ -303,7 +303,7 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         check_is_fitted(self)
         data = self._encode_new(X, categorical)
         labels = np.empty(data.n, dtype=np.intp)
-        _assign_pass(data, _Prototypes(self._centers, self._modes, self._layout, self.gamma_), labels)
+        assign_pass(data, Prototypes(self._centers, self._modes, self._layout, self.gamma_), labels)
         return labels
 
     def transform(self, X, categorical=None):
@@ -325,7 +325,7 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         """
         check_is_fitted(self)
         data = self._encode_new(X, categorical)
-        return _distances(data, _Prototypes(self._centers, self._modes, self._layout, self.gamma_))
+        return prototype_distances(data, Prototypes(self._centers, self._modes, self._layout, self.gamma_))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
