@@ -8,6 +8,7 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
+from seglab import i18n
 from seglab.campaign.rules import (
     Condition,
     SegmentRules,
@@ -140,7 +141,9 @@ def test_readable_text_in_both_languages():
         "total spend > 12,500"
     assert condition_text(Condition("city", "category", excludes=("harbin", "chengdu", "xi'an"), missing=True)) == \
         "city is not harbin, chengdu or xi'an"
-    assert condition_text(Condition("interest", "category", equals="running"), "zh") == "兴趣为跑步"
+    with i18n.value_labels({"interest": {"running": "跑步"}}):  # the data's labels (columns.value_labels)
+        assert condition_text(Condition("interest", "category", equals="running"), "zh") == "兴趣为跑步"
+    assert condition_text(Condition("interest", "category", equals="running"), "zh") == "兴趣为running"
 
 
 # ---------------------------------------------------------------- SQL portability

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from seglab import i18n
 from seglab.config import config_from_dict
+from seglab.demo.engine import VALUE_LABELS
 from seglab.errors import ParamsError
 from seglab.features import value_risk as targeting
 from seglab.report.personas import build_personas, profile_matrix
@@ -323,7 +324,10 @@ def _strip_data_values(text: str, values) -> str:
 
 def test_chinese_personas_have_no_english_interface_text(base, tmp_path):
     features, assignments = base
-    result = build_personas(features, assignments, make_cfg(tmp_path, language="zh"))
+    labels = {"zh": {"interest": VALUE_LABELS["zh"]["interest"], "channel": VALUE_LABELS["zh"]["channel"],
+                     "gender": VALUE_LABELS["zh"]["gender"], "city": VALUE_LABELS["zh"]["city"]}}
+    result = build_personas(features, assignments, make_cfg(tmp_path, language="zh",
+                                                            **{"columns.value_labels": labels}))
     values = set()
     for col in ("gender", "city", "interest", "channel", "rfm_segment", "lifecycle"):
         values |= set(features[col].astype(str).unique())

@@ -41,8 +41,8 @@ def test_priorities_rank_the_nine_cells():
 
 
 def test_cells_are_read_only():
-    with pytest.raises(TypeError):
-        CELLS[0].name["en"] = "changed"
+    with pytest.raises(AttributeError):
+        CELLS[0].priority = 99
 
 
 def test_bad_inputs_name_the_value():

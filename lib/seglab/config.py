@@ -25,8 +25,9 @@ from pydantic import (
     model_validator,
 )
 
+from seglab import i18n
 from seglab.conditions import parse_condition
-from seglab.errors import ParamsError
+from seglab.errors import ParamsError, did_you_mean
 
 SECTIONS = ("summary", "objectives", "quality", "segments", "personas", "value_risk",
             "actions", "changes", "method", "glossary")
@@ -88,6 +89,14 @@ class ColumnsConfig(_Strict):
     dates: list[str] = Field(default_factory=list)
     birth_date: str | None = Field(None, description="Column of birth dates from which `age` is derived.")
     transactions: TransactionColumns = Field(default_factory=TransactionColumns)
+    value_labels: Union[Path, dict[str, dict[str, dict[str, str]]]] = Field(
+        default_factory=dict,
+        description="How category values read in the report, per language: {zh: {city: {Shanghai: 上海}}}; or the "
+                    "path of a YAML file of that form, e.g. beside the data. Values without a label show as written.")
+
+    def labels(self, language: str) -> dict[str, dict[str, str]]:
+        """``{column: {value: label}}`` for one report language (loaded by :func:`config_from_dict`)."""
+        return self.value_labels.get(language, {}) if isinstance(self.value_labels, dict) else {}
 
 
 MissingStrategy = Literal["median", "mean", "mode", "constant", "zero", "quarantine", "keep"]
@@ -246,7 +255,7 @@ class RunConfig(_Strict):
     run_name: str = Field(description="Names the folder under reports/: lower-case letters, digits, _ and -.")
     title: str = "Customer segmentation"
     client: str = ""
-    language: Literal["en", "zh"] = "en"
+    language: Literal[i18n.LANGUAGES] = "en"
     seed: int = 42
     output_dir: Path | None = Field(None, description="Root of run folders; default: reports/ beside params/.")
     compare_to: str | None = Field(None, description="'previous' or a run folder to compare with.")
@@ -343,6 +352,7 @@ def config_from_dict(raw: dict, *, base_dir: Path, source: Path | None = None) -
         raise ParamsError(f"{where}: {_describe(err, raw)}") from None
     cfg.source_path = source.resolve() if source else None
     _resolve_paths(cfg, base_dir.resolve())
+    _load_value_labels(cfg, where)
     return cfg
 
 
@@ -363,6 +373,44 @@ def _resolve_paths(cfg: RunConfig, base: Path) -> None:
                 src.url = "sqlite:///" + str(fix(Path(rel)))
     if cfg.output_dir is not None:
         cfg.output_dir = fix(cfg.output_dir)
+    if isinstance(cfg.columns.value_labels, Path):
+        cfg.columns.value_labels = fix(cfg.columns.value_labels)
+
+
+def _load_value_labels(cfg: RunConfig, where: str) -> None:
+    """The labels of ``columns.value_labels``, read from their file when a path names one."""
+    labels = cfg.columns.value_labels
+    if isinstance(labels, Path):
+        cfg.columns.value_labels = _read_value_labels(labels, f"{where}: columns.value_labels: {labels}")
+    else:
+        _check_value_labels(labels, f"{where}: columns.value_labels")
+
+
+def _read_value_labels(path: Path, where: str) -> dict:
+    """A value-labels file: YAML ``{language: {column: {value: label}}}``."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamsError(f"{where}: file not found; give the path of a YAML file of labels, relative to the params "
+                          "file") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ParamsError(f"{where}: not a readable UTF-8 YAML file ({type(exc).__name__}); fix its syntax") from None
+    labels = {} if raw is None else raw
+    _check_value_labels(labels, where)
+    # YAML reads keys such as 1 or 2024 as numbers: the data's values are text.
+    return {str(lang): {str(col): {str(v): str(t) for v, t in values.items()} for col, values in cols.items()}
+            for lang, cols in labels.items()}
+
+
+def _check_value_labels(labels, where: str) -> None:
+    if not isinstance(labels, dict) or not all(isinstance(c, dict) and all(isinstance(v, dict) for v in c.values())
+                                               for c in labels.values()):
+        raise ParamsError(f"{where}: write labels as language -> column -> value -> label, "
+                          "e.g. {zh: {city: {Shanghai: 上海}}}")
+    for lang in labels:
+        if lang not in i18n.LANGUAGES:
+            raise ParamsError(f"{where}: {lang!r} is not a report language{did_you_mean(lang, i18n.LANGUAGES)} "
+                              f"(one of {', '.join(i18n.LANGUAGES)})")
 
 
 def _apply_override(raw: dict, item: str, path: Path) -> None:
@@ -388,7 +436,8 @@ def _apply_override(raw: dict, item: str, path: Path) -> None:
     node[parts[-1]] = parsed
 
 
-_PATH_KEYS = {"data.customers", "data.transactions", "data.customers.path", "data.transactions.path", "output_dir"}
+_PATH_KEYS = {"data.customers", "data.transactions", "data.customers.path", "data.transactions.path", "output_dir",
+              "columns.value_labels"}
 
 
 def _cwd_relative(key: str, value):

@@ -15,7 +15,7 @@ a million customers take seconds. The truth files beside the data are for tests 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -58,6 +58,22 @@ OCCUPATIONS = (
 )
 # "kids" is last and no retail group uses it, so the retail draws are unchanged (retail_shift uses it).
 INTERESTS = ("running", "hiking", "outdoor", "fitness", "fashion", "deals", "kids")
+
+#: How the vocabularies read in a report in Chinese: written beside the data as value_labels.yaml,
+#: which the demo params name (columns.value_labels). Column -> value -> label, per language.
+VALUE_LABELS = {"zh": {
+    "gender": {"male": "男性", "female": "女性"},
+    "channel": {"app": "移动端", "web": "网站", "store": "门店"},
+    "membership_tier": {"basic": "普通", "silver": "银卡", "gold": "金卡"},
+    "occupation": {"student": "学生", "office worker": "上班族", "engineer": "工程师", "teacher": "教师",
+                   "manager": "管理者", "self-employed": "个体经营者", "retired": "退休人员"},
+    "interest": {"running": "跑步", "hiking": "徒步", "outdoor": "户外", "fitness": "健身", "fashion": "时尚",
+                 "deals": "优惠", "kids": "亲子"},
+    "city": {"Shanghai": "上海", "Hangzhou": "杭州", "Nanjing": "南京", "Beijing": "北京", "Tianjin": "天津",
+             "Shenzhen": "深圳", "Guangzhou": "广州", "Chengdu": "成都", "Chongqing": "重庆", "Kunming": "昆明",
+             "Harbin": "哈尔滨", "Shenyang": "沈阳"},
+    "region": {"East": "华东", "North": "华北", "South": "华南", "West": "西部", "Northeast": "东北"},
+}}
 
 # Planted problems, as shares of customer records and of transaction lines. Every problem row
 # carries exactly one label; the transactions' "return" label (legitimate refunds, not errors)
@@ -123,13 +139,16 @@ class DemoData:
     """One generated data set: the two source tables exactly as written, and their truth.
 
     ``customers`` holds every column as text, as a raw export does (ages such as ``N/A`` or
-    ``999``); ``transactions`` holds text columns and a float ``amount``.
+    ``999``); ``transactions`` holds text columns and a float ``amount``. ``value_labels``
+    (language -> column -> value -> label) is written beside the data for the params'
+    ``columns.value_labels``.
     """
 
     customers: pd.DataFrame
     transactions: pd.DataFrame
     customers_truth: pd.DataFrame
     transactions_truth: pd.DataFrame
+    value_labels: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -185,7 +204,7 @@ def generate_groups(rng, groups, n_customers, rate_scale) -> DemoData:
     customers, customers_truth = customer_table(rng, groups, people, records, dup_of, rank, ids)
     lines = draw_lines(rng, groups, people, orders, rank[record], n_customers, n_ghost, n_unknown)
     transactions, transactions_truth = transaction_table(rng, lines, ids)
-    return DemoData(customers, transactions, customers_truth, transactions_truth)
+    return DemoData(customers, transactions, customers_truth, transactions_truth, VALUE_LABELS)
 
 
 def draw_people(rng, groups, n) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from seglab.demo import (
     b2b_software,
@@ -79,14 +80,16 @@ def write_demo_data(
 ) -> dict[str, pathlib.Path]:
     """Write a demo data set as UTF-8 CSV files under ``out_dir``.
 
-    Writes ``customers.csv`` and ``transactions.csv``, and the truth that tests check against,
-    ``truth/customers_truth.csv`` and ``truth/transactions_truth.csv``. Parameters as in
-    :func:`generate_demo`.
+    Writes ``customers.csv`` and ``transactions.csv``, the truth that tests check against,
+    ``truth/customers_truth.csv`` and ``truth/transactions_truth.csv``, and, for data sets
+    whose values have labels in other languages, ``value_labels.yaml`` (the params'
+    ``columns.value_labels``). Parameters as in :func:`generate_demo`.
 
     Returns
     -------
     dict of str to pathlib.Path
-        Keys ``customers``, ``transactions``, ``customers_truth``, ``transactions_truth``.
+        Keys ``customers``, ``transactions``, ``customers_truth``, ``transactions_truth``
+        (and ``value_labels`` when written).
     """
     data = generate_demo(
         n_customers=n_customers, seed=seed, scenario=scenario,
@@ -101,6 +104,10 @@ def write_demo_data(
     }
     for key, path in paths.items():
         _write_csv(getattr(data, key), path)
+    if data.value_labels:
+        paths["value_labels"] = out / "value_labels.yaml"
+        _write_text(VALUE_LABELS_HEADER + yaml.safe_dump(data.value_labels, allow_unicode=True, sort_keys=False,
+                                                         width=120), paths["value_labels"])
     return paths
 
 
@@ -124,6 +131,17 @@ def _check(n_customers, seed, scenario, transactions_per_customer) -> None:
             f"demo data: unknown scenario {scenario!r}{did_you_mean(scenario, SCENARIOS)}; "
             f"choose one of: {', '.join(SCENARIOS)}."
         )
+
+
+VALUE_LABELS_HEADER = ("# How this data set's category values read in a report in another language.\n"
+                       "# Params name this file in columns.value_labels: language -> column -> value -> label.\n")
+
+
+def _write_text(text: str, path: pathlib.Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(tmp, path)
 
 
 def _write_csv(frame: pd.DataFrame, path: pathlib.Path) -> None:

@@ -145,6 +145,7 @@ def generate(rng, n_customers, transactions_per_customer) -> DemoData:
         transactions,
         pd.concat([base.customers_truth, customers_truth], ignore_index=True),
         tx_truth,
+        base.value_labels,
     )
 
 

@@ -2,18 +2,29 @@
 
 The tables live in ``seglab/i18n/<language>.json`` (flat keys, ``str.format``
 fields) so that a translator edits data, not code, and a test can check that
-every language has every key. Data values (category values, column names the
-analyst chose) pass through unchanged unless a table knows a translation.
+every language has every key. They hold seglab's own words only, including the
+values seglab itself derives (lifecycle stages, the default RFM map's groups).
+
+Values of the data (a city, an interest) pass through unchanged unless the run's
+params label them (``columns.value_labels``, per language, often a file beside the
+data): :func:`value_labels` makes those labels the ones :func:`value_label` reads
+while a run's text is written, as a locale would (a context variable, so runs in
+other threads or one after another never see each other's labels).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Mapping
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 
-LANGUAGES = ("en", "zh")
+#: The report languages: one per table file, so a new language is a new ``<code>.json``.
+LANGUAGES = tuple(sorted(p.name.removesuffix(".json") for p in resources.files("seglab").joinpath("i18n").iterdir()
+                         if p.name.endswith(".json")))
 
 
 @lru_cache(maxsize=None)
@@ -59,8 +70,34 @@ def _values(language: str) -> dict[str, str]:
     return {k.casefold(): v for k, v in table(language).items() if k.startswith("value_")}
 
 
+_DATA_LABELS: ContextVar[Mapping] = ContextVar("seglab_value_labels", default={})
+
+
+@contextlib.contextmanager
+def value_labels(labels: Mapping[str, Mapping] | None):
+    """Within the block, :func:`value_label` reads the data's own labels first.
+
+    Parameters
+    ----------
+    labels : mapping
+        ``{column: {value: label}}`` for the report's language (one language of the
+        params' ``columns.value_labels``).
+    """
+    folded = {str(col): {str(v).casefold(): str(text) for v, text in (values or {}).items()}
+              for col, values in (labels or {}).items()}
+    token = _DATA_LABELS.set(folded)
+    try:
+        yield
+    finally:
+        _DATA_LABELS.reset(token)
+
+
 def value_label(feature: str, value, language: str) -> str:
-    """Client-facing text of a category value: translated if known, else the value."""
+    """Client-facing text of a category value: the data's label (:func:`value_labels`), else
+    seglab's own word for a value it derives, else the value as written."""
+    own = _DATA_LABELS.get().get(str(feature))
+    if own and str(value).casefold() in own:
+        return own[str(value).casefold()]
     values = _values(language)
     for key in (f"value_{feature}_{value}", f"value_{value}"):
         if key.casefold() in values:

@@ -205,7 +205,7 @@ def _over_represented(cat: pd.DataFrame, cfg) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ personas
 
-def build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, as_of: str | None = None) -> dict:
+def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, as_of: str | None = None) -> dict:
     """Profile, name, describe and target every segment: the content of ``segments.json``.
 
     Parameters
@@ -282,6 +282,13 @@ def build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, as
         },
         "segments": [entry for entry, _, _ in segments],
     }
+
+
+def build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, as_of: str | None = None) -> dict:
+    """The personas of every segment (:func:`_build_personas`), its data values in the words of the
+    params' ``columns.value_labels`` for the report language."""
+    with i18n.value_labels(cfg.columns.labels(cfg.language)):
+        return _build_personas(features, assignments, cfg, as_of=as_of)
 
 
 def _r(x, digits: int = 4):

@@ -107,7 +107,8 @@ def render_section(name: str, data: ReportData, language: str) -> str:
         renderer = RENDERERS[name]
     except KeyError:
         raise SeglabError(f"report.sections: unknown section {name!r}; choose from {', '.join(RENDERERS)}") from None
-    return renderer(data, language)
+    with i18n.value_labels(data.cfg.columns.labels(language)):
+        return renderer(data, language)
 
 
 # ------------------------------------------------------------------ building blocks
