@@ -14,6 +14,8 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 DEMO_PARAMS = ROOT / "params" / "demo.yaml"
+# The demo params name these labels relatively: a copy of the params elsewhere names them absolutely.
+DEMO_LABELS = ROOT / "data" / "demo" / "value_labels.yaml"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 

@@ -33,6 +33,7 @@ JSON_ARTIFACTS = [a.name for a in ARTIFACTS.values() if a.model is not None]
 def _small_params(data: dict, **extra) -> dict:
     raw = yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
     raw["data"].update(customers=str(data["customers"]), transactions=str(data["transactions"]))
+    raw["columns"]["value_labels"] = str(data["value_labels"])
     raw["segmentation"].update(k_range=[2, 4], stability_runs=2, n_init=1)
     raw["report"]["pdf"] = False
     raw.update(extra)

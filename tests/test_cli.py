@@ -4,7 +4,7 @@ import json
 
 import pytest
 import yaml
-from conftest import DEMO_PARAMS, seglab
+from conftest import DEMO_LABELS, DEMO_PARAMS, seglab
 
 
 def demo_params(tmp_path, **changes):
@@ -17,6 +17,7 @@ def demo_params(tmp_path, **changes):
         node[last] = value
     raw["data"]["customers"] = str(DEMO_PARAMS.parent / raw["data"]["customers"])
     raw["data"]["transactions"] = str(DEMO_PARAMS.parent / raw["data"]["transactions"])
+    raw["columns"]["value_labels"] = str(DEMO_LABELS)
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import DEMO_PARAMS, ROOT, seglab
+from conftest import DEMO_LABELS, DEMO_PARAMS, ROOT, seglab
 from seglab.demo.generate import write_demo_data
 from seglab.demo.retail_shift import SHIFT_AS_OF
 from seglab.pipeline.drift import match_segments
@@ -33,6 +33,7 @@ def shifted_run(demo_run, reports_root, tmp_path_factory):
     raw = yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
     raw["data"]["customers"] = str(paths["customers"])
     raw["data"]["transactions"] = str(paths["transactions"])
+    raw["columns"]["value_labels"] = str(paths["value_labels"])
     raw["data"]["as_of"] = SHIFT_AS_OF  # the export six months later ends after today's date
     raw["compare_to"] = "previous"
     params = data / "demo.yaml"
@@ -124,6 +125,7 @@ def _params_copy(tmp_path, run_name):
     raw = yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
     for role in ("customers", "transactions"):
         raw["data"][role] = str((DEMO_PARAMS.parent / raw["data"][role]).resolve())
+    raw["columns"]["value_labels"] = str(DEMO_LABELS)
     raw["run_name"] = run_name
     raw["segmentation"]["k"] = 5
     path = tmp_path / f"{run_name}.yaml"

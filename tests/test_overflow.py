@@ -41,6 +41,7 @@ def absurd_run(tmp_path_factory):
     lines.to_csv(paths["transactions"], index=False)
     params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
     params["data"] = {"customers": str(paths["customers"]), "transactions": str(paths["transactions"])}
+    params["columns"]["value_labels"] = str(paths["value_labels"])
     params["cleaning"].pop("ranges")  # plausibility by default, without any range from the analyst
     params["segmentation"].update(k=3, stability_runs=2, n_init=2)
     params["report"]["pdf"] = False

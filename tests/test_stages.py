@@ -4,7 +4,7 @@ import os
 
 import pytest
 import yaml
-from conftest import DEMO_PARAMS
+from conftest import DEMO_LABELS, DEMO_PARAMS
 from seglab.config import config_from_dict
 from seglab.io.files import tree_sha256
 from seglab.pipeline import stages
@@ -17,6 +17,7 @@ def scratch(tmp_path):
         (tmp_path / name).write_text("customer_id\n1\n", encoding="utf-8")
     raw = yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
     raw["data"].update(customers="customers.csv", transactions="transactions.csv")
+    raw["columns"]["value_labels"] = str(DEMO_LABELS)
     cfg = config_from_dict(raw, base_dir=tmp_path)
     folder = tmp_path / "_scratch" / "demo"
     stages._reset_if_stale(folder, cfg)

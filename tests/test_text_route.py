@@ -43,7 +43,7 @@ def test_value_labels_apply_within_their_block_only():
 
 def _raw(**columns):
     raw = yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
-    raw["columns"].update(columns)
+    raw["columns"].update({"value_labels": {}, **columns})
     return raw
 
 
