@@ -1,11 +1,9 @@
 """Feature choice and the saved preprocessing: imputation, logs, scaling, encoding, gamma."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from seglab.config import config_from_dict
 from seglab.errors import DataError, ParamsError
 from seglab.segment.preprocess import (
     MixedPreprocessor,
@@ -17,11 +15,8 @@ from seglab.segment.preprocess import (
 from sklearn.base import clone
 
 
-def make_cfg(features=(), numeric=("age", "income"), categorical=("gender", "city")):
-    raw = {"run_name": "t", "data": {"customers": "customers.csv"},
-           "columns": {"numeric": list(numeric), "categorical": list(categorical)},
-           "segmentation": {"features": list(features)}}
-    return config_from_dict(raw, base_dir=Path("."))
+def select(table, features=(), numeric=("age", "income"), categorical=("gender", "city")):
+    return select_features(table, features, declared=[*numeric, *categorical])
 
 
 @pytest.fixture
@@ -50,31 +45,31 @@ def test_column_kind_from_dtype(table):
 
 
 def test_default_features_are_declared_columns_plus_rfm(table):
-    assert select_features(table, make_cfg()) == (["age", "income", "recency", "frequency", "monetary"],
+    assert select(table) == (["age", "income", "recency", "frequency", "monetary"],
                                                   ["gender", "city"])
     # Declared columns that did not reach the feature table are skipped.
-    assert select_features(table[["customer_id", "age", "city"]], make_cfg()) == (["age"], ["city"])
+    assert select(table[["customer_id", "age", "city"]]) == (["age"], ["city"])
 
 
 def test_named_features_keep_their_order_and_kind(table):
-    assert select_features(table, make_cfg(["member", "monetary", "city"])) == (["monetary"], ["member", "city"])
+    assert select(table, ["member", "monetary", "city"]) == (["monetary"], ["member", "city"])
 
 
 def test_unknown_feature_is_a_params_error_with_hint(table):
     with pytest.raises(ParamsError, match="segmentation.features: unknown column 'incme'; did you mean 'income'"):
-        select_features(table, make_cfg(["age", "incme"]))
+        select(table, ["age", "incme"])
     with pytest.raises(ParamsError, match="unknown column 'customer_id'"):
-        select_features(table, make_cfg(["customer_id"]))
+        select(table, ["customer_id"])
 
 
 def test_date_feature_is_a_params_error(table):
     with pytest.raises(ParamsError, match="'first_purchase' is a date column"):
-        select_features(table, make_cfg(["first_purchase"]))
+        select(table, ["first_purchase"])
 
 
 def test_no_usable_default_feature(table):
     with pytest.raises(ParamsError, match="list the columns to use"):
-        select_features(table[["customer_id", "member"]], make_cfg(numeric=(), categorical=()))
+        select(table[["customer_id", "member"]], numeric=(), categorical=())
 
 
 def test_imputation_log_and_robust_scaling(table):

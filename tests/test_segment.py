@@ -1,6 +1,7 @@
 """Clustering and k selection: planted groups found, determinism, saved model, sizes, engines, RFM."""
 
 import json
+import pickle
 from pathlib import Path
 
 import joblib
@@ -10,8 +11,12 @@ import pytest
 import seglab.segment.fit as segment
 from seglab.config import config_from_dict
 from seglab.errors import DataError, ParamsError
-from seglab.segment.fit import ClusterSegmenter, choose_k, fit_segmentation, merge_small
+from seglab.segment.fit import SegmentClusterer, choose_k, fit_segmentation, merge_small
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
+from sklearn.pipeline import Pipeline
 
 FEATURES = ["age", "income", "gender", "city", "channel", "recency", "frequency", "monetary"]
 
@@ -115,7 +120,7 @@ def test_same_params_data_and_seed_give_identical_results(fitted, customers):
 @pytest.mark.parametrize("method", ["kmeans", "kprototypes"])
 def test_model_predicts_the_training_labels_also_after_joblib(fitted, customers, method, tmp_path):
     result = fitted[method]
-    assert isinstance(result.model, ClusterSegmenter)
+    assert isinstance(result.model, Pipeline) and isinstance(result.model[-1], SegmentClusterer)
     assert np.array_equal(result.model.predict(customers[0]), result.labels)
     joblib.dump(result.model, tmp_path / "model.joblib")
     loaded = joblib.load(tmp_path / "model.joblib")
@@ -126,6 +131,35 @@ def test_model_predicts_the_training_labels_also_after_joblib(fitted, customers,
     new = customers[0].head(3).assign(age=np.nan, channel=["fax", None, "app"], monetary=[np.nan, 1e9, -4.0])
     labels = loaded.predict(new)
     assert labels.dtype.kind == "i" and ((labels >= 0) & (labels < 5)).all()
+
+
+@pytest.mark.parametrize("method", ["kmeans", "kprototypes"])
+def test_the_model_is_a_scikit_learn_estimator_that_clones_and_refits(fitted, customers, method):
+    model = fitted[method].model
+    params = model.get_params()
+    assert params["segments__label_map"].tolist() == model[-1].label_map_.tolist()
+    assert params["prepare__numeric"] == fitted[method].report["features"]["numeric"]
+    twin = clone(model)  # unfitted, same parameters
+    assert twin is not model and not hasattr(twin[-1], "estimator_") and not hasattr(twin[0], "gamma_")
+    assert twin.get_params()["segments__estimator__n_clusters"] == len(model[-1].label_map_)
+    with pytest.raises(NotFittedError):
+        twin.predict(customers[0])
+    # Refitted on the same customers with the same seed, the clone finds the same segments.
+    refit = twin.fit(customers[0]).predict(customers[0])
+    assert adjusted_rand_score(refit, fitted[method].labels) > 0.9
+    # The fitted model pickles with its segment map.
+    again = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(again.predict(customers[0]), fitted[method].labels)
+
+
+def test_segment_clusterer_maps_clusters_to_segments():
+    X = np.array([[0.0], [0.1], [5.0], [5.1], [9.0], [9.2]])
+    step = SegmentClusterer(KMeans(n_clusters=3, n_init=1, random_state=0), label_map=[0, 0, 0]).fit(X)
+    assert step.labels_.tolist() == [0] * 6 and step.predict(X).tolist() == [0] * 6
+    plain = SegmentClusterer(KMeans(n_clusters=3, n_init=1, random_state=0)).fit(X)
+    assert sorted(set(plain.labels_.tolist())) == [0, 1, 2] and plain.fit_predict(X).tolist() == plain.labels_.tolist()
+    with pytest.raises(ValueError, match="label_map has 2 entries for 3 clusters"):
+        SegmentClusterer(KMeans(n_clusters=3, n_init=1, random_state=0), label_map=[0, 1]).fit(X)
 
 
 def test_given_k_is_used_and_still_scored(customers):

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
@@ -79,8 +80,10 @@ class SegmentationResult:
     names : dict of int to str
         Segment names for rules, bins and the RFM map; empty for clusters
         (the personas stage names them).
-    model : object
-        Picklable, with ``predict(features_df) -> ndarray of int``.
+    model : estimator
+        A fitted scikit-learn estimator with ``predict(features_df) -> ndarray of int``:
+        a :class:`~sklearn.pipeline.Pipeline` (:func:`segment_pipeline`) for clusterings,
+        :class:`RfmSegmenter` or the rule and bin segmenters otherwise. It clones and pickles.
     report : dict
         JSON-serialisable account of the method, written to segmentation.json.
     """
@@ -210,35 +213,75 @@ class RfmSegmenter(BaseEstimator):
 
 # ======================================================================= clusters
 
-class ClusterSegmenter:
-    """A fitted clustering: preprocessing, estimator and the map from clusters to segments.
+class SegmentClusterer(ClusterMixin, BaseEstimator):
+    """A clusterer and the map from its clusters to segment numbers: the last step of a
+    clustering segmentation's :class:`~sklearn.pipeline.Pipeline` (see :func:`segment_pipeline`).
 
-    ``predict`` prepares new customers with the training preprocessing, asks
-    the estimator for the nearest cluster and maps it to the segment number
-    (clusters merged for ``min_segment_share`` share a number; numbers follow
-    descending training size).
+    Clusters merged for ``min_segment_share`` share a segment number, and numbers follow
+    descending training size, so the map is part of the model: ``predict`` gives segments.
 
     Parameters
     ----------
-    preprocessor : MixedPreprocessor
-    estimator : fitted KMeans, MiniBatchKMeans or KPrototypes
-    label_map : ndarray of int
-        Segment of each estimator cluster.
-    design : dict
-        How the model matrix is assembled (see :func:`_design`).
+    estimator : KMeans, MiniBatchKMeans or KPrototypes
+        The clusterer (a template: :meth:`fit` fits a clone of it).
+    label_map : array-like of int, optional
+        Segment of each cluster; the identity when None.
+    categorical : list of int, optional
+        Columns of the model matrix holding category codes (k-prototypes); None for k-means.
+
+    Attributes
+    ----------
+    estimator_ : fitted clusterer
+    label_map_ : ndarray of int
+    labels_ : ndarray of int
+        Segments of the training rows.
     """
 
-    def __init__(self, preprocessor, estimator, label_map, design):
-        self.preprocessor = preprocessor
+    def __init__(self, estimator=None, label_map=None, categorical=None):
         self.estimator = estimator
-        self.label_map = np.asarray(label_map, dtype=np.int64)
-        self.design = design
+        self.label_map = label_map
+        self.categorical = categorical
 
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        """Segment of each customer in ``features`` (a feature table like the training one)."""
-        num, cat = self.preprocessor.transform_parts(features)
-        X = _design(num, cat, self.preprocessor, self.design)
-        return self.label_map[_predict_raw(self.estimator, X, self.design)]
+    def fit(self, X, y=None):
+        """Fit a clone of ``estimator`` to the model matrix ``X`` and map its clusters."""
+        if self.estimator is None:
+            raise ValueError("SegmentClusterer needs an estimator (KMeans, MiniBatchKMeans or KPrototypes)")
+        self._set_fitted(clone(self.estimator).fit(X, **self._fit_kwargs()))
+        self.labels_ = self.label_map_[self._clusters(X)]
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Segment of each row of the model matrix ``X``."""
+        check_is_fitted(self, "estimator_")
+        return self.label_map_[self._clusters(X)]
+
+    @classmethod
+    def from_fitted(cls, estimator, label_map, categorical=None) -> "SegmentClusterer":
+        """The step for a clusterer fitted elsewhere (the k search), as if :meth:`fit` had fitted it."""
+        step = cls(clone(estimator), label_map=np.asarray(label_map, dtype=np.int64), categorical=categorical)
+        step._set_fitted(estimator)
+        return step
+
+    def _set_fitted(self, estimator) -> None:
+        k = int(getattr(estimator, "n_clusters", 0)) or len(np.unique(estimator.labels_))
+        label_map = np.arange(k) if self.label_map is None else np.asarray(self.label_map, dtype=np.int64)
+        if len(label_map) != k:
+            raise ValueError(f"label_map has {len(label_map)} entries for {k} clusters")
+        self.estimator_, self.label_map_ = estimator, label_map
+
+    def _fit_kwargs(self) -> dict:
+        return {} if self.categorical is None else {"categorical": list(self.categorical)}
+
+    def _clusters(self, X) -> np.ndarray:
+        return np.asarray(self.estimator_.predict(X, **self._fit_kwargs()), dtype=np.int64)
+
+
+def segment_pipeline(preprocessor: MixedPreprocessor, estimator, label_map, categorical=None) -> Pipeline:
+    """The fitted segmentation model: ``prepare`` (the preprocessing, which writes the model
+    matrix) then ``segments`` (:class:`SegmentClusterer`). A scikit-learn Pipeline: it
+    predicts segments from a feature table, clones (unfitted, same parameters) and pickles."""
+    return Pipeline([("prepare", preprocessor),
+                     ("segments", SegmentClusterer.from_fitted(estimator, label_map, categorical))])
 
 
 def kprototypes_class(engine: str):
@@ -262,7 +305,9 @@ def kprototypes_class(engine: str):
 
 def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     seg = cfg.segmentation
-    numeric, categorical = select_features(features, cfg)
+    numeric, categorical = select_features(features, seg.features,
+                                           declared=[*cfg.columns.numeric, *cfg.columns.categorical],
+                                           id_columns=("customer_id", cfg.columns.customer_id))
     method = seg.method
     pre = MixedPreprocessor(numeric, categorical, log_transform=seg.log_transform, gamma=seg.gamma,
                             gamma_rule=seg.gamma_rule, encoding="onehot" if method == "kmeans" else "codes")
@@ -281,7 +326,7 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     engine_cls, note = (kprototypes_class(seg.engine) if design["method"] == "kprototypes" else (None, None))
     if note:
         notes.append(note)
-    X = _design(num, cat, pre, design)
+    X = pre.model_matrix(num, cat)
     if design["method"] == "kprototypes":
         design["categorical"] = list(range(X.shape[1] - cat.shape[1], X.shape[1]))
     ks = _candidate_ks(seg, n)
@@ -323,7 +368,7 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     label_map = _size_order(groups, raw)
     for m in merges:
         m["into_segment"] = int(label_map[m["into"]])
-    model = ClusterSegmenter(pre, estimator, label_map, design)
+    model = segment_pipeline(pre, estimator, label_map, categorical=design.get("categorical"))
     labels = label_map[raw]  # what model.predict(features) returns: same preprocessing, same estimator
 
     report = _cluster_report(cfg, pre, design, search, rows, chosen, reason, estimator, labels[rows_idx],
@@ -631,15 +676,6 @@ def method_text(report: dict) -> str:
 
 
 # ----------------------------------------------------------------- workers
-
-def _design(num, cat, pre, design) -> np.ndarray:
-    """The estimator's input matrix from the preprocessed parts."""
-    if design["method"] == "kmeans":
-        return np.hstack([num, pre.onehot(cat)]) if pre.encoding == "onehot" else num
-    if design.get("pad_numeric"):
-        num = np.zeros((len(cat), 1))
-    return np.hstack([num, cat.astype(np.float64)])
-
 
 def _fit_raw(est, X, design):
     if design["method"] == "kprototypes":

@@ -48,12 +48,14 @@ def column_kind(series: pd.Series) -> str:
     return "categorical"
 
 
-def select_features(features: pd.DataFrame, cfg) -> tuple[list[str], list[str]]:
+def select_features(features: pd.DataFrame, wanted=(), *, declared=(), id_columns=("customer_id",)
+                    ) -> tuple[list[str], list[str]]:
     """The numeric and the categorical columns the segmentation uses.
 
-    ``segmentation.features`` when given (every name must be a column);
-    otherwise the declared ``columns.numeric`` and ``columns.categorical``
-    plus recency, frequency and monetary when present. The kind of a column
+    ``wanted`` (``segmentation.features``) when given: every name must be a
+    column. Otherwise the ``declared`` columns (``columns.numeric`` and
+    ``columns.categorical``) plus recency, frequency and monetary, those that
+    are present. Identifier columns are never features. The kind of a column
     comes from its dtype, see :func:`column_kind`.
 
     Raises
@@ -62,16 +64,15 @@ def select_features(features: pd.DataFrame, cfg) -> tuple[list[str], list[str]]:
         A named feature is not a column (with a "did you mean"), is a date, or
         no feature is left to segment on.
     """
-    ids = {"customer_id", cfg.columns.customer_id}
+    ids = set(id_columns)
     available = [c for c in features.columns if c not in ids]
-    wanted = list(cfg.segmentation.features)
+    wanted = list(wanted)
     if wanted:
         for name in wanted:
             if name not in available:
                 raise ParamsError(f"segmentation.features: unknown column '{name}'{did_you_mean(name, available)}")
     else:
-        declared = [*cfg.columns.numeric, *cfg.columns.categorical, *DEFAULT_RFM]
-        wanted = [c for c in dict.fromkeys(declared) if c in available]
+        wanted = [c for c in dict.fromkeys([*declared, *DEFAULT_RFM]) if c in available]
         if not wanted:
             raise ParamsError("segmentation.features: none given and no declared numeric or categorical column "
                               "(nor recency/frequency/monetary) is in the feature table; list the columns to use")
@@ -212,14 +213,25 @@ class MixedPreprocessor(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """The model matrix: scaled numeric columns, then the encoded categories."""
-        num, cat = self.transform_parts(X)
+        return self.model_matrix(*self.transform_parts(X))
+
+    def model_matrix(self, num: np.ndarray, cat: np.ndarray) -> np.ndarray:
+        """The model matrix from :meth:`transform_parts`' pair.
+
+        ``onehot``: scaled numbers, then one-hot categories (k-means). ``codes``: scaled
+        numbers, then category codes at :meth:`categorical_indices` (k-prototypes), with one
+        constant column in front when there is no number, as k-prototypes engines need one
+        numeric column (a constant adds no distance).
+        """
         if self.encoding == "codes":
+            if not len(self.numeric) and len(self.categorical):
+                num = np.zeros((len(cat), 1))
             return np.hstack([num, cat.astype(np.float64)])
         return np.hstack([num, self.onehot(cat)])
 
     def categorical_indices(self) -> list[int]:
-        """Positions of the categorical columns in ``transform`` output (``codes`` encoding)."""
-        n_num = len(self.numeric)
+        """Positions of the categorical columns in :meth:`model_matrix` (``codes`` encoding)."""
+        n_num = len(self.numeric) or (1 if len(self.categorical) else 0)
         return list(range(n_num, n_num + len(self.categorical)))
 
     def onehot_names(self) -> list[str]:
