@@ -11,6 +11,7 @@ import pytest
 import yaml
 from seglab import i18n
 from seglab.config import SECTIONS
+from seglab.demo.engine import VALUE_LABELS
 from seglab.errors import SeglabError
 from seglab.report.personas import build_personas
 from seglab.report.sections import load_report_data, render_section
@@ -58,8 +59,10 @@ QUALITY = {**_CUSTOMERS, "sources": {"customers": _CUSTOMERS, "transactions": _T
 def write_run(folder, language="en", **overrides):
     """A complete run folder from the synthetic base (what the stages would write)."""
     folder.mkdir(parents=True, exist_ok=True)
+    labels = {"columns.value_labels": VALUE_LABELS}  # the demo's vocabulary, labelled as data sets label theirs
     cfg = make_cfg(folder, language=language, **{"report.objectives": "Grow repeat purchases by 10% within six months.",
-                                                   "personas.notes": {0: "Check the Chengdu stores."}, **overrides})
+                                                   "personas.notes": {0: "Check the Chengdu stores."}, **labels,
+                                                   **overrides})
     features, assignments = synthetic_run()
     segments = build_personas(features, assignments, cfg, as_of="2024-12-31")
     features.drop(columns=["email"]).to_parquet(folder / "features.parquet", index=False)
