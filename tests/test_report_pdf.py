@@ -4,6 +4,8 @@ import datetime as dt
 import json
 import stat
 
+from seglab import i18n
+from seglab.config import config_from_dict
 from seglab.pipeline.runs import Run
 from seglab.report import render
 
@@ -43,3 +45,15 @@ def test_a_run_without_problems_has_no_warnings(tmp_path):
     run.start(params={}, seed=1, inputs=[])
     manifest = json.loads((run.finish("complete") / "manifest.json").read_text(encoding="utf-8"))
     assert "warnings" not in manifest
+
+
+def test_the_report_itself_says_when_its_pdf_could_not_be_made(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "chromium_binary", lambda: None)
+    monkeypatch.setattr(render, "write_workbook", lambda run_dir: None)
+    cfg = config_from_dict({"run_name": "demo", "data": {"customers": "c.csv"}, "language": "zh",
+                            "report": {"pdf": True}}, base_dir=tmp_path)
+    page = render._finish_report(cfg, tmp_path, '<h2 id="sec-summary">摘要</h2>').read_text(encoding="utf-8")
+    assert i18n.t("report_pdf_missing", "zh") in page
+    cfg = cfg.model_copy(update={"report": cfg.report.model_copy(update={"pdf": False})})
+    page = render._finish_report(cfg, tmp_path, '<h2 id="sec-summary">摘要</h2>').read_text(encoding="utf-8")
+    assert i18n.t("report_pdf_missing", "zh") not in page  # not asked for: nothing to say

@@ -22,6 +22,7 @@ import nbformat
 import pandas as pd
 
 from seglab import i18n
+from seglab.io.files import write_text
 from seglab.report.sections import load_report_data, render_section
 from seglab.report.style import report_css
 from seglab.report.templating import Markup, render
@@ -52,9 +53,7 @@ def _strip_noise(nb):
 
 def notebook_body(nb_path: Path) -> str:
     """The outputs of an executed notebook as an HTML fragment, without code."""
-    from nbconvert import (
-        HTMLExporter,  # lazy: start-up time (nbconvert loads its exporters); only exports need it
-    )
+    from nbconvert import HTMLExporter  # lazy: start-up time; only exports need nbconvert
 
     nb = _strip_noise(nbformat.read(nb_path, as_version=4))
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
@@ -65,9 +64,7 @@ def notebook_body(nb_path: Path) -> str:
 
 def export_appendix(nb_path: Path, out_path: Path) -> Path:
     """An executed stage notebook as a standalone HTML page with its code."""
-    from nbconvert import (
-        HTMLExporter,  # lazy: start-up time (nbconvert loads its exporters); only exports need it
-    )
+    from nbconvert import HTMLExporter  # lazy: start-up time; only exports need nbconvert
 
     nb = nbformat.read(nb_path, as_version=4)
     exporter = HTMLExporter(template_name="lab", extra_template_paths=[str(TEMPLATES)],
@@ -85,18 +82,20 @@ def _labels(language: str) -> dict:
                                                "report_generated_by")}
 
 
-def render_page(body: str, *, title: str, client: str, run_id: str, language: str, when: dt.date | None = None) -> str:
+def render_page(body: str, *, title: str, client: str, run_id: str, language: str, when: dt.date | None = None,
+                notes=()) -> str:
     """Wrap report sections in the client page: title block, contents, styles.
 
     ``body`` is HTML already (the sections, or the exported notebook); the
-    title, client and run id are text and are escaped by the template.
+    title, client, run id and ``notes`` (footer lines) are text and are escaped
+    by the template.
     """
     labels = _labels(language)
     # A page with Chinese text embeds the Chinese font cut to the characters it uses.
     css = report_css(language, text="".join((title, client, run_id, *labels.values(), body)))
     return str(render("report.html.j2", lang="zh-CN" if language == "zh" else "en", title=title, client=client,
                       run_id=run_id, date=(when or dt.date.today()).isoformat(), labels=labels,
-                      toc=_headings(body), css=Markup(css), body=Markup(body)))
+                      toc=_headings(body), css=Markup(css), body=Markup(body), notes=list(notes)))
 
 
 _H2 = re.compile(r'<h2[^>]*\bid="([^"]+)"[^>]*>(.*?)</h2>', re.S)
@@ -118,9 +117,7 @@ def run_identity(run_dir: Path) -> str:
 
 def write_report_from_notebook(cfg, run_dir: Path, nb_path: Path) -> Path:
     """report.html from the executed 05_report notebook, plus the consultant's extras."""
-    page = render_page(notebook_body(nb_path), title=cfg.title, client=cfg.client,
-                       run_id=run_identity(run_dir), language=cfg.language)
-    return _finish_report(cfg, run_dir, page)
+    return _finish_report(cfg, run_dir, notebook_body(nb_path))
 
 
 def write_report_direct(cfg, run_dir: Path) -> Path:
@@ -128,8 +125,7 @@ def write_report_direct(cfg, run_dir: Path) -> Path:
 
     data = load_report_data(run_dir)
     body = "\n".join(render_section(name, data, cfg.language) for name in report_sections(cfg, run_dir))
-    page = render_page(body, title=cfg.title, client=cfg.client, run_id=run_identity(run_dir), language=cfg.language)
-    return _finish_report(cfg, run_dir, page)
+    return _finish_report(cfg, run_dir, body)
 
 
 def report_sections(cfg, run_dir: Path) -> list[str]:
@@ -141,12 +137,22 @@ def report_sections(cfg, run_dir: Path) -> list[str]:
     return sections
 
 
-def _finish_report(cfg, run_dir: Path, page: str) -> Path:
+def _finish_report(cfg, run_dir: Path, body: str) -> Path:
+    """report.html around ``body``, the workbook, and the PDF when asked for.
+
+    A PDF that cannot be made is said three times: a warning in run.log, the manifest's
+    ``warnings``, and a note in the report's footer (print it from a browser instead).
+    """
     out = Path(run_dir) / "report.html"
-    out.write_text(page, encoding="utf-8")
+
+    def write(notes=()):
+        write_text(out, render_page(body, title=cfg.title, client=cfg.client, run_id=run_identity(run_dir),
+                                    language=cfg.language, notes=notes))
+
+    write()
     write_workbook(run_dir)
-    if cfg.report.pdf:
-        print_pdf(out)
+    if cfg.report.pdf and print_pdf(out) is None:
+        write([i18n.t("report_pdf_missing", cfg.language)])
     return out
 
 
