@@ -162,6 +162,8 @@ class QualityReport(RowAccounting):
 
     phone_country_code: dict[str, str] | None = None
     placeholder_keys: dict[str, int] | None = None
+    reformatted_numbers: dict[str, int] | None = None
+    """Per numeric column: values written with thousands separators, currency signs or a decimal comma."""
     plausibility: Plausibility | None = None
     imputation: dict[str, Imputation] | None = None
     values: dict[str, ValueAccounting] | None = None
