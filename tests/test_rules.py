@@ -6,8 +6,10 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from seglab.artifacts import dump_artifact, validate_artifact
 from seglab.config import config_from_dict
 from seglab.errors import DataError, ParamsError
+from seglab.io.files import json_ready
 from seglab.segment.fit import fit_segmentation
 from seglab.segment.rules import (
     BinSegmenter,
@@ -216,3 +218,14 @@ def test_bin_labels_must_fit_the_edges():
 def test_bins_unknown_column(people):
     with pytest.raises(ParamsError, match=r"bins\[0\].column: unknown column 'regoin'; did you mean 'region'"):
         fit_segmentation(people, make_cfg(bins=[{"column": "regoin"}]), progress=False)
+
+
+@pytest.mark.parametrize("segmentation", [
+    {"rules": [{"name": "young", "when": "age < 30"}, {"name": "runners", "when": "interest == 'running'"}]},
+    {"bins": [{"column": "age", "edges": [0, 40, 120], "labels": ["under 40", "40+"]}, {"column": "region"}]},
+    {"bins": [{"column": "interest"}]},
+])
+def test_rule_and_bin_reports_fit_the_segmentation_json_model(people, segmentation):
+    report = fit_segmentation(people, make_cfg(**segmentation), progress=False).report
+    doc = validate_artifact("segmentation.json", report)
+    assert dump_artifact(doc) == json_ready(report)

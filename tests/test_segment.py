@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import seglab.segment.fit as segment
+from seglab.artifacts import dump_artifact, validate_artifact
 from seglab.config import config_from_dict
 from seglab.errors import DataError, ParamsError
+from seglab.io.files import json_ready
 from seglab.segment.fit import SegmentClusterer, choose_k, fit_segmentation, merge_small
 from sklearn.base import clone
 from sklearn.cluster import KMeans
@@ -131,6 +133,12 @@ def test_model_predicts_the_training_labels_also_after_joblib(fitted, customers,
     new = customers[0].head(3).assign(age=np.nan, channel=["fax", None, "app"], monetary=[np.nan, 1e9, -4.0])
     labels = loaded.predict(new)
     assert labels.dtype.kind == "i" and ((labels >= 0) & (labels < 5)).all()
+
+
+@pytest.mark.parametrize("method", ["kmeans", "kprototypes"])
+def test_the_report_fits_the_segmentation_json_model(fitted, method):
+    report = fitted[method].report
+    assert dump_artifact(validate_artifact("segmentation.json", report)) == json_ready(report)
 
 
 @pytest.mark.parametrize("method", ["kmeans", "kprototypes"])
@@ -309,6 +317,7 @@ def test_rfm_groups_numbered_in_map_order(tmp_path):
     frame = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e"],
                           "rfm_segment": ["Lost", "Champions", None, "Champions", "At Risk"]})
     result = fit_segmentation(frame, make_cfg(method="rfm"), progress=False)
+    assert dump_artifact(validate_artifact("segmentation.json", result.report)) == json_ready(result.report)
     names = result.names
     assert names[0] == "Champions" and names[max(names)] == segment.NO_PURCHASE
     codes = {v: k for k, v in names.items()}

@@ -374,6 +374,15 @@ class FeaturesMeta(Block):
 
 # ================================================================== segmentation.json (segment)
 
+class FeatureImputation(Block):
+    """How the model fills a feature's gap, in training and for new customers."""
+
+    numeric: str
+    categorical: str
+    values: dict[str, Number | str]
+    imputed_in_training: dict[str, int]
+
+
 class SegmentationFeatures(Block):
     """The features a segmentation used and how they were prepared."""
 
@@ -384,7 +393,7 @@ class SegmentationFeatures(Block):
     log_transformed: list[str] | None = None
     log_rule: str | None = None
     scaling: str | None = None
-    imputation: dict[str, Any] | None = None
+    imputation: FeatureImputation | None = None
     unseen_categories: str | None = None
 
 
@@ -455,6 +464,27 @@ class RuleCount(Block):
     assigned: int
 
 
+class Bins(Block):
+    """One dimension of a bins segmentation (segmentation.bins)."""
+
+    column: str
+    kind: Literal["numeric", "categorical"]
+    edges: list[Number] | None = None
+    categories: list[str] | None = None
+    labels: list[str]
+    missing_bin: int | None = None
+
+
+class Crosstab(Block):
+    """Customers per pair of bins of two dimensions."""
+
+    rows: str
+    columns: str
+    row_labels: list[str]
+    column_labels: list[str]
+    counts: list[list[int]]
+
+
 class DefaultSegment(Block):
     segment: int
     name: str
@@ -480,8 +510,8 @@ class SegmentationReport(Block):
     """Why this k, in words (the method section)."""
     rules: list[RuleCount] | None = None
     default_segment: DefaultSegment | None = None
-    bins: list[dict[str, Any]] | None = None
-    crosstab: dict[str, Any] | None = None
+    bins: list[Bins] | None = None
+    crosstab: Crosstab | None = None
     selection_rule: str | None = None
     scores: list[KScore] | None = None
     search_sample: int | None = None
