@@ -334,3 +334,26 @@ def test_rfm_groups_numbered_in_map_order(tmp_path):
 def test_rfm_without_transactions_is_a_data_error(customers):
     with pytest.raises(DataError, match="needs the rfm_segment feature"):
         fit_segmentation(customers[0], make_cfg(method="rfm"), progress=False)
+
+
+@pytest.mark.parametrize(("method", "engine"), [("kmeans", "seglab"), ("kprototypes", "seglab")])
+def test_a_collapsed_k_still_gives_every_cluster_a_segment(tmp_path, method, engine):
+    """Two kinds of customers and k=3: a prototype holds nobody, yet a new customer may be nearest to it."""
+    n = 300
+    half = np.arange(n) < n // 2
+    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "age": np.where(half, 30.0, 60.0),
+                          "income": np.where(half, 100.0, 400.0), "city": np.where(half, "a", "b")})
+    cfg = config_from_dict({"run_name": "t", "data": {"customers": "c.csv"},
+                            "columns": {"numeric": ["age", "income"], "categorical": ["city"]},
+                            "segmentation": {"method": method, "k": 3, "min_segment_share": 0.0, "engine": engine,
+                                             "features": ["age", "income", "city"], "stability_runs": 0}},
+                           base_dir=tmp_path)
+    result = fit_segmentation(frame, cfg, progress=False)
+    step = result.model[-1]
+    assert len(step.label_map_) == step.estimator_.n_clusters == 3
+    held = set(result.labels.tolist())
+    assert set(step.label_map_.tolist()) == held
+    rng = np.random.default_rng(0)
+    new = pd.DataFrame({"customer_id": [f"N{i}" for i in range(200)], "age": rng.uniform(0, 100, 200),
+                        "income": rng.uniform(0, 900, 200), "city": rng.choice(["a", "b", "c"], 200)})
+    assert set(result.model.predict(new).tolist()) <= held

@@ -368,6 +368,7 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     label_map = _size_order(groups, raw)
     for m in merges:
         m["into_segment"] = int(label_map[m["into"]])
+    label_map = _cover_empty_clusters(label_map, raw, estimator, design.get("categorical"), pre.gamma_)
     model = segment_pipeline(pre, estimator, label_map, categorical=design.get("categorical"))
     labels = label_map[raw]  # what model.predict(features) returns: same preprocessing, same estimator
 
@@ -713,6 +714,42 @@ def _modes(cat) -> np.ndarray:
         col = cat[:, j][cat[:, j] >= 0]
         out[j] = int(np.argmax(np.bincount(col))) if len(col) else -1
     return out
+
+
+def _cover_empty_clusters(label_map, raw_labels, estimator, categorical, gamma) -> np.ndarray:
+    """A segment for every cluster of the estimator, also those no customer fell in.
+
+    When a requested k collapses, some prototypes hold no training customer, yet a new
+    customer can be nearest to one of them: such a cluster takes the segment of the held
+    cluster whose prototype is nearest to its own (squared numeric distance plus gamma per
+    categorical mismatch, as k-prototypes measures).
+    """
+    k = int(estimator.n_clusters)
+    held = np.bincount(raw_labels, minlength=k) > 0
+    out = np.full(k, -1, dtype=np.int64)
+    out[:len(label_map)] = label_map
+    if held.all():
+        return out
+    num, cat = _prototypes(estimator, categorical)
+    dist = ((num[:, None, :] - num[None, :, :]) ** 2).sum(axis=2)
+    if cat is not None:
+        dist = dist + gamma * (cat[:, None, :] != cat[None, :, :]).sum(axis=2)
+    dist[:, ~held] = np.inf
+    for c in np.flatnonzero(~held):
+        out[c] = out[int(np.argmin(dist[c]))]
+    return out
+
+
+def _prototypes(estimator, categorical) -> tuple[np.ndarray, np.ndarray | None]:
+    """Numeric centres and categorical modes of a fitted k-means or k-prototypes estimator."""
+    if hasattr(estimator, "cluster_centers_"):  # k-means: centres in the model matrix
+        return np.asarray(estimator.cluster_centers_, dtype=float), None
+    if hasattr(estimator, "cluster_modes_"):  # seglab's KPrototypes keeps them apart
+        return np.asarray(estimator.cluster_centroids_, dtype=float), np.asarray(estimator.cluster_modes_)
+    full = np.asarray(estimator.cluster_centroids_, dtype=float)  # kmodes: numeric then categorical columns
+    cat_pos = list(categorical or [])
+    keep = [j for j in range(full.shape[1]) if j not in cat_pos]
+    return full[:, keep], full[:, cat_pos]
 
 
 def _size_order(groups, raw_labels) -> np.ndarray:
