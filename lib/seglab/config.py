@@ -241,6 +241,9 @@ class TargetingConfig(_Strict):
     control_share: float = Field(0.1, ge=0, le=0.5, description=(
         "Share of each segment held back from the campaign as a control group, so that "
         "`seglab measure` can tell what the campaign added; 0 holds nobody back (nothing can be measured)."))
+    expected_response_rate: float = Field(0.05, gt=0, lt=1, description=(
+        "Response rate expected without the campaign; only used to say in the plan how small an uplift "
+        "each segment's split can detect."))
 
 
 class ReportConfig(_Strict):

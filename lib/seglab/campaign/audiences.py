@@ -19,12 +19,14 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from seglab import i18n
 
 TREATMENT, CONTROL = "treatment", "control"
 SPLIT_METHOD = ("per segment, customers ranked by blake2b(seed:customer_id); the round(control_share x size) "
                 "lowest-ranked customers form the control group")
+POWER, ALPHA = 0.8, 0.05  # for the smallest uplift a split can detect (two-sided test)
 
 
 def split_rank(ids: pd.Series, seed: int) -> np.ndarray:
@@ -64,6 +66,26 @@ def assign_groups(ids: pd.Series, segments: pd.Series, share: float, seed: int) 
     return groups
 
 
+def detectable_uplift(treated: int, control: int, rate: float) -> float | None:
+    """The smallest response-rate uplift the split can detect: with 80 % power in a two-sided
+    5 % test of two proportions (pooled z test), when about ``rate`` of the customers respond
+    anyway. Solved by fixed-point iteration of the usual sample-size equation, with each
+    group's own variance under the alternative. None without a control group."""
+    if treated <= 0 or control <= 0 or not 0 < rate < 1:
+        return None
+    z_a, z_b = stats.norm.ppf(1 - ALPHA / 2), stats.norm.ppf(POWER)
+    d = (z_a + z_b) * math.sqrt(rate * (1 - rate) * (1 / treated + 1 / control))
+    for _ in range(100):
+        p1 = min(rate + d, 1.0)
+        pooled = (treated * p1 + control * rate) / (treated + control)
+        new = z_a * math.sqrt(pooled * (1 - pooled) * (1 / treated + 1 / control)) + \
+            z_b * math.sqrt(p1 * (1 - p1) / treated + rate * (1 - rate) / control)
+        if abs(new - d) < 1e-9:
+            break
+        d = new
+    return float(min(d, 1.0 - rate))
+
+
 # ------------------------------------------------------------------ the plan
 
 def segment_value(features: pd.DataFrame, horizon_days: int) -> tuple[pd.Series | None, str]:
@@ -94,7 +116,7 @@ def default_kpi(segment: dict, language: str) -> str:
 
 
 def campaign_plan(segments: list[dict], groups: pd.DataFrame, value: pd.Series | None, value_basis: str,
-                  *, horizon_days: int, language: str) -> pd.DataFrame:
+                  *, horizon_days: int, language: str, expected_rate: float = 0.05) -> pd.DataFrame:
     """One row per segment: its action, channel, KPI, audience and control sizes, and the value at stake.
 
     Parameters
@@ -106,6 +128,8 @@ def campaign_plan(segments: list[dict], groups: pd.DataFrame, value: pd.Series |
         ``customer_id, segment, group`` for every customer.
     value : Series or None
         Value per customer aligned with ``groups`` (see :func:`segment_value`).
+    expected_rate : float
+        Response rate expected without the campaign, for ``detectable_uplift``.
     """
     rows = []
     for seg in sorted(segments, key=lambda s: int(s["id"])):
@@ -125,11 +149,21 @@ def campaign_plan(segments: list[dict], groups: pd.DataFrame, value: pd.Series |
             "audience": int(mine.sum()),
             "treatment": int(treated.sum()),
             "control": int((mine & ~treated).sum()),
+            "detectable_uplift": _round(detectable_uplift(int(treated.sum()), int((mine & ~treated).sum()),
+                                                          expected_rate), 4),
             "expected_value": None if expected is None else round(expected, 2),
             "value_basis": i18n.t(value_basis, language, days=horizon_days),
             "audience_file": audience_file(sid),
         })
-    return pd.DataFrame(rows)
+    plan = pd.DataFrame(rows)
+    # The most urgent action first, as the report lists them.
+    order = plan["priority"].map(lambda p: p if isinstance(p, (int, float)) and p == p else math.inf)
+    return plan.assign(_order=order).sort_values(["_order", "segment"], kind="stable").drop(columns="_order") \
+        .reset_index(drop=True)
+
+
+def _round(x, digits):
+    return None if x is None else round(x, digits)
 
 
 def audience_file(segment: int) -> str:

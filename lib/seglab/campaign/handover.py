@@ -26,7 +26,8 @@ RULES_FILE = "segment_rules.json"
 
 
 def write_targeting(run_dir, *, segments: list[dict], assignments: pd.DataFrame, features: pd.DataFrame,
-                    control_share: float, seed: int, horizon_days: int, language: str, run_id: str = "") -> dict:
+                    control_share: float, seed: int, horizon_days: int, language: str, run_id: str = "",
+                    expected_rate: float = 0.05) -> dict:
     """Write ``targeting/`` and return the content of ``targeting.json``.
 
     Parameters
@@ -39,6 +40,8 @@ def write_targeting(run_dir, *, segments: list[dict], assignments: pd.DataFrame,
         ``assignments.csv`` and ``features.parquet`` of the run.
     control_share, seed : float, int
         ``targeting.control_share`` and the run's seed.
+    expected_rate : float
+        ``targeting.expected_response_rate``, for the plan's detectable uplift.
     horizon_days : int
         ``features.clv_horizon_days``, for the value at stake.
     """
@@ -55,7 +58,8 @@ def write_targeting(run_dir, *, segments: list[dict], assignments: pd.DataFrame,
 
     by_id = features.set_index(features["customer_id"].astype("str"))
     value, basis = audiences.segment_value(by_id.reindex(ids.to_numpy()).reset_index(drop=True), horizon_days)
-    plan = audiences.campaign_plan(segments, groups, value, basis, horizon_days=horizon_days, language=language)
+    plan = audiences.campaign_plan(segments, groups, value, basis, horizon_days=horizon_days, language=language,
+                                   expected_rate=expected_rate)
     _write_csv(plan, out / "campaign_plan.csv")
 
     rules = SegmentRules.from_dict(dump_artifact(read_artifact(run_dir, RULES_FILE)))
@@ -64,10 +68,12 @@ def write_targeting(run_dir, *, segments: list[dict], assignments: pd.DataFrame,
         "control_share": control_share, "seed": seed, "split": audiences.SPLIT_METHOD,
         "customers": int(len(groups)), "treatment": int((groups["group"] == audiences.TREATMENT).sum()),
         "control": int((groups["group"] == audiences.CONTROL).sum()),
-        "value_basis": basis, "horizon_days": horizon_days,
+        "value_basis": basis, "horizon_days": horizon_days, "expected_response_rate": expected_rate,
+        "detectable_uplift": f"response-rate uplift detectable with {audiences.POWER:.0%} power in a two-sided "
+                             f"{audiences.ALPHA:.0%} test, if {expected_rate:.0%} respond without the campaign",
         "segments": [{"segment": int(r.segment), "name": r.segment_name, "audience": int(r.audience),
                       "treatment": int(r.treatment), "control": int(r.control), "file": r.audience_file}
-                     for r in plan.itertuples()],
+                     for r in plan.sort_values("segment").itertuples()],
         "files": {"plan": f"{FOLDER}/campaign_plan.csv", "rules_sql": f"{FOLDER}/segment_rules.sql"},
     }
     write_artifact(run_dir, f"{FOLDER}/targeting.json", meta)

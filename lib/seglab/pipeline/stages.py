@@ -126,7 +126,7 @@ def personas(cfg: RunConfig, run_dir: Path) -> dict:
     write_targeting(run_dir, segments=segments["segments"], assignments=assignments, features=table,
                     control_share=cfg.targeting.control_share, seed=cfg.seed,
                     horizon_days=cfg.features.clv_horizon_days, language=cfg.language,
-                    run_id=run_identity(run_dir))
+                    run_id=run_identity(run_dir), expected_rate=cfg.targeting.expected_response_rate)
     return segments
 
 
