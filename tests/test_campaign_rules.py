@@ -239,3 +239,21 @@ def test_names_in_comments_cannot_end_the_comment():
 def test_agreement_is_nan_safe():
     rules = SegmentRules.from_dict({"leaves": [{"segment": 0, "conditions": []}], "depth": 0})
     assert math.isnan(rules.agreement)
+
+
+@pytest.mark.parametrize("criterion", ["gini", "entropy"])
+def test_a_shallower_tree_is_the_top_of_the_deeper_one(criterion):
+    """Cross-validation scores depths 1-3 from one depth-3 tree: its top levels must predict
+    exactly what a tree grown to the smaller depth predicts, missing values included."""
+    from seglab.campaign.rules import _predict_at_depth
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4000, 5))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    y = (x[:, 0] > 0).astype(int) + 2 * (np.nan_to_num(x[:, 1]) > 0.5) + (np.nan_to_num(x[:, 2]) > 1)
+    deep = DecisionTreeClassifier(max_depth=3, criterion=criterion, min_samples_leaf=20, random_state=1).fit(x, y)
+    for depth in (1, 2, 3):
+        shallow = DecisionTreeClassifier(max_depth=depth, criterion=criterion, min_samples_leaf=20,
+                                         random_state=1).fit(x, y)
+        assert (_predict_at_depth(deep, x, depth) == shallow.predict(x)).all()

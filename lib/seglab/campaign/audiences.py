@@ -31,9 +31,10 @@ POWER, ALPHA = 0.8, 0.05  # for the smallest uplift a split can detect (two-side
 
 def split_rank(ids: pd.Series, seed: int) -> np.ndarray:
     """A seeded pseudo-random rank key per customer id (64-bit), independent of the other ids."""
-    prefix = f"{seed}:".encode()
-    return np.fromiter((int.from_bytes(hashlib.blake2b(prefix + str(i).encode("utf-8"), digest_size=8).digest(), "big")
-                        for i in ids), dtype=np.uint64, count=len(ids))
+    prefix, blake2b = f"{seed}:".encode(), hashlib.blake2b
+    keys = [int.from_bytes(blake2b(prefix + str(i).encode("utf-8"), digest_size=8).digest(), "big")
+            for i in pd.Series(ids).tolist()]
+    return np.array(keys, dtype=np.uint64)
 
 
 def control_size(n: int, share: float) -> int:
@@ -60,8 +61,10 @@ def assign_groups(ids: pd.Series, segments: pd.Series, share: float, seed: int) 
     for _, rows in segments.groupby(segments, sort=True).indices.items():
         held = control_size(len(rows), share)
         if held:
-            # ties are impossible in practice (64-bit keys); the id breaks them all the same
-            order = np.lexsort((ids.to_numpy()[rows], key[rows]))
+            order = np.argsort(key[rows], kind="stable")
+            ranked = key[rows][order]
+            if (ranked[1:] == ranked[:-1]).any():  # a 64-bit tie (about never): the id decides, not the file order
+                order = np.lexsort((ids.to_numpy(dtype=object)[rows], key[rows]))
             groups[rows[order[:held]]] = CONTROL
     return groups
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from seglab.clean.ledger import RULES, Ledger
 from seglab.clean.standardise import missing_mask, normalise_ids, normalise_text, parse_dates, parse_numbers, token_set
@@ -245,15 +247,22 @@ def _check_share(bad: np.ndarray, present: np.ndarray, path, col, what, todo) ->
 
 def _match(ids: pd.Series, audience_ids: pd.Series, match_id) -> pd.Series:
     """Each id as written in the audiences, or missing when it is in none."""
-    known = pd.Index(audience_ids.astype("str").unique())
-    out = ids.where(ids.isin(known))
+    known = pa.array(pd.unique(audience_ids.astype("str").to_numpy(dtype=object)), type=pa.large_string())
+    out = ids.where(_isin(ids, known))
     rest = out.isna() & ids.notna()
     if rest.any():  # a spreadsheet wrote the number 17850 as 17850.0
         alt = ids[rest].str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-        out[rest] = alt.where(alt.isin(known))
+        out[rest] = alt.where(_isin(alt, known))
     if match_id is not None:
         rest = out.isna() & ids.notna()
         if rest.any():
             alt = match_id(ids[rest])
-            out[rest] = alt.where(alt.isin(known))
+            out[rest] = alt.where(_isin(alt, known))
     return out
+
+
+def _isin(values: pd.Series, known: pa.Array) -> np.ndarray:
+    """``values.isin(known)`` in Arrow (pandas' Arrow strings test membership one value at a time)."""
+    arr = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    hit = pc.is_in(arr, value_set=known)
+    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), bool)
