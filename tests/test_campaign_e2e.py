@@ -132,3 +132,19 @@ def test_bad_results_files_exit_2_with_one_line(demo_run, tmp_path, text, messag
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith("seglab: error: ") and message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_report_and_workbook_carry_the_plan_and_the_rules(demo_run):
+    import openpyxl
+
+    page = (demo_run / "report.html").read_text(encoding="utf-8")
+    assert 'id="sec-targeting"' in page
+    rules = json.loads((demo_run / "segment_rules.json").read_text())
+    assert f"{100 * rules['agreement']:.1f}%" in page  # the agreement, as segment_rules.json has it
+    segments = json.loads((demo_run / "segments.json").read_text())["segments"]
+    assert page.count("How to find them in your CRM") == len(segments)
+    plan = pd.read_csv(demo_run / "targeting" / "campaign_plan.csv")
+    sheet = pd.read_excel(demo_run / "segments.xlsx", sheet_name="campaign plan")
+    pd.testing.assert_frame_equal(sheet[["segment", "audience", "treatment", "control"]],
+                                  plan[["segment", "audience", "treatment", "control"]])
+    assert openpyxl.load_workbook(demo_run / "segments.xlsx", read_only=True).sheetnames.index("campaign plan") == 2

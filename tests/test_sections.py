@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 import pytest
 import yaml
 from seglab import i18n
+from seglab.campaign.handover import write_targeting
+from seglab.campaign.rules import fit_rules
 from seglab.config import SECTIONS
 from seglab.demo.engine import VALUE_LABELS
 from seglab.errors import SeglabError
@@ -71,6 +73,10 @@ def write_run(folder, language="en", **overrides):
     for name, content in (("segments.json", segments), ("segmentation.json", SEGMENTATION), ("quality.json", QUALITY),
                           ("features.json", {"as_of": "2024-12-31", "transactions": True})):
         (folder / name).write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+    rules = fit_rules(features, assignments["segment"].to_numpy(), model_features=SEGMENTATION["features"])
+    (folder / "segment_rules.json").write_text(json.dumps(rules.as_dict()), encoding="utf-8")
+    write_targeting(folder, segments=segments["segments"], assignments=assignments, features=features,
+                    control_share=cfg.targeting.control_share, seed=cfg.seed, horizon_days=365, language=language)
     return folder
 
 
@@ -97,18 +103,19 @@ def report(request):
 
 
 class _Text(HTMLParser):
-    """Visible text and alt/title attributes of a fragment (what a reader sees or hears)."""
+    """Visible text and alt/title attributes of a fragment (what a reader sees or hears);
+    ``<kbd>`` (file names, columns, commands to type: the same in every language) left out."""
 
     def __init__(self):
         super().__init__()
         self.parts, self._skip = [], 0
 
     def handle_starttag(self, tag, attrs):
-        self._skip += tag in ("style", "script")
+        self._skip += tag in ("style", "script", "kbd")
         self.parts += [v for k, v in attrs if k in ("alt", "title") and v]
 
     def handle_endtag(self, tag):
-        self._skip -= tag in ("style", "script")
+        self._skip -= tag in ("style", "script", "kbd")
 
     def handle_data(self, data):
         if not self._skip:
@@ -311,3 +318,22 @@ def test_chinese_stylesheet_embeds_the_font_subset_it_needs():
     cmap = TTFont(BytesIO(raw)).getBestCmap()
     assert all(ord(c) in cmap for c in text)
     assert '"seglab CJK"' in css
+
+
+def test_campaign_section_states_the_plan_and_the_rules_agreement(report):
+    language, data, html = report
+    text = visible_text(html["targeting"])
+    for r in data.plan.itertuples():
+        assert i18n.integer(r.treatment) in text and i18n.integer(r.control) in text
+    assert i18n.percent(data.rules["agreement"], 1) in text
+    assert "<kbd>targeting/segment_rules.sql</kbd>" in html["targeting"]
+    for s in data.segment_list:  # every persona card says how to find the segment
+        card = html["personas"].split(f'id="persona-{s["id"]}"')[1].split("</article>")[0]
+        assert i18n.t("card_find", language) in card
+
+
+def test_campaign_section_warns_about_small_control_groups(tmp_path):
+    folder = write_run(tmp_path / "run", **{"targeting.control_share": 0.02})
+    data = load_report_data(folder)
+    assert (data.plan["control"] < 30).any()
+    assert 'class="warning"' in render_section("targeting", data, "en")

@@ -30,7 +30,7 @@ from seglab.conditions import parse_condition
 from seglab.errors import ParamsError, did_you_mean
 
 SECTIONS = ("summary", "objectives", "quality", "segments", "personas", "value_risk",
-            "actions", "changes", "method", "glossary")
+            "actions", "targeting", "changes", "method", "glossary")
 
 
 class _Strict(BaseModel):

@@ -560,3 +560,21 @@ def leaf_text(leaf: Leaf, language: str = "en", *, missing_columns=()) -> str:
         return i18n.t("rule_everyone", language)
     return i18n.t("rule_and", language).join(
         condition_text(c, language, missing_seen=c.column in missing_columns) for c in leaf.conditions)
+
+
+def describe_segment(rules: SegmentRules, segment: int, language: str = "en", *, missing_columns=(),
+                     limit: int = 3) -> dict:
+    """What a persona card says about finding a segment: its largest leaves as text, each with
+    the share of the segment it finds, and the segment's precision and recall.
+
+    Returns ``{"leaves": [{"text", "finds", "precision"}], "more": int, "precision", "recall"}``;
+    no leaves when the rules never give this segment.
+    """
+    stats = next((s for s in rules.segments if s["segment"] == segment), {})
+    size = stats.get("customers") or 0
+    mine = sorted((lf for lf in rules.leaves if lf.segment == segment), key=lambda lf: -lf.correct)
+    leaves = [{"text": leaf_text(lf, language, missing_columns=missing_columns),
+               "finds": lf.correct / size if size else None,
+               "precision": lf.correct / lf.customers if lf.customers else None} for lf in mine[:limit]]
+    return {"leaves": leaves, "more": max(0, len(mine) - limit),
+            "precision": stats.get("precision"), "recall": stats.get("recall")}

@@ -35,7 +35,7 @@ def render_measure(doc: dict, language: str = "en") -> str:
     if revenue:
         charts.append(_chart(segments, palette, "revenue", doc.get("cost_per_contact") or 0.0, language, level))
     context = dict(
-        t=t, doc=doc, level=level, summary=_summary(doc, language), rows=rows, total=total, revenue=revenue, charts=charts,
+        t=t, doc=doc, level=level, min_responders=MIN_RESPONDERS, summary=_summary(doc, language), rows=rows, total=total, revenue=revenue, charts=charts,
         accounting=_accounting(doc, language), notes=_notes(doc, language), method=_method(doc, language),
         columns=[(t(f"measure_role_{k}"), v) for k, v in doc["responses"]["columns"].items() if v],
         lang="zh-CN" if language == "zh" else "en")
@@ -73,6 +73,7 @@ def _segment_row(s: dict, revenue: bool, language: str) -> dict:
         "rate_uplift": _pp(s["rate_uplift"]),
         "rate_interval": _interval(s["rate_uplift_low"], s["rate_uplift_high"], _pp),
         "verdict": i18n.t(f"verdict_{verdict}", language), "verdict_key": verdict,
+        "approximate": "few_responders" in s.get("notes", []),
         "notes": [i18n.t(f"measure_note_{n}", language, n=MIN_RESPONDERS) if n == "few_responders"
                   else i18n.t(f"measure_note_{n}", language) for n in s.get("notes", [])],
     }

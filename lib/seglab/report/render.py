@@ -159,7 +159,7 @@ def _finish_report(cfg, run_dir: Path, body: str) -> Path:
 # ------------------------------------------------------------ extras
 
 def write_workbook(run_dir: Path) -> Path:
-    """segments.xlsx for consultants: summary, personas and assignments."""
+    """segments.xlsx for consultants: summary, personas, the campaign plan and assignments."""
     run_dir = Path(run_dir)
     segments = json.loads((run_dir / "segments.json").read_text(encoding="utf-8"))["segments"]
     summary = pd.DataFrame([{k: s.get(k) for k in ("id", "name", "size", "share", "revenue_share")}
@@ -172,10 +172,14 @@ def write_workbook(run_dir: Path) -> Path:
         # Excel holds about a million rows and openpyxl writes ~10k rows a second:
         # a large base's assignments stay in assignments.csv.
         assignments = pd.DataFrame({"note": [f"{len(assignments):,} customers: see assignments.csv beside this workbook"]})
+    plan_path = run_dir / "targeting" / "campaign_plan.csv"
+    plan = pd.read_csv(plan_path) if plan_path.exists() else None
     out = run_dir / "segments.xlsx"
     with pd.ExcelWriter(out, engine="openpyxl") as xl:
         summary.to_excel(xl, sheet_name="segments", index=False)
         personas.to_excel(xl, sheet_name="personas", index=False)
+        if plan is not None:
+            plan.to_excel(xl, sheet_name="campaign plan", index=False)
         assignments.to_excel(xl, sheet_name="assignments", index=False)
     return out
 

@@ -21,12 +21,13 @@ import pandas as pd
 import yaml
 
 from seglab import i18n
+from seglab.campaign.rules import SegmentRules, describe_segment
 from seglab.config import RunConfig, config_from_dict
 from seglab.errors import SeglabError
 from seglab.features import value_risk as targeting
 from seglab.report import figures, personas
 from seglab.report.compare import comparison_fragment
-from seglab.report.templating import Figure, Link, Table, render
+from seglab.report.templating import Figure, Link, Markup, Table, render
 from seglab.segment.fit import k_reason_text
 
 log = logging.getLogger("seglab")
@@ -48,6 +49,9 @@ class ReportData:
     features: pd.DataFrame | None = None
     comparison: dict | None = None   # compare.json of a previous run, for the "changes" section
     run_dir: Path | None = None
+    rules: dict = field(default_factory=dict)        # segment_rules.json
+    targeting: dict = field(default_factory=dict)    # targeting/targeting.json
+    plan: pd.DataFrame | None = None                 # targeting/campaign_plan.csv
 
     @property
     def segment_list(self) -> list[dict]:
@@ -86,10 +90,13 @@ def load_report_data(run_dir) -> ReportData:
     assignments = (pd.read_csv(run_dir / "assignments.csv", dtype={"customer_id": str, "segment_name": str})
                    if (run_dir / "assignments.csv").exists() else None)
     features = pd.read_parquet(run_dir / "features.parquet") if (run_dir / "features.parquet").exists() else None
+    plan_path = run_dir / "targeting" / "campaign_plan.csv"
+    plan = pd.read_csv(plan_path) if plan_path.exists() else None
     return ReportData(cfg=cfg, segments=read_json("segments.json", required=True),
                       segmentation=read_json("segmentation.json"), features_meta=read_json("features.json"),
                       quality=read_json("quality.json"), assignments=assignments, features=features,
-                      comparison=read_json("compare.json") or None, run_dir=run_dir)
+                      comparison=read_json("compare.json") or None, run_dir=run_dir,
+                      rules=read_json("segment_rules.json"), targeting=read_json("targeting/targeting.json"), plan=plan)
 
 
 def render_section(name: str, data: ReportData, language: str) -> str:
@@ -151,6 +158,19 @@ def _tr(language: str):
     def t(key: str, /, **fields) -> str:
         return i18n.t(key, language, **fields)
     return t
+
+
+def _tm(language: str):
+    """Like :func:`_tr`, for sentences that hold file names or commands as ``<kbd>``: the
+    language table's text is trusted markup, every field is escaped unless it is Markup."""
+    def t(key: str, /, **fields) -> Markup:
+        return Markup(i18n.t(key, language)).format(**fields)
+    return t
+
+
+def _code(text: str) -> Markup:
+    """A file name, column, params key or command the reader types: the same in every language."""
+    return Markup("<kbd>{}</kbd>").format(text)
 
 
 def _render(name: str, language: str, **context) -> str:
@@ -441,7 +461,25 @@ def _persona_card(data: ReportData, s: dict, language: str) -> dict:
             "chart": chart, "numeric_table": numeric_table, "category_table": category_table,
             "mixes": [m for m in (_mix(s.get("lifecycle_mix"), "lifecycle", language),
                                   _mix(s.get("rfm_mix"), "rfm_segment", language)) if m],
-            "actions": _action_items(s, language)}
+            "actions": _action_items(s, language), "find": _finding(data, sid, language)}
+
+
+def _finding(data: ReportData, sid: int, language: str) -> dict | None:
+    """How to find the segment in a CRM: its portable rules, in words, with how well they do."""
+    if not data.rules.get("leaves"):
+        return None
+    t = _tm(language)
+    missing = [c for c in data.features.columns if data.features[c].isna().any()] if data.features is not None else ()
+    found = describe_segment(SegmentRules.from_dict(data.rules), sid, language, missing_columns=missing)
+    if not found["leaves"]:
+        return {"rules": [], "summary": t("find_none", file=_code(f"targeting/audience_segment_{sid}.csv"))}
+    rules = [t("find_rule", rule=leaf["text"], finds=i18n.percent(leaf["finds"]), precision=i18n.percent(leaf["precision"]))
+             for leaf in found["leaves"]]
+    if found["more"]:
+        rules.append(t("find_more", n=found["more"], file=_code("targeting/segment_rules.sql")))
+    return {"rules": rules, "summary": t("find_summary", recall=i18n.percent(found["recall"]),
+                                         precision=i18n.percent(found["precision"]),
+                                         file=_code("targeting/segment_rules.sql"))}
 
 
 def _action_items(s: dict, language: str) -> list[list[tuple[str, str]]]:
@@ -504,6 +542,61 @@ def actions(data: ReportData, language: str) -> str:
     table = Table([t("col_priority"), t("col_segment"), t("col_channel"), t("col_offer"), t("col_message")],
                   rows, cls="actions-table")
     return _render("actions", language, intro=t("actions_intro"), main_table=table)
+
+
+def campaign(data: ReportData, language: str) -> str:
+    """From segments to campaigns: the audiences, the plan and the portable rules."""
+    if data.plan is None or not data.targeting:
+        return ""
+    t = _tr(language)
+    by_id = {int(s["id"]): s for s in data.segment_list}
+    share = data.targeting.get("control_share", data.cfg.targeting.control_share)
+    has_value = data.plan["expected_value"].notna().any()
+    header = [t("col_priority"), t("col_segment"), t("col_offer"), t("col_channel"), t("col_kpi"),
+              t("col_contacted"), t("col_held_back"), t("col_detectable")] + ([t("col_value_at_stake")] if has_value else [])
+    rows = []
+    for r in data.plan.itertuples():
+        seg = by_id.get(int(r.segment), {"id": r.segment, "name": r.segment_name})
+        row = [_priority(None if pd.isna(r.priority) else int(r.priority), language), _segment_link(data, seg),
+               r.action, r.channel, r.kpi, i18n.integer(r.treatment), i18n.integer(r.control),
+               "–" if pd.isna(r.detectable_uplift) else t("points", value=i18n.number(100 * r.detectable_uplift, 1))]
+        if has_value:
+            row.append(i18n.integer(r.expected_value) if pd.notna(r.expected_value) else "–")
+        rows.append(row)
+    plan = Table(header, rows, frozenset({5, 6, 7, 8}), "plan-table")
+    tm = _tm(language)
+    notes = [tm("targeting_detectable", rate=i18n.percent(data.targeting.get("expected_response_rate", 0.05)),
+                key=_code("targeting.expected_response_rate"))]
+    if has_value:
+        notes.append(t("targeting_value", basis=data.plan["value_basis"].iloc[0]))
+    warnings_ = []
+    if not share:
+        warnings_.append(tm("targeting_no_control", key=_code("targeting.control_share")))
+    else:
+        small = [str(r.segment_name) for r in data.plan.itertuples() if r.control < SMALL_CONTROL]
+        if small:
+            warnings_.append(tm("targeting_small_control", n=SMALL_CONTROL, names=i18n.join(small, language),
+                                key=_code("targeting.control_share")))
+    rules = data.rules
+    agreement = None
+    if rules.get("leaves"):
+        agreement = tm("targeting_rules", depth=rules.get("depth"),
+                       columns=i18n.join([i18n.feature_label(c, language) for c in rules.get("columns", [])], language),
+                       agreement=i18n.percent(rules.get("agreement"), 1), cv=i18n.percent(rules.get("cv_agreement"), 1),
+                       file=_code("targeting/segment_rules.sql"), column=_code("rule_segment"),
+                       assignments=_code("assignments.csv"))
+    # The manifest names the run as it will be called once finished (the report is written before).
+    manifest = data.run_dir / "manifest.json" if data.run_dir is not None else None
+    run_id = json.loads(manifest.read_text(encoding="utf-8")).get("run_id") if manifest and manifest.exists() else None
+    command = (f"seglab measure reports/{run_id or data.cfg.run_name + '/<stamp>'} "
+               "--responses FILE --start YYYY-MM-DD --end YYYY-MM-DD")
+    return _render("targeting", language, plan=plan, notes=notes, warnings=warnings_, agreement=agreement,
+                   intro=tm("targeting_intro", share=i18n.percent(share),
+                            file=_code("targeting/audience_segment_<id>.csv")),
+                   measure=tm("targeting_measure", command=_code(command)))
+
+
+SMALL_CONTROL = 30  # a control group this small cannot show a segment's effect on its own
 
 
 def changes(data: ReportData, language: str) -> str:
@@ -623,7 +716,8 @@ def _lifetime_value_method(meta: dict, language: str) -> dict | None:
 
 
 GLOSSARY = ("segment", "persona", "index", "lift", "rfm", "recency", "frequency", "monetary", "lifecycle",
-            "clv", "churn_risk", "value_risk", "silhouette", "stability", "quarantine", "imputation")
+            "clv", "churn_risk", "value_risk", "control_group", "uplift", "silhouette", "stability", "quarantine",
+            "imputation")
 
 
 def glossary(data: ReportData, language: str) -> str:
@@ -633,5 +727,6 @@ def glossary(data: ReportData, language: str) -> str:
 
 
 RENDERERS = {"summary": summary, "objectives": objectives, "quality": quality, "segments": segments,
-             "personas": persona_cards, "value_risk": value_risk, "actions": actions, "changes": changes,
+             "personas": persona_cards, "value_risk": value_risk, "actions": actions, "targeting": campaign,
+             "changes": changes,
              "method": method, "glossary": glossary}
