@@ -22,8 +22,10 @@ from seglab.artifacts import (
     write_artifact,
 )
 from seglab.config import config_from_dict
+from seglab.demo.campaign import write_campaign
 from seglab.demo.generate import write_demo_data
 from seglab.errors import DataError
+from seglab.pipeline.measure import measure_run
 from seglab.pipeline.runs import Run
 from seglab.pipeline.stages import STAGE_FUNCTIONS, STAGES
 
@@ -70,6 +72,9 @@ def runs(tmp_path_factory):
     writers: dict[str, set[str]] = {}
     cfg_b = config_from_dict(_small_params(data, compare_to=str(run_a)), base_dir=root)
     run_b = _run_stages(root / "reports", cfg_b, STAGES, writers)
+    # A campaign measured against run B's audiences: measure.json joins its artifacts.
+    responses = write_campaign(run_b, root / "campaign", seed=3)["responses"]
+    measure_run(run_b, responses)
     return run_a, run_b, writers
 
 

@@ -714,8 +714,111 @@ class Targeting(Block):
     control: int
     value_basis: str
     horizon_days: Number
+    expected_response_rate: Number
+    """targeting.expected_response_rate, for the plan's detectable uplift."""
+    detectable_uplift: str
+    """What the plan's detectable_uplift column means."""
     segments: list[AudienceFile]
     files: dict[str, str]
+
+
+# ================================================================== measure.json (seglab measure)
+
+class MeasuredGroup(Block):
+    """Treatment versus control for a segment, or for all segments (seglab.campaign.measure)."""
+
+    treated: int
+    control: int
+    responders_treated: int
+    responders_control: int
+    rate_treated: Number | None
+    rate_control: Number | None
+    rate_uplift: Number | None
+    """Response rate of the treated minus the control group's."""
+    rate_uplift_low: Number | None
+    rate_uplift_high: Number | None
+    revenue_treated: Number | None
+    """Campaign revenue per treated customer (non-responders at zero)."""
+    revenue_control: Number | None
+    revenue_uplift: Number | None
+    revenue_uplift_low: Number | None
+    revenue_uplift_high: Number | None
+    incremental_responses: Number | None
+    incremental_responses_low: Number | None
+    incremental_responses_high: Number | None
+    revenue_total_treated: Number | None
+    incremental_revenue: Number | None = None
+    incremental_revenue_low: Number | None = None
+    incremental_revenue_high: Number | None = None
+    net_value: Number | None = None
+    """Incremental revenue minus the cost per contact times the treated customers."""
+    net_value_low: Number | None = None
+    net_value_high: Number | None = None
+    verdict: Literal["paid_off", "responses_up", "no_effect_shown", "responses_down", "did_not_pay_off",
+                     "not_measurable"]
+    notes: list[str]
+
+
+class MeasuredSegment(MeasuredGroup):
+    segment: int
+    name: str
+    action: str | None
+    channel: str | None
+    kpi: str | None
+
+
+class CampaignWindow(Block):
+    start: str | None
+    start_source: str
+    """"given", or how the start was chosen when --start was not given."""
+    end: str | None
+
+
+class ResponsesRead(RowAccounting):
+    """The campaign results file: how it was read and what happened to each row."""
+
+    path: str
+    format: str | None
+    columns: dict[str, str | None]
+    """The column read for each role (customer_id, responded, revenue, date, group)."""
+
+
+class AudienceCounts(Block):
+    customers: int
+    treatment: int
+    control: int
+    control_share: Number
+    responding_customers: int
+
+
+class GroupCheck(Block):
+    """A group column in the results, compared with the plan's groups."""
+
+    compared: int
+    unrecognised: int
+    differ: int
+
+
+class Measurement(Block):
+    """measure.json: a campaign's results per segment, treatment versus control (seglab measure)."""
+
+    run: str
+    title: str
+    client: str
+    language: str
+    measured_on: str
+    campaign: CampaignWindow
+    responses: ResponsesRead
+    audience: AudienceCounts
+    segments: list[MeasuredSegment]
+    overall: MeasuredGroup
+    basis: Literal["revenue", "response_rate"]
+    """What the verdicts are judged on."""
+    cost_per_contact: Number
+    confidence: Number
+    methods: dict[str, str | int | None]
+    notes: list[str]
+    group_check: GroupCheck | None = None
 
 
 # ================================================================== manifest.json (the run)
@@ -889,6 +992,11 @@ ARTIFACTS: dict[str, Artifact] = {a.name: a for a in (
     Artifact("targeting/targeting.json", "personas", "how the audiences were made, for seglab measure",
              Targeting),
     Artifact("compare.json", "report", "what changed since the run compare_to names", Comparison, always=False),
+    Artifact("measure.json", "measure", "a campaign's uplift per segment (seglab measure)", Measurement,
+             always=False),
+    Artifact("measure.html", "measure", "the measured campaign as a page", always=False),
+    Artifact("measure_quarantine.csv", "measure", "campaign result rows set aside, with their reason",
+             always=False),
     Artifact("compare.html", "report", "the comparison as a page", always=False),
     Artifact("report.html", "report", "the client report"),
     Artifact("report.pdf", "report", "the client report as PDF (report.pdf: true, Chromium installed)",

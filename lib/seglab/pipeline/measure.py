@@ -17,7 +17,8 @@ from seglab.campaign import handover
 from seglab.campaign.measure import group_mismatches, measure_campaign
 from seglab.campaign.responses import read_responses
 from seglab.errors import DataError, SeglabError
-from seglab.io.files import write_json, write_text
+from seglab.artifacts import dump_artifact, read_artifact, write_artifact
+from seglab.io.files import write_text
 from seglab.pipeline.stages import load_run_config
 from seglab.report.measure import render_measure
 from seglab.report.render import run_identity
@@ -51,10 +52,10 @@ def measure_run(run, responses, *, out=None, start=None, end=None, columns: dict
     """
     run_dir = _run_folder(run)
     cfg = load_run_config(run_dir)
-    meta = json.loads((run_dir / handover.FOLDER / "targeting.json").read_text(encoding="utf-8"))
-    if not meta.get("control"):
+    meta = read_artifact(run_dir, f"{handover.FOLDER}/targeting.json")
+    if not meta.control:
         raise SeglabError(f"{run_dir}: the run held no control group back (targeting.control_share: "
-                          f"{meta.get('control_share')}), so a campaign's effect cannot be measured; "
+                          f"{meta.control_share}), so a campaign's effect cannot be measured; "
                           "re-run with targeting.control_share above 0 before the campaign")
     if not cost_per_contact >= 0:
         raise SeglabError(f"--cost-per-contact: {cost_per_contact} is not a cost; give the cost per treated customer (0 or more)")
@@ -73,7 +74,7 @@ def measure_run(run, responses, *, out=None, start=None, end=None, columns: dict
                             end=end_ts + pd.Timedelta(days=1) - pd.Timedelta(1, "ns") if end_ts is not None else None,
                             columns=columns, id_hint=cfg.columns.customer_id or cfg.columns.transactions.customer_id,
                             date_format=date_format, encoding=encoding, missing_tokens=cfg.cleaning.missing_tokens)
-    plan_path = run_dir / meta["files"]["plan"]
+    plan_path = run_dir / meta.files["plan"]
     plan = pd.read_csv(plan_path) if plan_path.exists() else None
     measured = measure_campaign(groups, result.customers, plan=plan, has_revenue=bool(result.columns["revenue"]),
                                 cost_per_contact=cost_per_contact, confidence=confidence)
@@ -87,8 +88,9 @@ def measure_run(run, responses, *, out=None, start=None, end=None, columns: dict
                      "end": end_ts.date().isoformat() if end_ts is not None else None},
         "responses": {"path": str(result.info["path"]), "format": result.info.get("format"),
                       "columns": result.columns, **accounting},
-        "audience": {"customers": int(len(groups)), "treatment": meta["treatment"], "control": meta["control"],
-                     "control_share": meta["control_share"], "responding_customers": int(result.customers["responded"].sum())},
+        "audience": {"customers": int(len(groups)), "treatment": meta.treatment, "control": meta.control,
+                     "control_share": meta.control_share,
+                     "responding_customers": int(result.customers["responded"].sum())},
         **measured,
         "notes": result.notes,
     }
@@ -96,12 +98,12 @@ def measure_run(run, responses, *, out=None, start=None, end=None, columns: dict
         doc["group_check"] = group_mismatches(groups, result.group_column)
     out_dir = Path(out) if out else run_dir
     _writable(out_dir)
-    write_json(out_dir / JSON, doc)
+    doc = write_artifact(out_dir, JSON, doc)
     if len(result.quarantine):
         result.quarantine.to_csv(out_dir / QUARANTINE, index=False, encoding="utf-8")
     elif (out_dir / QUARANTINE).exists():
         (out_dir / QUARANTINE).unlink()  # from an earlier measurement of other results
-    write_text(out_dir / HTML, render_measure(doc, cfg.language))
+    write_text(out_dir / HTML, render_measure(dump_artifact(doc), cfg.language))
     return out_dir / HTML
 
 
@@ -122,10 +124,7 @@ def _run_folder(run) -> Path:
 
 
 def _as_of(run_dir: Path) -> pd.Timestamp | None:
-    try:
-        value = json.loads((run_dir / "features.json").read_text(encoding="utf-8")).get("as_of")
-    except (OSError, ValueError):
-        return None
+    value = read_artifact(run_dir, "features.json").as_of
     return pd.Timestamp(value) if value else None
 
 
