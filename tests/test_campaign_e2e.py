@@ -9,6 +9,7 @@ import sqlite3
 import pandas as pd
 import pytest
 from conftest import seglab
+from seglab.campaign.measure import MIN_RESPONDERS
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +74,10 @@ def campaign(demo_run, tmp_path_factory):
 
 
 def test_planted_uplift_is_recovered_within_its_interval(demo_run, campaign, tmp_path):
-    """Every segment's planted uplift (response rate and revenue per customer) lies in its interval.
+    """Every segment's planted uplift lies in its interval: the response rate's always, the
+    revenue per customer's wherever measure trusts it (both groups with MIN_RESPONDERS
+    responders or more; below that the interval is flagged approximate and the verdict rests
+    on the response rate, which this test checks too).
 
     Ten intervals (five segments, two measures) at 95 % each would all cover the truth only
     about 60 % of the time, so the check is family-wise: Bonferroni, each interval at
@@ -90,10 +94,16 @@ def test_planted_uplift_is_recovered_within_its_interval(demo_run, campaign, tmp
     doc = json.loads((tmp_path / "measure.json").read_text())
     got = {s["segment"]: s for s in doc["segments"]}
     assert set(got) == set(truth["segment"])
+    trusted = 0
     for t in truth.itertuples():
         s = got[t.segment]
         assert s["rate_uplift_low"] <= t.rate_uplift <= s["rate_uplift_high"], (t, s)
-        assert s["revenue_uplift_low"] <= t.revenue_uplift <= s["revenue_uplift_high"], (t, s)
+        if min(s["responders_treated"], s["responders_control"]) >= MIN_RESPONDERS:
+            trusted += 1
+            assert s["revenue_uplift_low"] <= t.revenue_uplift <= s["revenue_uplift_high"], (t, s)
+        else:
+            assert "few_responders" in s["notes"] and s["verdict"] not in ("paid_off", "did_not_pay_off")
+    assert trusted >= 2, "the demo campaign should give revenue verdicts in some segments"
     # segments whose action changes nothing are never said to have paid off
     for t in truth[truth["rate_uplift"] == 0].itertuples():
         assert got[t.segment]["verdict"] in ("no_effect_shown", "responses_down"), got[t.segment]
