@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from seglab.features import churn, clv, model_health
+from seglab.features import aggregates, churn, clv, model_health
 from seglab.features.build import build_features
 from test_clv import PUBLISHED_BGNBD, _cdnow_dir
 
@@ -24,7 +24,7 @@ def cdnow_lines():
 
 def test_cdnow_holdout_is_the_papers_split_and_passes(cdnow_lines):
     tx = clv.TransactionArrays.from_frame(cdnow_lines)
-    bgnbd, spend = model_health.holdout_checks(tx, tx.as_of_day(), horizon_days=365)
+    bgnbd, spend = model_health.holdout_checks(aggregates.from_arrays(tx, horizon_days=365).holdout)
     # 546 days: 39 weeks of calibration to 1997-09-30, 39 weeks of holdout
     assert bgnbd["calibration_end"] == "1997-09-30" and bgnbd["holdout_days"] == 273
     assert bgnbd["customers"] == 2357
@@ -240,7 +240,7 @@ def test_holdout_window_and_short_histories():
     lines = pd.DataFrame({"customer_id": ["a", "a", "b"], "date": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-05"]),
                           "amount": 1.0, "is_return": False})
     tx = clv.TransactionArrays.from_frame(lines)
-    bgnbd, spend = model_health.holdout_checks(tx, tx.as_of_day(), 365)
+    bgnbd, spend = model_health.holdout_checks(aggregates.from_arrays(tx, horizon_days=365).holdout)
     assert bgnbd["passed"] is None and spend["passed"] is None and "too few" in bgnbd["reason"]
 
 

@@ -11,7 +11,7 @@ import yaml
 
 ROOT = Path(__file__).parents[1]
 # conda-forge names for pip packages whose names differ
-CONDA_NAMES = {"psycopg2-binary": "psycopg2", "jupyter-client": "jupyter_client"}
+CONDA_NAMES = {"psycopg2-binary": "psycopg2", "jupyter-client": "jupyter_client", "duckdb": "python-duckdb"}
 # Declared for what they do at run time, though lib/ never imports them.
 RUNTIME_ONLY = {
     "ipykernel": "the kernel Papermill executes the stage notebooks in",

@@ -252,6 +252,75 @@ class ReportConfig(_Strict):
     pdf: bool = Field(True, description="Also print report.pdf when Chromium is installed.")
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes of a size such as ``'2GB'`` or ``'512 MiB'`` (a ParamsError-ready ValueError otherwise)."""
+    match = _SIZE.match(str(text))
+    if not match:
+        raise ValueError(f"must be 'auto' or a size such as '2GB' or '512MB', got {text!r}")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+
+
+class ComputeConfig(_Strict):
+    """Where the run's heavy work happens (seglab.compute): this machine, out of core, or a Dask cluster."""
+
+    engine: Literal["local", "dask"] = Field(
+        "local", description="local: DuckDB and NumPy on this machine, out of core under memory_limit; "
+                             "dask: the same per-customer work as tasks on a Dask cluster (see scheduler).")
+    scheduler: str | None = Field(
+        None, description="engine dask only. null: a local cluster of one worker process per core; 'local:N': a "
+                          "local cluster of N worker processes; 'tcp://host:8786' (or tls://): join a running "
+                          "cluster (dask-kubernetes, dask-jobqueue, `dask scheduler`; see the README).")
+    memory_limit: str = Field(
+        "auto", description="Memory for the aggregation: DuckDB spills to disk beyond it (engine local), the "
+                            "limit of each local worker (engine dask, local:N); 'auto' = 2GB, or e.g. '4GB'.")
+    partitions: Union[Literal["auto"], int] = Field(
+        "auto", description="Customer hash buckets the work is split into; 'auto' sizes them from the data "
+                            "(about 2 million lines each, at least two per worker).")
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler_form(cls, v):
+        if v is None:
+            return v
+        v = v.strip()
+        if re.fullmatch(r"local:\d+", v):
+            if int(v.split(":")[1]) < 1:
+                raise ValueError(f"local:N needs at least one worker, got {v!r}")
+            return v
+        if re.fullmatch(r"(tcp|tls)://[^\s/]+:\d+/?", v):
+            return v.rstrip("/")
+        raise ValueError(f"must be null, 'local:N' (N worker processes here) or a scheduler address "
+                         f"'tcp://host:8786', got {v!r}")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_form(cls, v):
+        if v.strip().lower() == "auto":
+            return "auto"
+        if parse_size(v) < 64 * 2**20:
+            raise ValueError(f"needs at least 64MB, got {v!r}")
+        return v.strip()
+
+    @field_validator("partitions")
+    @classmethod
+    def _partitions_form(cls, v):
+        if isinstance(v, int) and not 1 <= v <= 65536:
+            raise ValueError(f"must be 'auto' or a whole number from 1 to 65536, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _scheduler_needs_dask(self) -> "ComputeConfig":
+        if self.scheduler is not None and self.engine != "dask":
+            raise ValueError(f"compute.scheduler {self.scheduler!r} is for engine 'dask' (got engine "
+                             f"{self.engine!r}); set compute.engine: dask or remove the scheduler")
+        return self
+
+
 class RunConfig(_Strict):
     """One segmentation run, as written in ``params/<run>.yaml``."""
 
@@ -270,6 +339,7 @@ class RunConfig(_Strict):
     personas: PersonasConfig = Field(default_factory=PersonasConfig)
     targeting: TargetingConfig = Field(default_factory=TargetingConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
 
     @field_validator("run_name")
     @classmethod

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from seglab.errors import DataError, ParamsError, did_you_mean
-from seglab.features import churn, clv
+from seglab.features import aggregates, churn, clv
 from seglab.features import value_risk as targeting
 from seglab.features.lifetime import lifetime_value
 
 __all__ = ["RFM_MAP", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS",
            "DEFAULT_LIFECYCLE", "DERIVED_COLUMNS", "build_features", "score_edges",
-           "scores_from_edges", "rfm_rules", "rfm_segment"]
+           "scores_from_edges", "rfm_rules", "rfm_segment", "features_from_aggregates"]
 
 #: The named RFM map.  Score ranges are inclusive; rows are checked top to bottom
 #: and the first match names the customer, so every (r, f, m) gets exactly one name.
@@ -47,7 +47,8 @@ DEFINITIONS = {
                           "order id count once per calendar day"),
     "recency": "days from the last purchase (non-return line) to as_of",
     "frequency": "number of purchase occasions",
-    "monetary": "sum of all line amounts in the window, returns (negative) included",
+    "monetary": ("sum of all line amounts in the window, returns (negative) included; amounts "
+                 "are added in whole cents, so any engine and any order of adding gives the same sum"),
     "rfm_scores": ("1-5 per dimension: 1 + the number of quintile edges strictly below the "
                    "value (bins closed on the right, so equal values always share a score); "
                    "recency is reversed (6 minus that), so recent buyers score 5. Edges are "
@@ -337,20 +338,6 @@ def _check_customers(customers) -> None:
                         f"e.g. {ids[ids.duplicated()].iloc[:3].tolist()}; de-duplicate first")
 
 
-def _occasions(tx: clv.TransactionArrays, lines: np.ndarray) -> np.ndarray:
-    """Distinct occasions per customer among ``lines``: order ids, else calendar days."""
-    code, day = tx.code[lines], tx.day[lines]
-    if tx.order is None:
-        key = day
-    else:
-        order = tx.order[lines]
-        if len(order) == 0:
-            return np.zeros(tx.n_customers, dtype=np.int64)
-        key = np.where(order >= 0, order, int(tx.order.max()) + 1 + (day - int(day.min())))
-    pair_code, _ = clv.distinct_pairs(code, key)
-    return np.bincount(pair_code, minlength=tx.n_customers)
-
-
 def _labels(codes, table) -> np.ndarray:
     return np.asarray(table, dtype=object)[codes]
 
@@ -361,10 +348,11 @@ def _day_dates(day_numbers, known) -> np.ndarray:
     return dates
 
 
-def _rfm(tx: clv.TransactionArrays, days: clv.PurchaseDays, as_of_day, rules):
+def _rfm(agg: aggregates.CustomerAggregates, as_of_day, rules):
     """Recency, frequency, monetary, their scores and segment names; and the score edges."""
-    n, buyer = tx.n_customers, days.n_days > 0
-    frequency = days.n_days if tx.order is None else _occasions(tx, ~tx.is_return)
+    days = agg.days
+    n, buyer = agg.n_customers, days.n_days > 0
+    frequency = agg.frequency
     monetary = days.gross + days.returned
     recency = np.full(n, np.nan)
     if buyer.any():  # (without lines and without a given as_of there is no as-of day)
@@ -434,38 +422,64 @@ def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *
     meta : dict
         JSON-ready record of every definition, edge, threshold and model fit.
     """
+    base = _checked_base(customers, transactions is not None, value_tiers, risk_tiers,
+                         clv_horizon_days, rfm_map)
+    if transactions is None:
+        return base.copy(), {"transactions": False, "as_of": None,
+                             "note": "no transactions: attributes only"}
+    tx_all = clv.TransactionArrays.from_frame(transactions, base["customer_id"], orders=True)
+    agg = aggregates.from_arrays(tx_all, as_of, horizon_days=clv_horizon_days)
+    return features_from_aggregates(base, agg, as_of_given=as_of is not None, lifecycle=lifecycle,
+                                    value_tiers=value_tiers, risk_tiers=risk_tiers,
+                                    clv_horizon_days=clv_horizon_days, rfm_map=rfm_map)
+
+
+def _checked_base(customers, with_transactions: bool, value_tiers, risk_tiers, clv_horizon_days,
+                  rfm_map) -> pd.DataFrame:
+    """The customer table with a fresh index, after every check of the table and the options."""
     _check_customers(customers)
-    rules = rfm_rules(rfm_map)
-    shares = _value_tier_shares(value_tiers)
-    risk_cuts = _risk_thresholds(risk_tiers)
+    rfm_rules(rfm_map)
+    _value_tier_shares(value_tiers)
+    _risk_thresholds(risk_tiers)
     if (isinstance(clv_horizon_days, bool) or not isinstance(clv_horizon_days, (int, float))
             or not 0 < clv_horizon_days < math.inf):
         raise ParamsError(f"clv_horizon_days must be a positive number of days, "
                           f"got {clv_horizon_days!r}")
     base = customers.reset_index(drop=True)
-    if transactions is None:
-        return base.copy(), {"transactions": False, "as_of": None,
-                             "note": "no transactions: attributes only"}
-    clash = [c for c in DERIVED_COLUMNS if c in base.columns]
+    clash = [c for c in DERIVED_COLUMNS if c in base.columns] if with_transactions else []
     if clash:
         raise DataError(f"customers already has column(s) {clash} that features would "
                         "overwrite; rename them during cleaning")
+    return base
 
-    tx_all = clv.TransactionArrays.from_frame(transactions, base["customer_id"], orders=True)
-    as_of_day = tx_all.as_of_day(as_of)
-    tx = tx_all if as_of_day is None else tx_all.up_to(as_of_day)
-    days = clv.PurchaseDays.from_arrays(tx)
+
+def features_from_aggregates(customers: pd.DataFrame, agg: aggregates.CustomerAggregates, *,
+                             as_of_given: bool, lifecycle=None, value_tiers=None, risk_tiers=None,
+                             clv_horizon_days: float = 365, rfm_map=None) -> tuple[pd.DataFrame, dict]:
+    """The features of :func:`build_features` from per-customer aggregates (any engine's).
+
+    ``customers`` and ``agg`` are in the same customer order; ``as_of_given`` says whether
+    the window's end was given or taken from the last line.  Other parameters as in
+    :func:`build_features`.
+    """
+    base = _checked_base(customers, True, value_tiers, risk_tiers, clv_horizon_days, rfm_map)
+    if not base["customer_id"].astype(str).equals(pd.Series(agg.customer_ids.astype(str), index=base.index)):
+        raise ValueError("aggregates and customers are not in the same customer order")
+    rules = rfm_rules(rfm_map)
+    shares = _value_tier_shares(value_tiers)
+    risk_cuts = _risk_thresholds(risk_tiers)
+    as_of_day, days = agg.as_of_day, agg.days
     buyer = days.n_days > 0
-    n = tx.n_customers
+    n = agg.n_customers
 
-    rfm, edges = _rfm(tx, days, as_of_day, rules)
+    rfm, edges = _rfm(agg, as_of_day, rules)
     recency, frequency, monetary = rfm["recency"], rfm["frequency"], rfm["monetary"]
     tenure = np.full(n, np.nan)
     if buyer.any():
         tenure[buyer] = as_of_day - days.first_day[buyer]
     thresholds = _lifecycle_thresholds(days, lifecycle)
     stage = _LIFECYCLE_STAGES[_lifecycle_codes(tenure, recency, thresholds)]
-    value, risk_basis, clv_meta = lifetime_value(tx, days, as_of_day, clv_horizon_days,
+    value, risk_basis, clv_meta = lifetime_value(days, agg.holdout, as_of_day, clv_horizon_days,
                                                  thresholds, recency, buyer)
 
     tier_basis = "clv_predicted" if clv_meta["used"] else "clv_historical"
@@ -480,7 +494,7 @@ def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *
                       for v in ("low", "mid", "high")], dtype=object)
     grid_cell = np.where(buyer, cells[value_code, risk_code], targeting.PROSPECT.key)
 
-    n_returns = _occasions(tx, tx.is_return) if tx.is_return.any() else np.zeros(n, np.int64)
+    n_returns = agg.n_returns
     columns = {
         **rfm,
         "first_purchase": _day_dates(days.first_day, buyer),
@@ -501,15 +515,15 @@ def build_features(customers: pd.DataFrame, transactions: pd.DataFrame | None, *
     features = pd.concat([base, pd.DataFrame(columns, index=base.index)[list(DERIVED_COLUMNS)]],
                          axis=1)
 
-    span = [_iso(tx_all.day.min()), _iso(tx_all.day.max())] if len(tx_all.day) else [None, None]
+    span = [_iso(agg.first_day), _iso(agg.last_day)] if agg.lines_total else [None, None]
     meta = {
         "transactions": True,
         "as_of": None if as_of_day is None else _iso(as_of_day),
-        "as_of_source": "given" if as_of is not None else "last transaction date",
-        "window": {"lines_total": int(len(tx_all.day)), "lines_used": int(len(tx.day)),
-                   "lines_after_as_of": int(len(tx_all.day) - len(tx.day)),
+        "as_of_source": "given" if as_of_given else "last transaction date",
+        "window": {"lines_total": agg.lines_total, "lines_used": agg.lines_used,
+                   "lines_after_as_of": agg.lines_total - agg.lines_used,
                    "first_date": span[0], "last_date": span[1],
-                   "order_ids": tx.order is not None},
+                   "order_ids": agg.order_ids},
         "customers": {"total": int(n), "with_purchase": int(buyer.sum()),
                       "without_purchase": int(n - buyer.sum())},
         "definitions": dict(DEFINITIONS),

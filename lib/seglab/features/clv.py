@@ -29,6 +29,10 @@ __all__ = [
     "TransactionArrays",
     "PurchaseDays",
     "distinct_pairs",
+    "CENTS",
+    "to_cents",
+    "from_cents",
+    "sum_cents",
     "BGNBDFit",
     "GammaGammaFit",
     "summary_from_transactions",
@@ -244,6 +248,43 @@ def distinct_pairs(code: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.nd
     return code[new], key[new]
 
 
+#: Money is summed in whole cents: integers add up exactly in any order, so every engine
+#: (NumPy here, DuckDB and Dask in seglab.compute) and any partitioning gives the same totals.
+CENTS = 100
+
+
+def to_cents(amount) -> np.ndarray:
+    """Amounts rounded to whole cents (half to even), as int64."""
+    return np.rint(np.asarray(amount, dtype=np.float64) * CENTS).astype(np.int64)
+
+
+def from_cents(cents) -> np.ndarray:
+    """Whole cents back to amounts (float64)."""
+    return np.asarray(cents, dtype=np.int64).astype(np.float64) / CENTS
+
+
+def sum_cents(code: np.ndarray, cents: np.ndarray, n: int) -> np.ndarray:
+    """Exact int64 sum of ``cents`` per code ``0..n-1``.
+
+    Float bincount is exact while every partial sum stays below 2**53 cents (90 trillion
+    in money), which the absolute total bounds; beyond it an integer reduction is used.
+    """
+    code = np.asarray(code, dtype=np.int64)
+    cents = np.asarray(cents, dtype=np.int64)
+    bound = float(np.abs(cents).sum(dtype=np.float64)) if len(cents) else 0.0
+    if bound < 2.0**53:
+        return np.bincount(code, weights=cents.astype(np.float64), minlength=n).astype(np.int64)
+    if bound >= 2.0**63:
+        raise DataError("transactions.amount: the amounts add up beyond what 64-bit sums can hold "
+                        "(9.2e16); check the amount column's unit")
+    order = np.argsort(code, kind="stable")
+    code_s = code[order]
+    starts = np.flatnonzero(np.r_[True, code_s[1:] != code_s[:-1]])
+    out = np.zeros(n, dtype=np.int64)
+    out[code_s[starts]] = np.add.reduceat(cents[order], starts)
+    return out
+
+
 @dataclass(frozen=True)
 class PurchaseDays:
     """Per-customer purchase-day aggregates (arrays indexed by customer code).
@@ -263,29 +304,37 @@ class PurchaseDays:
     @classmethod
     def from_arrays(cls, tx: TransactionArrays) -> "PurchaseDays":
         """Aggregate the purchase lines of ``tx`` per customer and day (one sort)."""
-        n = tx.n_customers
-        buy = ~tx.is_return
-        code, day, amount = tx.code[buy], tx.day[buy], tx.amount[buy]
+        return cls.from_lines(tx.code, tx.day, to_cents(tx.amount), tx.is_return, tx.n_customers)
+
+    @classmethod
+    def from_lines(cls, code, day, cents, is_return, n: int) -> "PurchaseDays":
+        """Aggregate lines given as customer codes, days, amounts in cents and return flags."""
+        buy = ~is_return
+        code_b, day_b, cents_b = code[buy], day[buy], cents[buy]
         first = np.full(n, -1, dtype=np.int64)
         last = np.full(n, -1, dtype=np.int64)
         n_days = np.zeros(n, dtype=np.int64)
-        if len(code):
-            key_code, key_day = distinct_pairs(code, day)
+        if len(code_b):
+            key_code, key_day = distinct_pairs(code_b, day_b)
             n_days = np.bincount(key_code, minlength=n)
             starts = np.flatnonzero(np.r_[True, key_code[1:] != key_code[:-1]])
             ends = np.r_[starts[1:] - 1, len(key_code) - 1]
             first[key_code[starts]] = key_day[starts]
             last[key_code[ends]] = key_day[ends]
-        on_first = day == first[code]
-        return cls(
-            n_days=n_days,
-            first_day=first,
-            last_day=last,
-            gross=np.bincount(code, weights=amount, minlength=n),
-            gross_first_day=np.bincount(code[on_first], weights=amount[on_first], minlength=n),
-            returned=np.bincount(tx.code[tx.is_return], weights=tx.amount[tx.is_return],
-                                 minlength=n),
-        )
+        on_first = day_b == first[code_b]
+        return cls.from_cents(n_days, first, last, sum_cents(code_b, cents_b, n),
+                              sum_cents(code_b[on_first], cents_b[on_first], n),
+                              sum_cents(code[is_return], cents[is_return], n))
+
+    @classmethod
+    def from_cents(cls, n_days, first_day, last_day, gross_cents, gross_first_day_cents,
+                   returned_cents) -> "PurchaseDays":
+        """From per-customer counts, days and whole-cent sums, as every engine computes them."""
+        return cls(n_days=np.asarray(n_days, dtype=np.int64),
+                   first_day=np.asarray(first_day, dtype=np.int64),
+                   last_day=np.asarray(last_day, dtype=np.int64),
+                   gross=from_cents(gross_cents), gross_first_day=from_cents(gross_first_day_cents),
+                   returned=from_cents(returned_cents))
 
     def summary(self, as_of_day: int, time_unit: str = "weeks") -> dict[str, np.ndarray]:
         """The models' inputs per customer code: ``frequency`` (repeat purchase days),

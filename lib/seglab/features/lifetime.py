@@ -76,15 +76,17 @@ def _purchases(summary, horizon_days, holdout, out, buyer, meta) -> np.ndarray |
     return alive
 
 
-def lifetime_value(tx: clv.TransactionArrays, days: clv.PurchaseDays, as_of_day, horizon_days: float,
+def lifetime_value(days: clv.PurchaseDays, holdout: model_health.Holdout, as_of_day, horizon_days: float,
                    thresholds: dict, recency: np.ndarray, buyer: np.ndarray):
     """Expected purchases, P(alive), churn risk and its basis, expected spend and predicted
     value per customer, with the ``clv`` record of ``features.json``.
 
     Parameters
     ----------
-    tx, days : TransactionArrays, PurchaseDays
-        The window's lines and their per-customer purchase days.
+    days : PurchaseDays
+        The window's per-customer purchase days.
+    holdout : Holdout
+        The calibration and holdout aggregates of the model check.
     as_of_day : int or None
         End of the window (days since 1970-01-01).
     horizon_days : float
@@ -123,7 +125,7 @@ def lifetime_value(tx: clv.TransactionArrays, days: clv.PurchaseDays, as_of_day,
         return out, basis, meta
 
     summary = {k: v[buyer] for k, v in days.summary(as_of_day, "weeks").items()}
-    holdout_bgnbd, holdout_spend = model_health.holdout_checks(tx, as_of_day, horizon_days)
+    holdout_bgnbd, holdout_spend = model_health.holdout_checks(holdout)
     _spend(days, buyer, summary, holdout_spend, out, meta)
     alive = _purchases(summary, horizon_days, holdout_bgnbd, out, buyer, meta)
     if alive is not None:

@@ -14,6 +14,8 @@ and the report can draw predicted against actual purchases.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from seglab.errors import DataError
@@ -22,7 +24,7 @@ from seglab.features import clv
 __all__ = ["NEAR_BOUND", "MIN_MEAN_DROPOUT", "HOLDOUT_SHARE", "MIN_HOLDOUT_DAYS",
            "TOTAL_TOLERANCE", "BUCKET_TOLERANCE", "BUCKET_SE", "BUCKET_FLOOR",
            "MIN_BUCKET_CUSTOMERS", "TOP_BUCKET", "SPEND_TOLERANCE", "HOLDOUT_RULE",
-           "holdout_window", "holdout_checks", "fit_problems", "health"]
+           "Holdout", "holdout_window", "holdout_checks", "fit_problems", "health"]
 
 #: A parameter within this factor of :data:`seglab.features.clv.PARAM_BOUNDS` is "on the bound".
 NEAR_BOUND = 10.0
@@ -58,6 +60,24 @@ HOLDOUT_RULE = (
     f"{BUCKET_SE:g} standard errors of it, or within {BUCKET_FLOOR:g} purchases; Gamma-Gamma "
     f"passes when the predicted spend is within {SPEND_TOLERANCE:.0%} of the actual spend"
 )
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """The calibration and holdout periods of the check, aggregated per customer.
+
+    ``cal_end`` (days since 1970-01-01) is None when the window is too short for a holdout
+    (``reason`` says why); ``calibration`` then and ``hold_n_days``/``hold_net`` are None.
+    ``calibration`` holds the purchase days up to ``cal_end``, ``hold_n_days`` and
+    ``hold_net`` the purchase days and net spend after it, per customer.
+    """
+
+    cal_end: int | None
+    days: int
+    reason: str
+    calibration: clv.PurchaseDays | None = None
+    hold_n_days: np.ndarray | None = None
+    hold_net: np.ndarray | None = None
 
 
 def holdout_window(first_day: int, as_of_day: int, horizon_days: float) -> tuple[int | None, int, str]:
@@ -161,17 +181,13 @@ def _spend_holdout(x, m, hold_days, hold_spend, window) -> dict:
                       "customers": int(bought.sum())}}
 
 
-def holdout_checks(tx: clv.TransactionArrays, as_of_day: int, horizon_days: float) -> tuple[dict, dict]:
+def holdout_checks(holdout: Holdout) -> tuple[dict, dict]:
     """The calibration/holdout checks of BG/NBD and of Gamma-Gamma.
 
     Parameters
     ----------
-    tx : TransactionArrays
-        The lines of the window (none after ``as_of_day``).
-    as_of_day : int
-        End of the window, days since 1970-01-01.
-    horizon_days : float
-        The CLV horizon: the holdout is never longer.
+    holdout : Holdout
+        The periods and their per-customer aggregates (:mod:`seglab.features.aggregates`).
 
     Returns
     -------
@@ -182,22 +198,16 @@ def holdout_checks(tx: clv.TransactionArrays, as_of_day: int, horizon_days: floa
         predicted and actual repeat purchase days, standard error, allowed difference);
         Gamma-Gamma ``total`` spend.
     """
-    purchases = tx.day[~tx.is_return]
-    if len(purchases) == 0:
-        reason = "no purchases"
-        return _not_run(reason, rule=HOLDOUT_RULE), _not_run(reason, rule=HOLDOUT_RULE)
-    cal_end, days, why = holdout_window(int(purchases.min()), as_of_day, horizon_days)
-    if cal_end is None:
-        return _not_run(why, rule=HOLDOUT_RULE), _not_run(why, rule=HOLDOUT_RULE)
-    cal = clv.PurchaseDays.from_arrays(tx.up_to(cal_end))
+    if holdout.cal_end is None:
+        return _not_run(holdout.reason, rule=HOLDOUT_RULE), _not_run(holdout.reason, rule=HOLDOUT_RULE)
+    cal, cal_end, days = holdout.calibration, holdout.cal_end, holdout.days
     who = cal.n_days > 0
-    hold = clv.PurchaseDays.from_arrays(tx.within(cal_end, as_of_day))
     s = {k: v[who] for k, v in cal.summary(cal_end, "weeks").items()}
     window = {"rule": HOLDOUT_RULE, "calibration_end": _iso(cal_end), "holdout_days": days,
               "customers": int(who.sum())}
-    bgnbd = _bgnbd_holdout(hold.n_days[who], s["frequency"], s["recency"], s["T"], days, window)
-    spend = _spend_holdout(s["frequency"], s["monetary_value"], hold.n_days[who],
-                           (hold.gross + hold.returned)[who], window)
+    bgnbd = _bgnbd_holdout(holdout.hold_n_days[who], s["frequency"], s["recency"], s["T"], days, window)
+    spend = _spend_holdout(s["frequency"], s["monetary_value"], holdout.hold_n_days[who],
+                           holdout.hold_net[who], window)
     return bgnbd, spend
 
 
