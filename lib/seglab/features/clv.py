@@ -27,6 +27,7 @@ __all__ = [
     "MIN_REPEAT_BUYERS",
     "PARAM_BOUNDS",
     "TransactionArrays",
+    "parse_as_of",
     "PurchaseDays",
     "distinct_pairs",
     "CENTS",
@@ -151,15 +152,7 @@ class TransactionArrays:
         """``as_of`` as days since 1970-01-01; default the last line's day (None if no lines)."""
         if as_of is None:
             return int(self.day.max()) if len(self.day) else None
-        try:
-            stamp = pd.Timestamp(as_of)
-        except (TypeError, ValueError):
-            stamp = pd.NaT
-        if stamp is pd.NaT:
-            raise DataError(f"as_of must be a date such as '2024-12-31', got {as_of!r}")
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_localize(None)
-        return int(np.datetime64(stamp, "D").astype(np.int64))
+        return parse_as_of(as_of)
 
     def up_to(self, last_day: int) -> "TransactionArrays":
         """The lines dated on or before ``last_day`` (days since 1970-01-01)."""
@@ -176,6 +169,19 @@ class TransactionArrays:
         return TransactionArrays(self.customer_ids, self.code[keep], self.day[keep],
                                  self.amount[keep], self.is_return[keep],
                                  None if self.order is None else self.order[keep])
+
+
+def parse_as_of(as_of) -> int:
+    """A given as-of date as days since 1970-01-01 (a DataError when it is no date)."""
+    try:
+        stamp = pd.Timestamp(as_of)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        raise DataError(f"as_of must be a date such as '2024-12-31', got {as_of!r}")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return int(np.datetime64(stamp, "D").astype(np.int64))
 
 
 def _order_codes(order_id: pd.Series) -> np.ndarray | None:
