@@ -52,6 +52,20 @@ def demo_run(reports_root) -> Path:
 
 
 @pytest.fixture(scope="session")
+def dask_client():
+    """A Dask LocalCluster of two worker processes, once per session (tests marked ``cluster``)."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                       silence_logs=logging.ERROR)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real sample data not present at {SHARED_DATA}")

@@ -40,7 +40,7 @@ from seglab.features.aggregates import CustomerAggregates
 from seglab.features.model_health import Holdout, holdout_window
 
 __all__ = ["DEFAULT_MEMORY", "HASH_KEY", "ID_KEY", "connect", "memory_bytes", "project_sql", "check_lines",
-           "day_totals", "Window", "window_of", "customer_rows", "aggregates_from_rows",
+           "day_totals", "arrow_of", "Window", "window_of", "customer_rows", "aggregates_from_rows",
            "customer_keys", "parquet_paths", "open_lines", "local_aggregates"]
 
 #: DuckDB's memory when ``compute.memory_limit`` is 'auto': the aggregation spills beyond it.
@@ -69,7 +69,7 @@ def connect(memory_limit: str = "auto", threads: int | None = None):
         shutil.rmtree(spill, ignore_errors=True)
 
 
-def _arrow(con, sql: str, params: dict | None = None) -> pa.Table:
+def arrow_of(con, sql: str, params: dict | None = None) -> pa.Table:
     """A query's result as an Arrow table (the method's name changed across DuckDB versions)."""
     rel = con.sql(sql, params=params)
     fetch = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
@@ -79,15 +79,20 @@ def _arrow(con, sql: str, params: dict | None = None) -> pa.Table:
 # ------------------------------------------------------------------ lines and day totals
 
 
-def project_sql(lines: str, columns, key: str = HASH_KEY) -> str:
-    """The lines as (h, day, cents, ret, o, zero); ``lines`` names a table, view or table function."""
+def project_sql(lines: str, columns, key: str = HASH_KEY, buckets: int | None = None) -> str:
+    """The lines as (h, day, cents, ret, o, zero); ``lines`` names a table, view or table function.
+
+    With ``buckets``, also each line's bucket: its customer id's hash modulo ``buckets``.
+    """
     columns = set(columns)
     ret = "is_return" if "is_return" in columns else "amount < 0"
     order = ("CASE WHEN order_id IS NULL THEN NULL ELSE hash(order_id) END" if "order_id" in columns
              else "NULL::UBIGINT")
     return (f"SELECT {key} AS h, CAST(CAST(date AS DATE) - DATE '1970-01-01' AS INTEGER) AS day, "
             f"CAST(round_even(amount * {clv.CENTS}, 0) AS BIGINT) AS cents, {ret} AS ret, "
-            f"{order} AS o, amount = 0 AND NOT {ret} AS zero FROM {lines}")
+            f"{order} AS o, amount = 0 AND NOT {ret} AS zero"
+            + (f", CAST(hash(customer_id) % {int(buckets)} AS INTEGER) AS bucket" if buckets else "")
+            + f" FROM {lines}")
 
 
 CHECKS_SQL = """
@@ -118,7 +123,7 @@ def check_lines(con, lines: str, where: str = "transactions") -> int:
 
 def day_totals(con, projected: str) -> pa.Table:
     """Lines, purchase lines and zero-amount purchase lines per day of the projected lines."""
-    return _arrow(con, DAY_TOTALS_SQL.format(projected=projected))
+    return arrow_of(con, DAY_TOTALS_SQL.format(projected=projected))
 
 
 # ------------------------------------------------------------------ the window's facts
@@ -218,8 +223,8 @@ def customer_rows(con, projected: str, window: Window) -> tuple[pa.Table, pa.Arr
     the window are absent), and the keys of customers with lines after the window."""
     as_of = _NO_DAY if window.as_of_day is None else window.as_of_day
     cal = _NO_DAY if window.holdout.cal_end is None else window.holdout.cal_end
-    rows = _arrow(con, CUSTOMERS_SQL.format(projected=projected), {"as_of": as_of, "cal": cal})
-    late = _arrow(con, LATE_SQL.format(projected=projected), {"as_of": as_of}).column("h")
+    rows = arrow_of(con, CUSTOMERS_SQL.format(projected=projected), {"as_of": as_of, "cal": cal})
+    late = arrow_of(con, LATE_SQL.format(projected=projected), {"as_of": as_of}).column("h")
     return rows, late
 
 
