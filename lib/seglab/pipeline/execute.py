@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from seglab.artifacts import RunArtifacts
+from seglab.compute import cluster
 from seglab.config import RunConfig
 from seglab.errors import SeglabError
 from seglab.pipeline.runs import Run, write_index
@@ -77,16 +78,19 @@ def _execute(cfg: RunConfig, *, out: Path | None, notebooks: bool, progress: boo
     run.start(params=params, seed=cfg.seed, inputs=inputs)
     kernel = None
     try:
-        if nb_dir is not None:
-            kernel = _start_kernel(nb_dir)
-        for stage in STAGES:
-            with run.stage(stage):
-                if nb_dir is None:
-                    STAGE_FUNCTIONS[stage](cfg, run.work_dir)
-                else:
-                    _execute_notebook(nb_dir / NOTEBOOKS[stage], run, params_path, progress, kernel)
-        if nb_dir is not None:
-            _finish_notebook_outputs(cfg, run)
+        # the run's cluster (engine dask) starts before the kernel, which inherits its address
+        with cluster.run_cluster(cfg.compute) as dask_client:
+            run.manifest["compute"] = cluster.describe(cfg.compute, dask_client)
+            if nb_dir is not None:
+                kernel = _start_kernel(nb_dir)
+            for stage in STAGES:
+                with run.stage(stage):
+                    if nb_dir is None:
+                        STAGE_FUNCTIONS[stage](cfg, run.work_dir)
+                    else:
+                        _execute_notebook(nb_dir / NOTEBOOKS[stage], run, params_path, progress, kernel)
+            if nb_dir is not None:
+                _finish_notebook_outputs(cfg, run)
         run.manifest["summary"] = _summary(run.work_dir)
         final = run.finish("complete")
     except SeglabError as exc:

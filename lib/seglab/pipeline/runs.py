@@ -27,7 +27,7 @@ from seglab.report.templating import Markup, render
 MANIFEST = "manifest.json"
 WORK_SUFFIX = ".partial"
 KEY_PACKAGES = ("pandas", "numpy", "scipy", "scikit-learn", "kmodes", "papermill", "nbconvert",
-                "seaborn", "matplotlib", "pyarrow", "pydantic")
+                "seaborn", "matplotlib", "pyarrow", "pydantic", "duckdb", "dask", "distributed")
 
 log = logging.getLogger("seglab")
 

@@ -27,6 +27,7 @@ from seglab.artifacts import (
 from seglab.campaign.handover import RULES_FILE, write_targeting
 from seglab.campaign.rules import fit_rules
 from seglab.clean.stage import clean_stage
+from seglab.compute import engine
 from seglab.config import (
     FileSource,
     RunConfig,
@@ -34,7 +35,7 @@ from seglab.config import (
     config_from_dict,
     load_config,
 )
-from seglab.features.build import build_features
+from seglab.features.build import build_features, features_from_aggregates
 from seglab.io.files import write_json
 from seglab.pipeline import drift
 from seglab.pipeline.runs import library_fingerprint
@@ -56,24 +57,25 @@ def clean(cfg: RunConfig, run_dir: Path) -> dict:
 
 
 def features(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
-    """One row per clean customer: attributes, RFM, lifecycle, value and risk."""
+    """One row per clean customer: attributes, RFM, lifecycle, value and risk.
+
+    The lines are aggregated per customer by the run's engine (``compute``), out of core;
+    the features are computed from those aggregates.
+    """
 
     run_dir = Path(run_dir)
     customers = pd.read_parquet(run_dir / "customers_clean.parquet")
     tx_path = run_dir / "transactions_clean.parquet"
-    transactions = pd.read_parquet(tx_path) if tx_path.exists() else None
     pii = [c for c in cfg.columns.pii if c in customers.columns]
     customers = customers.drop(columns=pii)
     fcfg = cfg.features
-    table, meta = build_features(
-        customers, transactions,
-        as_of=cfg.data.as_of,
-        lifecycle=fcfg.lifecycle.model_dump(),
-        value_tiers=fcfg.value_tiers,
-        risk_tiers=fcfg.risk_tiers,
-        clv_horizon_days=fcfg.clv_horizon_days,
-        rfm_map=fcfg.rfm_map,
-    )
+    options = {"lifecycle": fcfg.lifecycle.model_dump(), "value_tiers": fcfg.value_tiers,
+               "risk_tiers": fcfg.risk_tiers, "clv_horizon_days": fcfg.clv_horizon_days, "rfm_map": fcfg.rfm_map}
+    if tx_path.exists():
+        agg = engine.customer_aggregates(cfg, tx_path, customers["customer_id"])
+        table, meta = features_from_aggregates(customers, agg, as_of_given=cfg.data.as_of is not None, **options)
+    else:
+        table, meta = build_features(customers, None, as_of=cfg.data.as_of, **options)
     table.to_parquet(run_dir / "features.parquet", index=False)
     write_artifact(run_dir, "features.json", meta)
     return table
