@@ -134,3 +134,12 @@ def test_colliding_hashes_fall_back_to_the_ids(tmp_path, monkeypatch):
     got = _duck(tmp_path, customers, lines, as_of=as_of)
     monkeypatch.setattr(duck, "customer_keys", real)
     assert_same_aggregates(_duck(tmp_path, customers, lines, as_of=as_of), got)
+
+
+def test_the_manifest_records_the_engine(tmp_path):
+    from seglab.artifacts import ComputeRecord
+    from seglab.compute import cluster
+    from seglab.config import ComputeConfig
+
+    record = ComputeRecord.model_validate(cluster.describe(ComputeConfig()))
+    assert record.engine == "local" and record.versions["duckdb"] and record.workers == 1

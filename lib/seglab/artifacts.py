@@ -840,6 +840,26 @@ class Host(Block):
     pid: int
 
 
+class ComputeRecord(Block):
+    """How the heavy work ran (``compute:`` in the params): engine, cluster and versions."""
+
+    engine: Literal["local", "dask"]
+    scheduler: str | None
+    memory_limit: str
+    partitions: str | int
+    versions: dict[str, str | None]
+    """duckdb, dask and distributed in the process that ran the stages."""
+    workers: int
+    threads: int | None
+    scheduler_address: str | None = None
+    worker_memory: list[int] | None = None
+    """Memory limit of each worker (bytes; distinct values)."""
+    worker_versions: dict[str, str | None] | None = None
+    """Versions of the packages that decide the numbers, on the workers."""
+    version_mismatch: list[str] | None = None
+    """Packages whose versions differ between the workers and this process."""
+
+
 class RunSummary(Block):
     """The few numbers the runs list shows."""
 
@@ -864,6 +884,8 @@ class Manifest(Block):
     inputs: list[InputFile]
     versions: dict[str, str | None]
     host: Host
+    compute: ComputeRecord | None = None
+    """Engine, workers and versions (absent in runs made before the compute block)."""
     stages: dict[str, Number]
     """Seconds per stage."""
     warnings: list[str] | None = None
