@@ -39,6 +39,8 @@ ALIASES = {
     "group": ("group", "arm", "variant", "cell", "组别", "分组"),
 }
 ROLES = ("customer_id", "responded", "revenue", "date")
+OPTIONS = {"customer_id": "id-column", "responded": "responded-column", "revenue": "revenue-column",
+           "date": "date-column", "group": "group-column"}  # seglab measure's option naming each role
 MAX_UNREADABLE_SHARE = 0.5  # above this, a column is the wrong one, not a dirty one
 _TRUE = {"1", "1.0", "true", "t", "yes", "y", "x", "responded", "converted", "response", "是", "已响应", "已转化", "有"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n", "not responded", "no response", "否", "未响应", "未转化", "无"}
@@ -64,7 +66,7 @@ def find_columns(header: list[str], given: dict[str, str | None], *, path: str, 
         name = given.get(role)
         if name:
             if name not in header:
-                raise DataError(f"{path}: column '{name}' (--{role.replace('_', '-')}-column) not found"
+                raise DataError(f"{path}: column '{name}' (--{OPTIONS[role]}) not found"
                                 f"{did_you_mean(name, header) or '; the columns are ' + ', '.join(map(str, header[:20]))}")
             out[role] = name
             continue

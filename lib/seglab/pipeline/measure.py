@@ -70,6 +70,8 @@ def measure_run(run, responses, *, out=None, start=None, end=None, columns: dict
     end_ts = _day(end, "--end")
     if end_ts is not None and end_ts < start_ts:
         raise SeglabError(f"--end {end_ts.date()} is before the campaign start {start_ts.date()}")
+    out_dir = Path(out) if out else run_dir
+    _writable(out_dir)  # before the results are read: a mistake costs nothing and leaves nothing
     result = read_responses(responses, audience_ids=groups["customer_id"], start=start_ts,
                             end=end_ts + pd.Timedelta(days=1) - pd.Timedelta(1, "ns") if end_ts is not None else None,
                             columns=columns, id_hint=cfg.columns.customer_id or cfg.columns.transactions.customer_id,
@@ -96,8 +98,6 @@ def measure_run(run, responses, *, out=None, start=None, end=None, columns: dict
     }
     if result.group_column is not None:
         doc["group_check"] = group_mismatches(groups, result.group_column)
-    out_dir = Path(out) if out else run_dir
-    _writable(out_dir)
     doc = write_artifact(out_dir, JSON, doc)
     if len(result.quarantine):
         result.quarantine.to_csv(out_dir / QUARANTINE, index=False, encoding="utf-8")
@@ -138,6 +138,8 @@ def _day(value, option: str) -> pd.Timestamp | None:
 
 
 def _writable(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise SeglabError(f"--out {folder}: not a folder; choose a folder for measure.json and measure.html")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
