@@ -71,6 +71,21 @@ def test_revenue_alone_decides_who_responded(tmp_path):
                                                                             "C0003": False}
 
 
+def test_a_list_of_ids_is_a_list_of_responses(tmp_path):
+    path = write(tmp_path, "customer_id,date\nC0001,2026-07-02\nC0002,2026-06-01\nC0003,2026-07-05\n")
+    r = read_responses(path, audience_ids=AUDIENCE, start=START)
+    assert sorted(r.customers["customer_id"]) == ["C0001", "C0003"]
+    assert r.accounting["quarantined_by_rule"] == {"before_campaign": 1}
+    assert r.notes[0].startswith("the file has neither a responded nor a revenue column")
+
+
+def test_malformed_lines_are_accounted_for(tmp_path):
+    path = write(tmp_path, "customer_id,responded,revenue\nC0001,1,10\nC0002,1,20,extra,cols\nC0003,0,0\n")
+    r = read_responses(path, audience_ids=AUDIENCE, start=START)
+    assert r.accounting["rows_in"] == 3 and r.accounting["quarantined_by_rule"] == {"malformed_line": 1}
+    assert "malformed_line" in set(r.quarantine["rule"])
+
+
 def test_chinese_headers_in_gbk(tmp_path):
     text = "客户ID,是否响应,金额,日期\nC0001,是,12.5,2026年7月3日\nC0002,否,0,\n"
     path = write(tmp_path, text, encoding="gb18030")
@@ -117,6 +132,8 @@ def test_ids_can_match_through_a_translation(tmp_path):
     ("customer_id,responded\nC0001,maybe\nC0002,perhaps\n", {}, r"column 'responded': 2 of 2 values are not yes/no"),
     ("customer_id,responded,date\nC0001,1,soon\nC0002,1,later\n", {}, r"column 'date': 2 of 2 values are not dates; give their format with --date-format"),
     ("customer_id,responded\n", {}, r"has a header but no rows"),
+    ("customer_id,customer_id,responded\nC0001,C0001,1\n", {}, r"column 'customer_id' appears 2 times in the header"),
+    ("C0001,yes,10\nC0002,no,0\n", {"revenue": "amount"}, r"column 'amount' \(--revenue-column\) not found; give a name"),
     ("customer_id,responded\nX1,1\nX2,1\n", {}, r"no row can be measured \(most often: the customer id is in none of the run's audiences\)"),
 ])
 def test_unusable_files_get_one_line_errors(tmp_path, text, given, message):

@@ -781,6 +781,10 @@ class ResponsesRead(RowAccounting):
     format: str | None
     columns: dict[str, str | None]
     """The column read for each role (customer_id, responded, revenue, date, group)."""
+    customers_with_several_rows: int
+    """Customers with more than one response row (their revenue is summed)."""
+    responses_only: bool
+    """The file had neither a responded nor a revenue column: every listed customer responded."""
 
 
 class AudienceCounts(Block):

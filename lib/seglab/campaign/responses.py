@@ -52,12 +52,18 @@ def _fold_header(name) -> str:
 def find_columns(header: list[str], given: dict[str, str | None], *, path: str, id_hint: str | None = None) -> dict:
     """The column of each role: given by the user, else recognised by its name.
 
+    A file with neither a responded nor a revenue column is a list of responses when it
+    holds nothing but ids (and dates or groups): every listed customer responded.
+
     Raises
     ------
     DataError
-        A given column is not in the file, no id column is found, or neither a
-        responded nor a revenue column.
+        A header names one column twice, a given column is not in the file, no id column
+        is found, or neither a responded nor a revenue column among other columns.
     """
+    twice = next((h for h in header if header.count(h) > 1), None)
+    if twice is not None:
+        raise DataError(f"{path}: column '{twice}' appears {header.count(twice)} times in the header; rename the copies")
     folded = {}
     for h in header:
         folded.setdefault(_fold_header(h), h)
@@ -66,8 +72,9 @@ def find_columns(header: list[str], given: dict[str, str | None], *, path: str, 
         name = given.get(role)
         if name:
             if name not in header:
+                # The header is not listed: in a file without one, it is a row of data.
                 raise DataError(f"{path}: column '{name}' (--{OPTIONS[role]}) not found"
-                                f"{did_you_mean(name, header) or '; the columns are ' + ', '.join(map(str, header[:20]))}")
+                                f"{did_you_mean(name, header) or '; give a name from the header row'}")
             out[role] = name
             continue
         aliases = ((_fold_header(id_hint),) if id_hint and role == "customer_id" else ()) + ALIASES[role]
@@ -75,7 +82,7 @@ def find_columns(header: list[str], given: dict[str, str | None], *, path: str, 
     if out["customer_id"] is None:
         raise DataError(f"{path}: no customer id column (looked for customer_id, id, customer, ...); "
                         "name it with --id-column")
-    if out["responded"] is None and out["revenue"] is None:
+    if out["responded"] is None and out["revenue"] is None and set(header) - {v for v in out.values() if v}:
         raise DataError(f"{path}: no responded or revenue column (looked for responded, converted, revenue, "
                         "amount, ...); name one with --responded-column or --revenue-column")
     taken = [c for c in out.values() if c]
@@ -149,7 +156,7 @@ def read_responses(source, *, audience_ids: pd.Series, start: pd.Timestamp, end:
     ids = normalise_ids(raw[cols["customer_id"]].astype("str").where(raw[cols["customer_id"]].notna()), tokens)
     led.missing[cols["customer_id"]] += int(ids.isna().sum())
 
-    flag = np.ones(n, bool)
+    flag = np.ones(n, bool)  # a list of responses (no responded or revenue column): every row is one
     bad_flag = np.zeros(n, bool)
     if cols["responded"]:
         flag, bad_flag, missing_flag = _flags(raw[cols["responded"]], tokens)
@@ -214,9 +221,13 @@ def read_responses(source, *, audience_ids: pd.Series, start: pd.Timestamp, end:
         rows=("responded", "size"))
     per = per.reset_index()
     notes = []
+    listed = not cols["responded"] and not cols["revenue"]
+    if listed:
+        notes.append("the file has neither a responded nor a revenue column: every listed customer responded")
     several = int((frame[frame["responded"]].groupby("customer_id").size() > 1).sum())
     if several:
         notes.append(f"{several} customers have several response rows: their revenue is summed")
+    info.update(customers_with_several_rows=several, responses_only=listed)
     group = None
     if cols.get("group"):
         group = pd.DataFrame({"customer_id": known[alive].to_numpy(),

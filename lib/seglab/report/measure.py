@@ -151,9 +151,11 @@ def _notes(doc: dict, language: str) -> list[str]:
     c = doc["campaign"]
     if c.get("start_source") != "given" and c.get("start"):
         out.append(t("measure_note_default_start", start=c["start"]))
-    for note in doc.get("notes", []):
-        if note.endswith("their revenue is summed"):
-            out.append(t("measure_note_several_rows", n=note.split(" ", 1)[0]))
+    r = doc["responses"]
+    if r.get("responses_only"):
+        out.append(t("measure_note_responses_only"))
+    if r.get("customers_with_several_rows"):
+        out.append(t("measure_note_several_rows", n=i18n.integer(r["customers_with_several_rows"])))
     check = doc.get("group_check")
     if check:
         out.append(t("measure_note_groups", compared=i18n.integer(check["compared"]), differ=i18n.integer(check["differ"])))
