@@ -46,6 +46,8 @@ class DateOrder(Block):
     order: str
     basis: str | None = None
     format: str | None = None
+    ambiguous: int | None = None
+    """Values that read both ways in a column with evidence of both orders (set aside)."""
 
 
 class Imputation(Block):
@@ -92,6 +94,8 @@ class PlausibilityCheck(Block):
     means: str | None = None
     fence: Fence | None = None
     earliest: str | None = None
+    range_not_applied: str | None = None
+    """Why a human range was not applied (the column holds something else)."""
 
 
 class PlausibilityFinding(Block):
@@ -162,6 +166,8 @@ class QualityReport(RowAccounting):
 
     phone_country_code: dict[str, str] | None = None
     placeholder_keys: dict[str, int] | None = None
+    unmapped_categories: dict[str, dict[str, int]] | None = None
+    """Per column with a category map: the most common values the map does not name, and their counts."""
     reformatted_numbers: dict[str, int] | None = None
     """Per numeric column: values written with thousands separators, currency signs or a decimal comma."""
     plausibility: Plausibility | None = None
