@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import re
 from pathlib import Path
 
 import joblib
@@ -13,7 +14,8 @@ from seglab.artifacts import dump_artifact, validate_artifact
 from seglab.config import config_from_dict
 from seglab.errors import DataError, ParamsError
 from seglab.io.files import json_ready
-from seglab.segment.fit import SegmentClusterer, choose_k, fit_segmentation, merge_small
+from seglab.segment.fit import SegmentClusterer, fit_segmentation, merge_small
+from seglab.segment.kchoice import choose_k
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
@@ -91,10 +93,11 @@ def test_report_records_every_score_and_the_reason(fitted, method):
     assert [row["k"] for row in report["scores"]] == list(range(2, 9))
     for row in report["scores"]:
         assert {"k", "cost", "silhouette", "stability", "smallest_share", "eligible", "gain", "gain_ratio",
-                "elbow", "stable", "score"} <= set(row)
+                "elbow", "stable", "distinct", "merge_gain", "considered", "passes", "score"} <= set(row)
         assert -1 <= row["silhouette"] <= 1 and row["stability"] <= 1
-    assert report["k_reason"].startswith("k=5 is the largest k")
-    assert "elbow" in report["selection_rule"] and "k=5" in report["method_text"]
+    assert report["k_reason"].startswith("k=5 is the largest number of segments that passes the four tests")
+    assert "better described as one" in report["selection_rule"] and "k=5" in report["method_text"]
+    assert report["k_choice"]["case"] == "rule" and report["empty_clusters"] == 0
     assert report["stability"]["k"] == 5 and len(report["stability"]["runs_ari"]) == 5
     assert report["quality"]["silhouette"] > 0.1 and 0 < report["quality"]["explained"] < 1
     assert report["gamma"]["source"] == "estimated" and report["gamma"]["rule"] == "variance_ratio"
@@ -188,7 +191,7 @@ def test_auto_k_skips_k_that_break_the_minimum_share(customers):
     assert report["k"] < 5 and report["merges"] == []
     assert np.bincount(result.labels).min() / len(result.labels) >= 0.12
     assert not next(r for r in report["scores"] if r["k"] == 5)["eligible"]
-    assert "would leave a segment below min_segment_share=0.12" in report["k_reason"]
+    assert "k=5" in report["k_reason"] and "a segment below min_segment_share" in report["k_reason"]
 
 
 def test_given_k_merges_small_clusters_into_their_nearest(customers):
@@ -207,45 +210,103 @@ def test_merge_small_by_hand():
     num = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [9.0]])
     cat = np.zeros((6, 1), dtype=np.int64)
     labels = np.array([0, 0, 0, 1, 1, 2])
-    groups, merges = merge_small(labels, num, cat, gamma=1.0, min_share=0.2)
+    groups, merges, empty = merge_small(labels, num, cat, gamma=1.0, min_share=0.2)
     # Cluster 2 (1/6 < 0.2) sits nearest to cluster 1.
-    assert groups.tolist() == [0, 1, 1] and [(m["cluster"], m["into"]) for m in merges] == [(2, 1)]
+    assert groups.tolist() == [0, 1, 1] and [(m["cluster"], m["into"]) for m in merges] == [(2, 1)] and empty == 0
     assert merge_small(labels, num, cat, gamma=1.0, min_share=0.0)[1] == []
+    # A fourth cluster nobody is nearest to is folded into the largest group, not reported as a merge.
+    groups, merges, empty = merge_small(labels, num, cat, gamma=1.0, min_share=0.0, k=4)
+    assert groups.tolist() == [0, 1, 2, 0] and merges == [] and empty == 1
 
 
 # ------------------------------------------------------------------ the selection rule
 
-def _row(k, cost, sil=0.3, stab=0.95, share=0.1):
+def _row(k, cost, sil=0.3, stab=0.95, share=0.1, distinct=True):
     return {"k": k, "cost": cost, "silhouette": sil, "stability": stab, "smallest_share": share,
-            "eligible": share >= 0.05}
+            "eligible": share >= 0.05, "distinct": distinct}
 
 
-def test_choose_k_takes_the_largest_stable_eligible_elbow():
-    rows = [_row(2, 70), _row(3, 50), _row(4, 44), _row(5, 38), _row(6, 37)]
-    k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={7: 36.5})
-    # Gains: .30 .20 .06 .06 .01 .005 -> elbows at 3 (.20/.06) and 5 (.06/.01).
-    assert k == 5 and "cut the cost by 6.0%" in reason
-    assert [r["elbow"] for r in rows] == [False, True, False, True, False]
+def test_choose_k_takes_the_largest_k_that_passes_every_test():
+    rows = [_row(2, 70), _row(3, 50), _row(4, 44), _row(5, 38), _row(6, 37, distinct=False)]
+    k, reason, facts = choose_k(rows, 0.05, total_cost=100, costs={7: 36.5})
+    # Gains: .30 .20 .06 .06 .01 .005 -> steps at 3 (.20/.06) and 5 (6 is not distinct).
+    assert k == 5 and facts["case"] == "rule" and "cut the cost by 6.0%" in reason
+    assert [r["elbow"] for r in rows] == [False, True, False, True, True]
+    assert [r["passes"] for r in rows] == [False, True, False, True, False]
+    assert "going on to 6 segments would only cut a segment that is not really two" in reason
     rows[3]["stability"] = 0.5  # an unstable 5 is not chosen
     assert choose_k(rows, 0.05, total_cost=100, costs={7: 36.5})[0] == 3
+
+
+def test_no_k_beyond_the_first_that_is_not_distinct():
+    # k=4 cuts a segment that is not really two: k=5 is not considered although it passes the rest.
+    rows = [_row(2, 70), _row(3, 50), _row(4, 46, distinct=False), _row(5, 38), _row(6, 37)]
+    k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={7: 36.5})
+    assert k == 3 and [r["considered"] for r in rows] == [True, True, False, False, False]
+    assert "k=4: two segments better described as one; k=5, 6: beyond k=4" in reason
 
 
 def test_choose_k_without_stability_runs_uses_the_other_tests():
     rows = [_row(2, 70, stab=None), _row(3, 50, stab=None), _row(4, 44, stab=None), _row(5, 38, stab=None)]
     k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={6: 37})
-    assert k == 5 and "stable" not in reason
+    assert k == 5 and "stability was not measured" in reason and "bootstrap" not in reason
 
 
-def test_choose_k_falls_back_to_silhouette_and_stability_without_an_elbow():
+def test_choose_k_falls_back_to_silhouette_and_stability_without_a_step():
     rows = [_row(2, 80, sil=0.20), _row(3, 65, sil=0.25), _row(4, 53, sil=0.22), _row(5, 43, sil=0.21)]
-    k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={6: 35})
-    assert k == 3 and "no clear number of segments" in reason
+    k, reason, facts = choose_k(rows, 0.05, total_cost=100, costs={6: 35})
+    assert k == 3 and facts["case"] == "best_score" and "no clear number of segments" in reason
+    assert "k=2, 3, 4, 5: no step in the cost curve" in reason
+    assert all(0 <= r["score"] <= 1 for r in rows)
 
 
 def test_choose_k_when_no_k_keeps_the_minimum_share():
     rows = [_row(2, 70, share=0.01), _row(3, 50, share=0.02)]
     k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={})
     assert k in (2, 3) and "were merged into their nearest" in reason
+
+
+# What each failed test is called in the reason, and the flag of the scores table it must match.
+FAILED_TEST = {"a segment below min_segment_share": ("eligible", False), "not stable": ("stable", False),
+               "two segments better described as one": ("distinct", False), "no step in the cost curve": ("elbow", False),
+               "beyond k=": ("considered", False)}
+
+
+def _claims(reason):
+    """(k, flag, value) for every "k=a, b: <failed test>" clause of a reason."""
+    out = []
+    for ks, phrase in re.findall(r"k=([\d, ]+): ([^;.(]+)", reason):
+        flag = next(v for key, v in FAILED_TEST.items() if phrase.startswith(key))
+        out += [(int(k), *flag) for k in ks.split(",")]
+    return out
+
+
+@pytest.mark.parametrize("case", ["rule", "unstable_tail", "split", "no_step", "small"])
+def test_the_reason_is_true_of_the_scores_table(case):
+    """Every claim of the reason, for several outcomes, is checked against the table beside it."""
+    rows = {
+        "rule": [_row(2, 70), _row(3, 50), _row(4, 44), _row(5, 38), _row(6, 37), _row(7, 36.4)],
+        "unstable_tail": [_row(2, 70), _row(3, 50), _row(4, 44, stab=0.6), _row(5, 38, stab=0.7), _row(6, 37)],
+        "split": [_row(2, 70), _row(3, 50), _row(4, 44), _row(5, 38, distinct=False), _row(6, 30)],
+        "no_step": [_row(2, 80, sil=0.2), _row(3, 65, sil=0.25), _row(4, 53, sil=0.22), _row(5, 43, sil=0.21)],
+        "small": [_row(2, 70), _row(3, 50), _row(4, 44, share=0.02), _row(5, 38), _row(6, 37, share=0.01)],
+    }[case]
+    k, reason, facts = choose_k(rows, 0.05, total_cost=100, costs={rows[-1]["k"] + 1: rows[-1]["cost"] - 0.5})
+    table = {r["k"]: r for r in rows}
+    chosen = table[k]
+    if facts["case"] == "rule":
+        assert reason.startswith(f"k={k} is the largest number of segments that passes")
+        assert all(chosen[f] for f in ("eligible", "stable", "considered", "elbow", "passes"))
+        assert not any(r["passes"] for r in rows if r["k"] > k)
+        larger = [c for c in _claims(reason) if c[0] > k]
+        assert sorted(c[0] for c in larger) == [r["k"] for r in rows if r["k"] > k]  # every larger k accounted for
+        gain = re.search(r"cut the cost by ([\d.]+)%", reason).group(1)
+        assert f"{chosen['gain']:.1%}" == f"{gain}%"
+    else:
+        assert not any(r["passes"] for r in rows)
+        assert sorted(c[0] for c in _claims(reason)) == [r["k"] for r in rows]
+    for k_claim, flag, value in _claims(reason):
+        assert table[k_claim][flag] is value, (k_claim, flag, reason)
 
 
 # ------------------------------------------------------------------ engines and scale

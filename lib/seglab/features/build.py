@@ -60,6 +60,12 @@ DEFINITIONS = {
     "last_purchase": "date of the last purchase in the window",
     "tenure_days": "days from the first purchase to as_of",
     "aov": "monetary / frequency: net spend per purchase occasion",
+    "purchase_rate": ("purchase occasions per year since the first purchase: frequency / "
+                      "max(tenure_days, 90) * 365.25. Unlike frequency and monetary, which add "
+                      "up over the years a customer has been buying, it reads the same for a "
+                      "newcomer and a long-standing customer who buy alike (a history shorter "
+                      "than a quarter counts as a quarter, so one early order is not read as a "
+                      "yearly habit); 0 without a purchase"),
     "n_returns": "number of return occasions (distinct return order ids, else return days)",
     "buyer_type": "'first-time' (1 occasion), 'repeat' (2 or more), 'none' (no purchase)",
     "lifecycle": ("'new' if tenure_days <= new_days; otherwise 'active' if recency <= "
@@ -98,12 +104,14 @@ DEFAULT_RISK_TIERS = {"medium": 0.3, "high": 0.7}
 DEFAULT_LIFECYCLE = {"new_days": 90, "active_days": 180, "churned_days": 365}
 _ACTIVE_PERCENTILE = 90
 _NEW_PERCENTILE = 50
+#: Shortest history over which purchase_rate is read (days): a quarter.
+RATE_MIN_DAYS = 90
 _CHURN_MULTIPLE = 2
 
 #: Columns added to the customer table when transactions are given, in order.
 DERIVED_COLUMNS = (
     "recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score",
-    "rfm_segment", "first_purchase", "last_purchase", "tenure_days", "aov", "n_returns",
+    "rfm_segment", "first_purchase", "last_purchase", "tenure_days", "aov", "purchase_rate", "n_returns",
     "buyer_type", "lifecycle", "clv_historical", "expected_purchases", "p_alive",
     "churn_risk", "churn_risk_basis", "expected_avg_spend", "clv_predicted", "value_tier",
     "risk_tier", "value_risk_cell",
@@ -501,6 +509,7 @@ def features_from_aggregates(customers: pd.DataFrame, agg: aggregates.CustomerAg
         "last_purchase": _day_dates(days.last_day, buyer),
         "tenure_days": tenure,
         "aov": np.where(buyer, monetary / np.maximum(frequency, 1), np.nan),
+        "purchase_rate": frequency / (np.fmax(tenure, RATE_MIN_DAYS) / 365.25),
         "n_returns": n_returns.astype(np.int64),
         "buyer_type": _labels(np.minimum(frequency, 2), ("none", "first-time", "repeat")),
         "lifecycle": stage,

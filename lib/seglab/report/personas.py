@@ -31,7 +31,7 @@ NOT_PROFILED = {"r_score", "f_score", "m_score", "rfm_score", "churn_risk_basis"
 MIXES = {"rfm_segment": "rfm_mix", "lifecycle": "lifecycle_mix"}
 PLACEMENT = {"value_tier", "risk_tier", "value_risk_cell"}
 # Features that describe behaviour (the rest describe who customers are).
-BEHAVIOUR_NUMERIC = ("frequency", "aov", "recency", "monetary", "n_returns", "tenure_days",
+BEHAVIOUR_NUMERIC = ("frequency", "purchase_rate", "aov", "recency", "monetary", "n_returns", "tenure_days",
                      "expected_purchases", "clv_historical", "clv_predicted", "churn_risk")
 ALWAYS_DESCRIBED = ("frequency", "aov", "recency")
 BEHAVIOUR_CATEGORICAL = {"channel", "buyer_type"}
@@ -43,7 +43,7 @@ ENTRY_TIERS = {"basic", "standard", "regular", "none", "free", "bronze", "普通
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
 # Features that say the same thing: a name uses at most one of each group.
-CONCEPTS = {"churn_risk": "recency", "expected_purchases": "frequency",
+CONCEPTS = {"churn_risk": "recency", "expected_purchases": "frequency", "purchase_rate": "frequency",
             "clv_historical": "monetary", "clv_predicted": "monetary", "city": "place", "region": "place"}
 # Tiers from low to high: their positions are the grid coordinates 0, 1, 2.
 # Cells whose strategy is to spend nothing: no trait-based offer is added there.

@@ -28,7 +28,7 @@ from seglab.features import value_risk as targeting
 from seglab.report import figures, personas
 from seglab.report.compare import comparison_fragment
 from seglab.report.templating import Figure, Link, Markup, Table, render
-from seglab.segment.fit import k_reason_text
+from seglab.segment.kchoice import K_CASES, k_reason_text, warning_text
 
 log = logging.getLogger("seglab")
 
@@ -211,8 +211,10 @@ def summary(data: ReportData, language: str) -> str:
         rows.append(row)
     numeric = {1, 2, 3} if has_revenue else {1, 2}
     one_liners = [Link(s["persona"]["summary"], None, _swatch_colour(data, s["id"])) for s in segs]
-    return _render("summary", language, intro=intro, main_table=Table(header, rows, frozenset(numeric), "summary"),
-                   one_liners=one_liners)
+    # Weak separation, instability, no clear k or fewer segments than asked: said before the table.
+    warnings = [warning_text(w, language) for w in data.segmentation.get("warnings") or []]
+    return _render("summary", language, intro=intro, warnings=warnings,
+                   main_table=Table(header, rows, frozenset(numeric), "summary"), one_liners=one_liners)
 
 
 def objectives(data: ReportData, language: str) -> str:
@@ -627,7 +629,7 @@ def method(data: ReportData, language: str) -> str:
         k = seg.get("k_fitted") or seg.get("k")
         k_text = t("method_k", k=k, chosen=len(data.segment_list),
                    min_share=i18n.percent(seg.get("min_segment_share", data.cfg.segmentation.min_segment_share)))
-        if seg.get("k_choice"):
+        if (seg.get("k_choice") or {}).get("case") in K_CASES:
             reason = k_reason_text(seg["k_choice"]["case"], seg["k_choice"], language)
         elif language == "en" and seg.get("k_reason"):
             reason = seg["k_reason"]
@@ -636,13 +638,19 @@ def method(data: ReportData, language: str) -> str:
                                                 stability=i18n.number(getattr(r, "stability", None), 2))
                                               for r in scores.itertuples()], language))
             chart = _image(lambda: figures.k_scores(scores, chosen_k=k, language=language), alt, language)
-        cols = [c for c in ("k", "cost", "silhouette", "stability", "smallest_share", "eligible") if c in scores]
+        # One column per test of the rule, so that the reason above can be checked against the table.
+        flags = ("eligible", "stable", "distinct", "elbow")
+        cols = [c for c in ("k", "cost", "silhouette", "stability", "smallest_share", *flags) if c in scores]
+
+        def yes_no(v):
+            return t("yes") if v else t("no")
+
         fmt = {"k": lambda v: str(int(v)), "cost": lambda v: i18n.number(v), "silhouette": lambda v: i18n.number(v, 3),
                "stability": lambda v: i18n.number(v, 3), "smallest_share": lambda v: i18n.percent(v, 1),
-               "eligible": lambda v: t("yes") if v else t("no")}
+               **dict.fromkeys(flags, yes_no)}
         table = Table([t(f"col_{c}") for c in cols],
                       [[fmt[c](r[c]) if r[c] is not None and r[c] == r[c] else "–" for c in cols]
-                       for _, r in scores.iterrows()], frozenset(range(len(cols) - 1)))
+                       for _, r in scores.iterrows()], frozenset(i for i, c in enumerate(cols) if c not in flags))
     notes = []
     stab = seg.get("stability") or {}
     if isinstance(stab, dict) and stab.get("mean_ari") is not None:

@@ -24,9 +24,16 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from seglab import i18n
 from seglab.errors import DataError, ParamsError
 from seglab.features.build import rfm_rules
+from seglab.segment.kchoice import (
+    SELECTION_RULE,
+    choose_k,
+    k_reason_text,
+    segmentation_warnings,
+    separation,
+    warning_text,
+)
 from seglab.segment.kprototypes import KPrototypes
 from seglab.segment.preprocess import (
     GAMMA_RULES,
@@ -47,27 +54,6 @@ MINIBATCH_SIZE = 4096
 
 #: Rows whose ``rfm_segment`` is missing (customers without purchases) form this segment.
 NO_PURCHASE = "No purchases"
-
-#: Thresholds of the k selection rule (see :func:`choose_k`).
-STABLE_ARI = 0.8
-ELBOW_RATIO = 1.5
-MATERIAL_GAIN = 0.12
-
-SELECTION_RULE = (
-    "k is chosen as the largest k in k_range that (1) keeps every segment at or above min_segment_share, "
-    f"(2) is stable: mean bootstrap adjusted Rand index >= {STABLE_ARI} (skipped when stability_runs is 0), "
-    "and (3) is an elbow of the cost curve: the gain of going from k-1 to k segments is at least "
-    f"{ELBOW_RATIO:g} times the gain of going on to k+1 and at least {MATERIAL_GAIN:g} times the gain of the "
-    "first split, from 1 to 2 segments (gain = fall in cost as a share of the cost of one segment). So: as "
-    "many segments as the data supports, each one sizeable, reproducible and adding real separation. If no "
-    "k passes, the eligible k with the highest mean of silhouette and stability (each divided by its best "
-    "value) is taken, ties to the smaller k. Silhouette is measured on a seeded sample with the k-prototypes "
-    "dissimilarity sqrt(squared scaled numeric distance + gamma x categorical mismatches); stability is the "
-    "mean adjusted Rand index between the clustering of the customers and refits on bootstrap resamples of "
-    f"them that predict all of them. Above {MINIBATCH_THRESHOLD:,} customers all scores come from a seeded "
-    f"sample of {MINIBATCH_THRESHOLD:,}."
-)
-
 
 @dataclass
 class SegmentationResult:
@@ -128,10 +114,14 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True) -> S
     Clusterings add ``engine``, ``estimator``, ``gamma`` (value, source, rule),
     ``k_fitted`` (before merges), ``k_requested``, ``k_range``,
     ``selection_rule``, ``scores`` (one row per k: cost, gain, gain_ratio,
-    silhouette, stability, smallest_share, eligible, stable, elbow, score),
-    ``search_sample``, ``stability`` (of the chosen k, with each run's ARI),
-    ``quality`` (silhouette, cost, explained share), ``merges``, ``notes`` and
-    ``method_text``, the method section's paragraph.
+    silhouette, stability, smallest_share, eligible, stable, distinct, merge_gain,
+    considered, elbow, passes, score; see :mod:`seglab.segment.kchoice`),
+    ``k_choice`` (the facts the reason is told from), ``search_sample``,
+    ``stability`` (of the chosen k, with each run's ARI), ``quality`` (silhouette,
+    cost, explained share), ``merges``, ``empty_clusters``, ``notes``, ``warnings``
+    (weak separation, instability, no clear k, fewer segments than asked; see
+    :func:`seglab.segment.kchoice.segmentation_warnings`) and ``method_text``, the
+    method section's paragraph.
     """
     seg = cfg.segmentation
     if len(features) == 0:
@@ -337,9 +327,9 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
                 if sampled else np.arange(n))
     search = _KSearch(X[rows_idx], num[rows_idx], cat[rows_idx], pre.gamma_, design, engine_cls, seg, seed=cfg.seed)
     rows, costs = [], {}
-    # Costs outside the range that the elbow test needs: k=2 (the first split, the yardstick
-    # of a material gain) and the neighbours k_low-1 and k_high+1 of the range's ends.
-    neighbours = (sorted({k for k in (2, ks[0] - 1, ks[-1] + 1) if 2 <= k < search.n} - set(ks))
+    # Costs outside the range that the step test needs: the neighbours k_low-1 and k_high+1
+    # of the range's ends (k=1 is the one-segment cost itself).
+    neighbours = (sorted({k for k in (ks[0] - 1, ks[-1] + 1) if 2 <= k < search.n} - set(ks))
                   if seg.k == "auto" else [])
     steps = [(k, True) for k in ks] + [(k, False) for k in neighbours]
     # Single-threaded: many small fits run faster so, and never stall on a busy machine.
@@ -364,7 +354,7 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
         notes.append(f"k={chosen} was fitted but only {found} segment(s) hold customers: the customers are not "
                      f"that varied on the features used, so {found} segment(s) are reported")
 
-    groups, merges = merge_small(raw, num, cat, pre.gamma_, seg.min_segment_share)
+    groups, merges, empty = merge_small(raw, num, cat, pre.gamma_, seg.min_segment_share, k=chosen)
     label_map = _size_order(groups, raw)
     for m in merges:
         m["into_segment"] = int(label_map[m["into"]])
@@ -378,6 +368,8 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     report.update(_sizes_report(labels, {}, seg.min_segment_share))
     report.update(seed=cfg.seed, n_customers=int(n), seconds=round(time.perf_counter() - started, 3))
     report["k_choice"] = k_choice
+    report["empty_clusters"] = empty
+    report["warnings"] = segmentation_warnings(report)
     report["method_text"] = method_text(report)
     return SegmentationResult(labels=labels, names={}, model=model, report=_jsonable(report))
 
@@ -471,7 +463,7 @@ class _KSearch:
                                n_init=n_init if init is None else 1, max_iter=100, random_state=seed, n_jobs=1)
 
     def evaluate(self, k) -> dict:
-        """Fit k clusters and score them: cost, silhouette, stability, smallest share."""
+        """Fit k clusters and score them: cost, silhouette, stability, smallest share, distinctness."""
         est = _fit_raw(self.make(k, self.seed, self.seg.n_init), self.X, self.design)
         labels = np.asarray(est.labels_, dtype=np.int64)
         counts = np.bincount(labels, minlength=k)
@@ -479,9 +471,11 @@ class _KSearch:
         runs = self.stability(k, labels)
         self.fits[k] = {"estimator": est, "labels": labels, "stability_runs": runs}
         smallest = float(counts.min() / self.n)
+        split = separation(self.num, self.cat, labels)
         return {"k": int(k), "cost": _cost(est), "silhouette": sil,
                 "stability": (float(np.mean(runs)) if runs else None),
-                "smallest_share": smallest, "eligible": bool(smallest >= self.seg.min_segment_share)}
+                "smallest_share": smallest, "eligible": bool(smallest >= self.seg.min_segment_share),
+                "distinct": split["distinct"], "merge_gain": split["merge_gain"]}
 
     def cost_only(self, k) -> float:
         """Cost of the k-cluster fit, for the elbow test at the ends of the range."""
@@ -522,101 +516,35 @@ class _KSearch:
         return out
 
 
-def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: dict[int, float]) -> tuple[int, str, dict]:
-    """Pick k from the scored candidates by :data:`SELECTION_RULE`; returns k and the reason.
+def merge_small(labels, num, cat, gamma, min_share, *, k=None) -> tuple[np.ndarray, list[dict], int]:
+    """Fold empty clusters away and merge clusters below ``min_share`` into their nearest.
 
-    Parameters
-    ----------
-    rows : list of dict
-        One per candidate k (``k``, ``cost``, ``silhouette``, ``stability``,
-        ``eligible``); each gains ``gain``, ``gain_ratio``, ``elbow``,
-        ``stable`` and ``score``.
-    min_share : float
-        ``min_segment_share``, for the reason.
-    total_cost : float
-        Cost of one segment (k=1): gains are shares of it.
-    costs : dict of int to float
-        Costs of k outside ``rows`` that the test needs: 2, k_low-1 and
-        k_high+1 (when there are enough customers to fit them).
+    A cluster no customer is nearest to (customers too alike to fill ``k`` clusters) is
+    counted and put with the largest group, so that it is neither merged nor numbered; the
+    fitted model then gives it the segment of the nearest held prototype
+    (:func:`_cover_empty_clusters`), for customers predicted later.
+    Then, repeatedly, the smallest cluster under the share joins the group of the cluster
+    whose centre (numeric means, categorical modes) is nearest by the k-prototypes
+    dissimilarity. ``groups[c]`` is the group of raw cluster ``c``.
 
-    When no k is eligible, the best-scored k is taken and its clusters below
-    the share are merged afterwards (:func:`merge_small`); the reason says so.
+    Returns
+    -------
+    groups : ndarray of int
+    merges : list of dict
+        One per merge of a non-empty cluster below the share.
+    empty : int
+        Number of empty clusters folded away.
     """
-    cost = {**costs, **{r["k"]: r["cost"] for r in rows}}
-    if 1 not in cost:
-        cost[1] = total_cost
-    gain = {k: (cost[k - 1] - cost[k]) / total_cost for k in cost if k - 1 in cost and total_cost > 0}
-    first_gain = gain.get(2, 0.0)
-    eligible = [r for r in rows if r["eligible"]]
-    pool = eligible or rows
-    best_sil = max([r["silhouette"] for r in pool if r["silhouette"] is not None] or [0.0])
-    best_stab = max([r["stability"] for r in pool if r["stability"] is not None] or [0.0])
-    for r in rows:
-        k = r["k"]
-        g, g_next = gain.get(k), gain.get(k + 1)
-        r["gain"] = g
-        if g is None or g_next is None:
-            r["gain_ratio"] = None
-        else:
-            r["gain_ratio"] = g / g_next if g_next > 0 else (float("inf") if g > 0 else None)
-        r["elbow"] = bool(r["gain_ratio"] is not None and r["gain_ratio"] >= ELBOW_RATIO
-                          and g >= MATERIAL_GAIN * first_gain)
-        # Without stability runs (stability_runs: 0) the stability test is skipped.
-        r["stable"] = bool(r["stability"] is None or r["stability"] >= STABLE_ARI)
-        parts = []
-        if r["silhouette"] is not None and best_sil > 0:
-            parts.append(max(r["silhouette"], 0.0) / best_sil)
-        if r["stability"] is not None and best_stab > 0:
-            parts.append(max(r["stability"], 0.0) / best_stab)
-        r["score"] = float(np.mean(parts)) if parts else 0.0
-
-    passing = [r for r in eligible if r["stable"] and r["elbow"]]
-    excluded = [r["k"] for r in rows if not r["eligible"]]
-    facts = {"min_share": f"{min_share:g}", "excluded": _klist(excluded) if excluded else ""}
-    if passing:
-        row = max(passing, key=lambda r: r["k"])
-        nxt = gain.get(row["k"] + 1)
-        case = "elbow"
-        facts.update(k=row["k"], k_prev=row["k"] - 1, k_next=row["k"] + 1, gain=f"{row['gain']:.1%}",
-                     next_gain="" if nxt is None else f"{nxt:.1%}",
-                     stability="" if row["stability"] is None else f"{row['stability']:.3f}")
-    else:
-        top = max(r["score"] for r in pool)
-        row = min((r for r in pool if r["score"] >= top - 1e-9), key=lambda r: r["k"])
-        case = "merged" if not eligible else "best_score"
-        facts.update(k=row["k"], silhouette=_fmt(row["silhouette"]), stability=_fmt(row["stability"]))
-    return row["k"], k_reason_text(case, facts, "en"), {"case": case, **facts}
-
-
-def k_reason_text(case: str, facts: dict, language: str) -> str:
-    """The reason for k in words, from the facts ``choose_k`` recorded (one text table per language)."""
-
-    text = i18n.t(f"k_reason_{case}", language, **facts)
-    if case == "elbow":
-        if facts.get("stability"):
-            text = i18n.t("k_reason_stable", language, **facts) + text
-        if facts.get("next_gain"):
-            text += i18n.t("k_reason_next", language, **facts)
-        text = i18n.t("k_reason_elbow_head", language, **facts) + text + i18n.t("k_reason_end", language)
-    if facts.get("excluded") and case != "merged":
-        text += i18n.t("k_reason_excluded", language, **facts)
-    return text
-
-
-def merge_small(labels, num, cat, gamma, min_share) -> tuple[np.ndarray, list[dict]]:
-    """Merge clusters below ``min_share`` into their nearest cluster; returns groups and the merges.
-
-    Repeatedly the smallest cluster under the share joins the group of the
-    cluster whose centre (numeric means, categorical modes) is nearest by the
-    k-prototypes dissimilarity. ``groups[c]`` is the group of raw cluster ``c``.
-    """
-    k = int(labels.max()) + 1
+    k = int(labels.max()) + 1 if k is None else int(k)
     n = len(labels)
     counts = np.bincount(labels, minlength=k).astype(np.int64)
     groups = np.arange(k)
+    empty = np.flatnonzero(counts == 0)
+    if len(empty):
+        groups[empty] = int(np.argmax(counts))
     merges = []
     if min_share <= 0:
-        return groups, merges
+        return groups, merges, int(len(empty))
     c_num = np.vstack([num[labels == c].mean(axis=0) if counts[c] else np.zeros(num.shape[1]) for c in range(k)])
     c_cat = np.vstack([_modes(cat[labels == c]) if counts[c] else np.zeros(cat.shape[1], int) for c in range(k)])
     dist = mixed_sq_distances(c_num, c_cat, c_num, c_cat, gamma)
@@ -626,14 +554,14 @@ def merge_small(labels, num, cat, gamma, min_share) -> tuple[np.ndarray, list[di
         if not small:
             break
         g = min(small, key=lambda x: (sizes[x], x))
-        members = np.flatnonzero(groups == g)
-        others = np.flatnonzero(groups != g)
+        members = np.flatnonzero((groups == g) & (counts > 0))
+        others = np.flatnonzero((groups != g) & (counts > 0))
         sub = dist[np.ix_(members, others)]
         target = int(groups[others[np.unravel_index(np.argmin(sub), sub.shape)[1]]])
         merges.append({"cluster": int(g), "into": target, "share": sizes[g] / n,
                        "reason": f"share {sizes[g] / n:.3f} < min_segment_share {min_share:g}; nearest cluster"})
         groups[groups == g] = target
-    return groups, merges
+    return groups, merges, int(len(empty))
 
 
 def method_text(report: dict) -> str:
@@ -673,6 +601,7 @@ def method_text(report: dict) -> str:
         parts.append(f"Cluster {m['cluster']} ({m['share']:.1%} of customers, below min_segment_share) was "
                      f"merged into its nearest cluster, now segment {m['into_segment']}.")
     parts.extend(n[0].upper() + n[1:] + "." for n in report["notes"])
+    parts.extend("Warning: " + warning_text(w, "en") for w in report.get("warnings", []))
     return " ".join(parts)
 
 
