@@ -113,4 +113,6 @@ def test_a_requested_k_that_collapses_is_said(tmp_path, method):
                            base_dir=tmp_path)
     report = fit_segmentation(frame, cfg, progress=False).report
     assert report["k"] == 2 and len(report["sizes"]) == 2
-    assert any("k=3 was fitted but only 2 segment(s) hold customers" in note for note in report["notes"])
+    collapsed = next(w for w in report["warnings"] if w["code"] == "collapsed")
+    assert (collapsed["asked"], collapsed["found"], collapsed["empty"]) == (3, 2, 1)
+    assert "3 segments were asked for (segmentation.k), but only 2 hold customers" in report["method_text"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -18,6 +19,7 @@ from seglab.errors import SeglabError
 from seglab.report.personas import build_personas
 from seglab.report.sections import load_report_data, render_section
 from seglab.report.style import report_css
+from seglab.segment.kchoice import choose_k, k_reason_text, segmentation_warnings
 from test_personas import make_cfg, synthetic_run
 
 SEGMENTATION = {
@@ -337,3 +339,41 @@ def test_campaign_section_warns_about_small_control_groups(tmp_path):
     data = load_report_data(folder)
     assert (data.plan["control"] < 30).any()
     assert 'class="warning"' in render_section("targeting", data, "en")
+
+
+def _chosen_run(tmp_path, language):
+    """A run whose segmentation.json carries what fit_segmentation writes: the k facts and warnings."""
+    rows = [dict(r, distinct=r["k"] < 5) for r in SEGMENTATION["scores"]]
+    k, reason, facts = choose_k(rows, 0.05, total_cost=1500.0, costs={6: 160.0})
+    seg = {**SEGMENTATION, "scores": rows, "k_fitted": k, "k": k, "k_reason": reason, "k_choice": facts,
+           "k_requested": "auto", "quality": {"silhouette": 0.18}, "stability": {"k": k, "mean_ari": 0.62, "runs": 5}}
+    seg["warnings"] = segmentation_warnings(seg)
+    folder = write_run(tmp_path / f"run_{language}", language)
+    (folder / "segmentation.json").write_text(json.dumps(seg, ensure_ascii=False), encoding="utf-8")
+    return seg, load_report_data(folder)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_summary_warns_of_weak_separation_and_instability(tmp_path, language):
+    seg, data = _chosen_run(tmp_path, language)
+    assert [w["code"] for w in seg["warnings"]] == ["weak_separation", "unstable"]
+    page = render_section("summary", data, language)
+    warnings = re.findall(r'<p class="warning">(.*?)</p>', page)
+    assert len(warnings) == 2
+    assert i18n.number(0.18, 2) in warnings[0] and i18n.number(0.62, 2) in warnings[1]
+    # said before the summary table, where a reader starts
+    assert page.index('class="warning"') < page.index("<table")
+    if language == "zh":
+        assert not re.findall(r"[A-Za-z]{2,}", visible_text(page).replace(data.cfg.report.objectives or "", ""))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_method_table_has_a_column_per_test_of_the_rule(tmp_path, language):
+    seg, data = _chosen_run(tmp_path, language)
+    page = render_section("method", data, language)
+    header = re.search(r"<thead><tr>(.*?)</tr></thead>", page[page.index(i18n.t("col_eligible", language)) - 200:]).group(1)
+    for col in ("eligible", "stable", "distinct", "elbow"):
+        assert i18n.t(f"col_{col}", language) in header
+    # the reason, in the report's language, names the k of the table and the tests larger k fail
+    assert html.escape(k_reason_text("rule", seg["k_choice"], language), quote=False) in page
+    assert seg["k_choice"]["k"] == 4 and "k=5" in k_reason_text("rule", seg["k_choice"], language)

@@ -349,11 +349,8 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
         chosen, reason = seg.k, k_reason_text("given", k_choice, "en")
     estimator = search.refit_all(chosen, X) if sampled else search.fits[chosen]["estimator"]
     raw = _predict_raw(estimator, X, design)
-    found = int(len(np.unique(raw)))
-    if found < chosen:  # the fit collapsed: say so rather than report empty segments
-        notes.append(f"k={chosen} was fitted but only {found} segment(s) hold customers: the customers are not "
-                     f"that varied on the features used, so {found} segment(s) are reported")
-
+    # A fit that collapses (fewer clusters hold customers than were fitted) folds its empty clusters
+    # away; segmentation.json "warnings" and the report's summary say so.
     groups, merges, empty = merge_small(raw, num, cat, pre.gamma_, seg.min_segment_share, k=chosen)
     label_map = _size_order(groups, raw)
     for m in merges:
