@@ -212,8 +212,8 @@ def summary(data: ReportData, language: str) -> str:
     numeric = {1, 2, 3} if has_revenue else {1, 2}
     one_liners = [Link(s["persona"]["summary"], None, _swatch_colour(data, s["id"])) for s in segs]
     # Weak separation, instability, no clear k or fewer segments than asked: said before the table.
-    warnings = [warning_text(w, language) for w in data.segmentation.get("warnings") or []]
-    return _render("summary", language, intro=intro, warnings=warnings,
+    cautions = [warning_text(w, language) for w in data.segmentation.get("warnings") or []]
+    return _render("summary", language, intro=intro, warnings=cautions,
                    main_table=Table(header, rows, frozenset(numeric), "summary"), one_liners=one_liners)
 
 
