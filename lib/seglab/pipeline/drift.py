@@ -1,8 +1,14 @@
-"""Comparing two runs of one segmentation: matched segments, migration, emergence.
+"""Comparing two runs of one segmentation: matched segments, migration, merges, splits, emergence.
 
 Segmentations are re-run regularly; what a client wants to know is which
 segments are the same groups as last time, how customers moved between them,
-and which segments are new or gone.
+and which segments are new or gone. A segment whose profile is not found again
+has not necessarily gone: its customers may have joined another segment
+(merged, many to one) or divided between several (split, one to many). Those
+transitions are read from the customers present in both runs, in the manner of
+MONIC (Spiliopoulou, Ntoutsi, Theodoridis & Schult, KDD 2006): a segment is
+absorbed where at least half of its customers went, split where they went in
+sizeable parts to several segments, and it has vanished only when neither holds.
 """
 
 from __future__ import annotations
@@ -25,6 +31,13 @@ from seglab.report.compare import render_comparison
 # the root-mean-square difference of standardised numeric means and of
 # category shares (each share difference counts as one standardised unit).
 MATCH_THRESHOLD = 0.5
+# A segment is absorbed by (merged into) the segment that took at least this share of its
+# customers present in both runs; a new segment split off one segment when at least this
+# share of its returning customers came from that segment; and a segment whose customers
+# are mostly new (at least this share) emerged.
+ABSORB_SHARE = 0.5
+# Each part of a split holds at least this share of the old segment's returning customers.
+SPLIT_PART = 0.2
 
 
 @dataclass
@@ -125,23 +138,148 @@ def compare(run_a, run_b, threshold: float = MATCH_THRESHOLD, *, b_finished: boo
             "retention": stayed / int(counts.loc[ia].sum()) if ia in counts.index and counts.loc[ia].sum() else None,
             "numeric_means": _mean_changes(sa, sb),
         })
+    sizes_a = {s: int(seg_a[s].get("size") or (a.assignments["segment"] == s).sum()) for s in seg_a}
+    sizes_b = {s: int(seg_b[s].get("size") or (b.assignments["segment"] == s).sum()) for s in seg_b}
+    moves = transitions(counts, sizes_a, sizes_b, [(ia, ib) for ia, ib, _ in pairs])
     return {
         "run_a": a.run_id, "run_b": b.run_id,
         "match_rule": (f"profiles (standardised numeric means and category shares) matched one-to-one by the "
                        f"Hungarian method; a pair counts as the same segment when its RMS profile distance "
                        f"is at most {threshold}"),
+        "transition_rule": TRANSITION_RULE,
         "threshold": threshold,
         "customers": {"a": len(a.assignments), "b": len(b.assignments), "in_both": len(both),
                       "only_a": len(a.assignments) - len(both), "only_b": len(b.assignments) - len(both)},
         "matches": changes,
-        "emerged": [{"segment": s, "name": names_b[s], "size": seg_b[s].get("size"), "share": seg_b[s].get("share")}
-                    for s in sorted(seg_b) if s not in matched_b],
-        "vanished": [{"segment": s, "name": names_a[s], "size": seg_a[s].get("size"), "share": seg_a[s].get("share")}
-                     for s in sorted(seg_a) if s not in matched_a],
+        "merged": [{**m, "name_b": names_b[m["segment_b"]],
+                    "from": [{**f, "name": names_a[f["segment"]]} for f in m["from"]]} for m in moves["merged"]],
+        "split": [{**sp, "name_a": names_a[sp["segment_a"]],
+                   "into": [{**part, "name": names_b[part["segment"]]} for part in sp["into"]]} for sp in moves["split"]],
+        "continued": [{**c, "name_a": names_a[c["segment_a"]], "name_b": names_b[c["segment_b"]]}
+                      for c in moves["continued"]],
+        "emerged": [{"segment": s, "name": names_b[s], "size": seg_b[s].get("size"), "share": seg_b[s].get("share"),
+                     "new_customers": e["new_customers"],
+                     "from": [{**f, "name": names_a[f["segment"]]} for f in e["from"]]}
+                    for e in moves["emerged"] for s in [e["segment"]]],
+        "vanished": [{"segment": s, "name": names_a[s], "size": seg_a[s].get("size"), "share": seg_a[s].get("share"),
+                      "why": v["why"], "still_here": v["still_here"]}
+                     for v in moves["vanished"] for s in [v["segment"]]],
         "migration": {"rows": [int(i) for i in counts.index], "columns": [int(c) for c in counts.columns],
                       "counts": counts.to_numpy().tolist(), "shares": shares.round(4).to_numpy().tolist()},
         "distances": dist.round(4).to_numpy().tolist(),
     }
+
+
+TRANSITION_RULE = (
+    "Read from the customers present in both runs (the migration matrix). A segment of the previous run that "
+    "is not matched by profile was merged into the segment that took at least "
+    f"{ABSORB_SHARE:.0%} of its customers, together with the segment matched to that one, if any (many to one); "
+    f"it split when no segment took {ABSORB_SHARE:.0%} but two or more took at least {SPLIT_PART:.0%} each and "
+    f"together at least {ABSORB_SHARE:.0%}. A segment of this run that is not matched split off a segment of the "
+    f"previous run when at least {ABSORB_SHARE:.0%} of its customers were customers before and at least "
+    f"{ABSORB_SHARE:.0%} of those came from that segment. A previous segment that alone went to an unmatched "
+    "segment continued there (same customers, changed profile). A segment emerged when it is none of these "
+    f"(mostly new customers, or gathered from several segments), and vanished when fewer than {ABSORB_SHARE:.0%} "
+    "of its customers are still customers, or they spread over segments without a merge or a split (after MONIC, "
+    "Spiliopoulou et al. 2006)."
+)
+
+
+def transitions(counts: pd.DataFrame, sizes_a: dict[int, int], sizes_b: dict[int, int],
+                pairs: list[tuple[int, int]]) -> dict:
+    """Merges, splits, emergences and disappearances between two runs (:data:`TRANSITION_RULE`).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Customers in both runs: rows are the previous run's segments, columns this run's.
+    sizes_a, sizes_b : dict of int to int
+        Customers per segment in each run (all of them, not only those in both).
+    pairs : list of (int, int)
+        Segments matched by profile (previous, this run): the same group found again.
+
+    Returns
+    -------
+    dict
+        ``merged``: ``{"segment_b", "from": [{"segment", "customers", "share"}], "survivor"}``, one
+        per segment that absorbed others (``share``: of the absorbed segment's customers in both
+        runs; ``survivor``: the previous segment matched to it, listed in ``from`` too, or None);
+        ``split``: ``{"segment_a", "into": [{"segment", "customers", "share"}], "survivor"}``;
+        ``continued``: ``{"segment_a", "segment_b", "customers", "share"}``, a segment whose profile
+        changed beyond matching but whose customers stayed together;
+        ``emerged``: ``{"segment", "new_customers", "from"}`` (``from``: previous segments that gave
+        it at least :data:`SPLIT_PART` of their customers); ``vanished``: ``{"segment", "why",
+        "still_here"}`` with ``why`` ``left`` or ``spread``.
+    """
+    match_of_a = dict(pairs)
+    match_of_b = {b: a for a, b in pairs}
+    present_a = counts.sum(axis=1)
+    present_b = counts.sum(axis=0)
+
+    def out_share(a, b):
+        return float(counts.loc[a, b] / present_a[a]) if present_a.get(a, 0) else 0.0
+
+    absorbed: dict[int, list[int]] = {}
+    splits: dict[int, list[int]] = {}
+    vanished = []
+    for a in counts.index:
+        if a in match_of_a:
+            continue
+        still = float(present_a[a] / sizes_a[a]) if sizes_a.get(a) else 0.0
+        shares = {b: out_share(a, b) for b in counts.columns}
+        top = max(shares, key=shares.get) if shares else None
+        parts = sorted((b for b, sh in shares.items() if sh >= SPLIT_PART), key=lambda b: -shares[b])
+        if still < ABSORB_SHARE:
+            vanished.append({"segment": int(a), "why": "left", "still_here": round(still, 4)})
+        elif top is not None and shares[top] >= ABSORB_SHARE:
+            absorbed.setdefault(int(top), []).append(int(a))
+        elif len(parts) >= 2 and sum(shares[b] for b in parts) >= ABSORB_SHARE:
+            splits[int(a)] = [int(b) for b in parts]
+        else:
+            vanished.append({"segment": int(a), "why": "spread", "still_here": round(still, 4)})
+
+    # A previous segment that alone went to an unmatched segment continued there: treated as matched below.
+    continued = {}
+    for b, sources in list(absorbed.items()):
+        if b not in match_of_b and len(sources) == 1:
+            continued[sources[0]] = b
+            match_of_a[sources[0]], match_of_b[b] = b, sources[0]
+            del absorbed[b]
+
+    emerged = []
+    for b in counts.columns:
+        if b in match_of_b or b in absorbed or any(b in parts for parts in splits.values()):
+            continue
+        returning = int(present_b[b])
+        new_share = 1.0 - returning / sizes_b[b] if sizes_b.get(b) else 1.0
+        sources = counts[b][counts[b] > 0]
+        top = int(sources.idxmax()) if len(sources) else None
+        taken = top in {a for group in absorbed.values() for a in group} or top in {v["segment"] for v in vanished}
+        if (new_share <= 1.0 - ABSORB_SHARE and top is not None and not taken
+                and sources[top] >= ABSORB_SHARE * returning):
+            splits.setdefault(top, [match_of_a[top]] if top in match_of_a else []).append(int(b))
+            continue
+        gave = [int(a) for a in counts.index if out_share(a, b) >= SPLIT_PART]
+        emerged.append({"segment": int(b), "new_customers": round(new_share, 4),
+                        "from": [{"segment": a, "customers": int(counts.loc[a, b]), "share": round(out_share(a, b), 4)}
+                                 for a in gave]})
+
+    merged = []
+    for b, sources in sorted(absorbed.items()):
+        survivor = match_of_b.get(b)
+        members = ([survivor] if survivor is not None else []) + sources
+        merged.append({"segment_b": int(b), "survivor": survivor,
+                       "from": [{"segment": int(a), "customers": int(counts.loc[a, b]), "share": round(out_share(a, b), 4)}
+                                for a in members]})
+    split = []
+    for a, parts in sorted(splits.items()):
+        parts = list(dict.fromkeys(parts))
+        split.append({"segment_a": int(a), "survivor": match_of_a.get(a),
+                      "into": [{"segment": int(b), "customers": int(counts.loc[a, b]), "share": round(out_share(a, b), 4)}
+                               for b in parts]})
+    continued = [{"segment_a": int(a), "segment_b": int(b), "customers": int(counts.loc[a, b]),
+                  "share": round(out_share(a, b), 4)} for a, b in sorted(continued.items()) if a not in splits]
+    return {"merged": merged, "split": split, "continued": continued, "emerged": emerged, "vanished": vanished}
 
 
 def _mean_changes(sa: dict, sb: dict) -> list[dict]:

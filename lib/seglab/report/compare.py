@@ -29,8 +29,14 @@ def comparison_fragment(result: dict, language: str = "en") -> Markup:
                      t("changes_size_change"), t("changes_retention")],
                     [[m["name_a"], m["name_b"], m["size_a"], m["size_b"], f"{m['size_change']:+d}", _percent(m["retention"])]
                      for m in result["matches"]])
-    lists = [(t(title), [f"{s['name']} ({s['size']})" for s in result[key]])
-             for key, title in (("emerged", "changes_emerged"), ("vanished", "changes_vanished"))]
+    lists = [(t("changes_merged"), [_merge_item(m, t) for m in result.get("merged", [])]),
+             (t("changes_split"), [_split_item(sp, t) for sp in result.get("split", [])]),
+             (t("changes_emerged"), [_emerged_item(s, t) for s in result["emerged"]]),
+             (t("changes_vanished"), [t(f"changes_vanished_{s.get('why', 'plain')}", name=s["name"], size=s["size"],
+                                        still=_percent(s.get("still_here"))) for s in result["vanished"]])]
+    if result.get("continued"):
+        lists.insert(2, (t("changes_continued"), [t("changes_continued_item", name_a=c["name_a"], name_b=c["name_b"],
+                                                    share=_percent(c["share"])) for c in result["continued"]]))
     mig = result["migration"]
     migration = Table(["", *(names_b.get(col, str(col)) for col in mig["columns"])],
                       [[names_a.get(r, str(r)), *(f"{n} ({s:.0%})" for n, s in zip(cn, sh))]
@@ -39,6 +45,26 @@ def comparison_fragment(result: dict, language: str = "en") -> Markup:
                   customers=t("changes_customers", both=c["in_both"], only_a=c["only_a"], only_b=c["only_b"]),
                   matched=matched, lists=lists, migration=migration,
                   match_rule=t("changes_match_rule", threshold=result["threshold"]))
+
+
+def _merge_item(m: dict, t) -> str:
+    """"A (92 % of its customers) and B (88 %) merged into C"."""
+    sources = [t("changes_share_of", name=f["name"], share=_percent(f["share"])) for f in m["from"]]
+    return t("changes_merged_item", sources=t("clause_sep").join(sources), target=m["name_b"])
+
+
+def _split_item(sp: dict, t) -> str:
+    """"A → split into B (55 %); C (40 %)": shares of A's returning customers."""
+    parts = [t("changes_part", name=p["name"], share=_percent(p["share"])) for p in sp["into"]]
+    return t("changes_split_item", source=sp["name_a"], parts=t("clause_sep").join(parts))
+
+
+def _emerged_item(s: dict, t) -> str:
+    text = t("changes_emerged_item", name=s["name"], size=s["size"], new=_percent(s.get("new_customers")))
+    if s.get("from"):
+        sources = [t("changes_share_of", name=f["name"], share=_percent(f["share"])) for f in s["from"]]
+        text += t("changes_emerged_from", sources=t("clause_sep").join(sources))
+    return text
 
 
 def _percent(x) -> str:
