@@ -39,7 +39,7 @@ def test_two_segments_absorbed_by_one_are_merged_with_their_shares():
     assert moves["vanished"] == [] and moves["emerged"] == [] and moves["split"] == []
     (merge,) = moves["merged"]
     assert merge["segment_b"] == 1 and merge["survivor"] == 1
-    assert [(f["segment"], f["customers"], f["share"]) for f in merge["from"]] == [(1, 195, 0.975), (2, 81, 0.9)]
+    assert [(f["segment"], f["customers"], f["share"]) for f in merge["sources"]] == [(1, 195, 0.975), (2, 81, 0.9)]
 
 
 def test_two_segments_that_become_one_new_segment_are_merged():
@@ -47,7 +47,7 @@ def test_two_segments_that_become_one_new_segment_are_merged():
     moves = transitions(counts, {0: 310, 1: 200, 2: 200}, {0: 314, 1: 396}, pairs=[(0, 0)])
     (merge,) = moves["merged"]
     assert merge["segment_b"] == 1 and merge["survivor"] is None
-    assert [f["segment"] for f in merge["from"]] == [1, 2] and moves["emerged"] == []
+    assert [f["segment"] for f in merge["sources"]] == [1, 2] and moves["emerged"] == []
 
 
 def test_a_segment_divided_between_two_is_split_and_a_new_part_splits_off_its_match():
@@ -85,12 +85,12 @@ def test_the_comparison_says_what_merged_split_and_emerged(language):
         "matches": [{"segment_a": 0, "segment_b": 0, "name_a": "Runners", "name_b": "Runners", "size_a": 300,
                      "size_b": 330, "size_change": 30, "retention": 0.97}],
         "merged": [{"segment_b": 1, "name_b": "Hikers", "survivor": 1,
-                    "from": [{"segment": 1, "name": "Hikers", "customers": 195, "share": 0.975},
+                    "sources": [{"segment": 1, "name": "Hikers", "customers": 195, "share": 0.975},
                              {"segment": 2, "name": "Big-basket hikers", "customers": 81, "share": 0.9}]}],
         "split": [{"segment_a": 3, "name_a": "Lapsed", "survivor": None,
                    "into": [{"segment": 2, "name": "Lapsed buyers", "customers": 50, "share": 0.5},
                             {"segment": 3, "name": "No purchase", "customers": 49, "share": 0.49}]}],
-        "emerged": [{"segment": 4, "name": "Family app shoppers", "size": 110, "new_customers": 1.0, "from": []}],
+        "emerged": [{"segment": 4, "name": "Family app shoppers", "size": 110, "new_customers": 1.0, "sources": []}],
         "vanished": [],
         "migration": {"rows": [0], "columns": [0], "counts": [[290]], "shares": [[1.0]]},
     }
@@ -190,14 +190,14 @@ def test_two_planted_groups_that_become_one_segment_are_reported_as_merged(demo_
     result = json.loads((merged_run / "compare.json").read_text())
     assert result["vanished"] == [] and result["emerged"] == []
     (merge,) = result["merged"]
-    sources = [f["segment"] for f in merge["from"]]
+    sources = [f["segment"] for f in merge["sources"]]
     group_a = _plurality_group(_planted(demo_run, ROOT / "data/demo/truth/customers_truth.csv"))
     assert len(sources) == 2 and group_a[sources[0]] != group_a[sources[1]]  # two planted groups
     # the shares, recomputed from the two runs' assignments
     a = pd.read_csv(demo_run / "assignments.csv", dtype={"customer_id": str})
     b = pd.read_csv(merged_run / "assignments.csv", dtype={"customer_id": str})
     both = a.merge(b, on="customer_id", suffixes=("_a", "_b"))
-    for f in merge["from"]:
+    for f in merge["sources"]:
         mine = both[both["segment_a"] == f["segment"]]
         assert f["customers"] == (mine["segment_b"] == merge["segment_b"]).sum()
         assert f["share"] == pytest.approx(f["customers"] / len(mine), abs=1e-4) and f["share"] >= 0.8

@@ -424,7 +424,16 @@ class KScore(Block):
     gain: Number | None = None
     gain_ratio: Number | None = None
     elbow: bool | None = None
+    """Ends a step of the cost curve (or the next k is not distinct)."""
     stable: bool | None = None
+    distinct: bool | None = None
+    """No two of its segments are better described as one (seglab.segment.kchoice.separation)."""
+    merge_gain: Number | None = None
+    """Fall in ICL from merging its least distinct pair, per customer of the pair (> 0: better as one)."""
+    considered: bool | None = None
+    """Below the first k that is not distinct."""
+    passes: bool | None = None
+    """Passes every test of the selection rule."""
     score: Number | None = None
 
 
@@ -453,6 +462,24 @@ class Merge(Block):
     share: Number
     reason: str
     into_segment: int
+
+
+class SegmentationWarning(Block):
+    """What a reader must be told before trusting the segments (seglab.segment.kchoice.segmentation_warnings)."""
+
+    code: Literal["weak_separation", "unstable", "no_clear_k", "collapsed"]
+    silhouette: Number | None = None
+    stability: Number | None = None
+    threshold: Number | None = None
+    k: int | None = None
+    given: bool | None = None
+    """collapsed: the k was given in segmentation.k (not chosen)."""
+    asked: int | None = None
+    found: int | None = None
+    empty: int | None = None
+    """collapsed: clusters that no customer is nearest to."""
+    merged: int | None = None
+    """collapsed: clusters merged for min_segment_share."""
 
 
 class SegmentSize(Block):
@@ -535,6 +562,10 @@ class SegmentationReport(Block):
     seconds: Number
     k_choice: dict[str, Any] | None = None
     """The facts the reason for k is told from (case and numbers), for every language."""
+    empty_clusters: int | None = None
+    """Fitted clusters that no customer is nearest to (folded away)."""
+    warnings: list[SegmentationWarning] | None = None
+    """Weak separation, instability, no clear k, fewer segments than asked: said in the summary."""
     method_text: str | None = None
 
 
@@ -946,6 +977,61 @@ class UnmatchedSegment(Block):
     share: Number | None
 
 
+class Flow(Block):
+    """Customers of one segment in the other run: how many, and their share of the run-A segment's returning customers."""
+
+    segment: int
+    name: str | None = None
+    customers: int
+    share: Number
+
+
+class EmergedSegment(UnmatchedSegment):
+    """A segment of run B that is no merge, split or continuation of run A's segments."""
+
+    new_customers: Number | None = None
+    """Share of its customers who were not customers in run A."""
+    sources: list[Flow] = []
+    """Segments of run A that gave it at least SPLIT_PART of their returning customers."""
+
+
+class VanishedSegment(UnmatchedSegment):
+    why: Literal["left", "spread"] | None = None
+    """left: most of its customers are gone; spread: they went to several segments, no merge or split."""
+    still_here: Number | None = None
+
+
+class MergedSegments(Block):
+    """Segments of run A absorbed by one segment of run B (many to one)."""
+
+    segment_b: int
+    name_b: str
+    survivor: int | None
+    """The run-A segment matched to segment_b by profile, if any (listed in sources too)."""
+    sources: list[Flow]
+
+
+class SplitSegment(Block):
+    """A segment of run A divided between segments of run B (one to many)."""
+
+    segment_a: int
+    name_a: str
+    survivor: int | None
+    """The run-B segment matched to segment_a by profile, if any (listed in into too)."""
+    into: list[Flow]
+
+
+class ContinuedSegment(Block):
+    """A segment of run A whose customers stayed together in a segment of B with a changed profile."""
+
+    segment_a: int
+    segment_b: int
+    name_a: str
+    name_b: str
+    customers: int
+    share: Number
+
+
 class Migration(Block):
     """Customers present in both runs: counts and row shares from A's segments (rows) to B's (columns)."""
 
@@ -963,11 +1049,16 @@ class Comparison(Block):
     match_rule: str
     threshold: Number
     customers: CustomersCompared
+    transition_rule: str | None = None
+    """How merges, splits, emergence and disappearance are read from the migration."""
     matches: list[SegmentMatch]
-    emerged: list[UnmatchedSegment]
-    """Segments of run B that match none of run A."""
-    vanished: list[UnmatchedSegment]
-    """Segments of run A that match none of run B."""
+    merged: list[MergedSegments] = []
+    split: list[SplitSegment] = []
+    continued: list[ContinuedSegment] = []
+    emerged: list[EmergedSegment]
+    """Segments of run B that are new: no match, merge, split or continuation of run A's."""
+    vanished: list[VanishedSegment]
+    """Segments of run A that are gone: no match, merge, split or continuation in run B."""
     migration: Migration
     distances: list[list[Number]]
 

@@ -152,14 +152,14 @@ def compare(run_a, run_b, threshold: float = MATCH_THRESHOLD, *, b_finished: boo
                       "only_a": len(a.assignments) - len(both), "only_b": len(b.assignments) - len(both)},
         "matches": changes,
         "merged": [{**m, "name_b": names_b[m["segment_b"]],
-                    "from": [{**f, "name": names_a[f["segment"]]} for f in m["from"]]} for m in moves["merged"]],
+                    "sources": [{**f, "name": names_a[f["segment"]]} for f in m["sources"]]} for m in moves["merged"]],
         "split": [{**sp, "name_a": names_a[sp["segment_a"]],
                    "into": [{**part, "name": names_b[part["segment"]]} for part in sp["into"]]} for sp in moves["split"]],
         "continued": [{**c, "name_a": names_a[c["segment_a"]], "name_b": names_b[c["segment_b"]]}
                       for c in moves["continued"]],
         "emerged": [{"segment": s, "name": names_b[s], "size": seg_b[s].get("size"), "share": seg_b[s].get("share"),
                      "new_customers": e["new_customers"],
-                     "from": [{**f, "name": names_a[f["segment"]]} for f in e["from"]]}
+                     "sources": [{**f, "name": names_a[f["segment"]]} for f in e["sources"]]}
                     for e in moves["emerged"] for s in [e["segment"]]],
         "vanished": [{"segment": s, "name": names_a[s], "size": seg_a[s].get("size"), "share": seg_a[s].get("share"),
                       "why": v["why"], "still_here": v["still_here"]}
@@ -201,13 +201,13 @@ def transitions(counts: pd.DataFrame, sizes_a: dict[int, int], sizes_b: dict[int
     Returns
     -------
     dict
-        ``merged``: ``{"segment_b", "from": [{"segment", "customers", "share"}], "survivor"}``, one
+        ``merged``: ``{"segment_b", "sources": [{"segment", "customers", "share"}], "survivor"}``, one
         per segment that absorbed others (``share``: of the absorbed segment's customers in both
-        runs; ``survivor``: the previous segment matched to it, listed in ``from`` too, or None);
+        runs; ``survivor``: the previous segment matched to it, listed in ``sources`` too, or None);
         ``split``: ``{"segment_a", "into": [{"segment", "customers", "share"}], "survivor"}``;
         ``continued``: ``{"segment_a", "segment_b", "customers", "share"}``, a segment whose profile
         changed beyond matching but whose customers stayed together;
-        ``emerged``: ``{"segment", "new_customers", "from"}`` (``from``: previous segments that gave
+        ``emerged``: ``{"segment", "new_customers", "sources"}`` (``sources``: previous segments that gave
         it at least :data:`SPLIT_PART` of their customers); ``vanished``: ``{"segment", "why",
         "still_here"}`` with ``why`` ``left`` or ``spread``.
     """
@@ -261,7 +261,7 @@ def transitions(counts: pd.DataFrame, sizes_a: dict[int, int], sizes_b: dict[int
             continue
         gave = [int(a) for a in counts.index if out_share(a, b) >= SPLIT_PART]
         emerged.append({"segment": int(b), "new_customers": round(new_share, 4),
-                        "from": [{"segment": a, "customers": int(counts.loc[a, b]), "share": round(out_share(a, b), 4)}
+                        "sources": [{"segment": a, "customers": int(counts.loc[a, b]), "share": round(out_share(a, b), 4)}
                                  for a in gave]})
 
     merged = []
@@ -269,7 +269,7 @@ def transitions(counts: pd.DataFrame, sizes_a: dict[int, int], sizes_b: dict[int
         survivor = match_of_b.get(b)
         members = ([survivor] if survivor is not None else []) + sources
         merged.append({"segment_b": int(b), "survivor": survivor,
-                       "from": [{"segment": int(a), "customers": int(counts.loc[a, b]), "share": round(out_share(a, b), 4)}
+                       "sources": [{"segment": int(a), "customers": int(counts.loc[a, b]), "share": round(out_share(a, b), 4)}
                                 for a in members]})
     split = []
     for a, parts in sorted(splits.items()):

@@ -49,7 +49,7 @@ def comparison_fragment(result: dict, language: str = "en") -> Markup:
 
 def _merge_item(m: dict, t) -> str:
     """"A (92 % of its customers) and B (88 %) merged into C"."""
-    sources = [t("changes_share_of", name=f["name"], share=_percent(f["share"])) for f in m["from"]]
+    sources = [t("changes_share_of", name=f["name"], share=_percent(f["share"])) for f in m["sources"]]
     return t("changes_merged_item", sources=t("clause_sep").join(sources), target=m["name_b"])
 
 
@@ -61,8 +61,8 @@ def _split_item(sp: dict, t) -> str:
 
 def _emerged_item(s: dict, t) -> str:
     text = t("changes_emerged_item", name=s["name"], size=s["size"], new=_percent(s.get("new_customers")))
-    if s.get("from"):
-        sources = [t("changes_share_of", name=f["name"], share=_percent(f["share"])) for f in s["from"]]
+    if s.get("sources"):
+        sources = [t("changes_share_of", name=f["name"], share=_percent(f["share"])) for f in s["sources"]]
         text += t("changes_emerged_from", sources=t("clause_sep").join(sources))
     return text
 
