@@ -8,6 +8,7 @@ tracebacks.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -190,6 +191,13 @@ def cmd_demo_data(args) -> int:
     paths = write_demo_data(args.out, n_customers=customers, seed=seed, scenario=args.scenario)
     for p in paths.values():
         print(p)
+    if args.scenario == "retail_shift":
+        from seglab.demo.retail_shift import SHIFT_AS_OF  # lazy: start-up time
+
+        if str(datetime.date.today()) < SHIFT_AS_OF:
+            print(f"seglab: note: this export runs to {SHIFT_AS_OF}, after today's date; runs of it need "
+                  f"data.as_of: {SHIFT_AS_OF} (params/demo_shift.yaml has it), or the later lines are set aside "
+                  "as dated in the future", file=sys.stderr)
     return 0
 
 

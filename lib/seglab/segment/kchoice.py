@@ -5,7 +5,7 @@ pieces are groups the data shows. Each candidate k of ``segmentation.k_range`` i
 put to four tests (:data:`SELECTION_RULE`), and the reason for the chosen k is written from
 the same table of scores the report shows, so it is true of that table.
 
-Why these tests (docs/architecture.md §4). Silhouette prefers the broad split when groups
+Why these tests (docs/architecture.md §6). Silhouette prefers the broad split when groups
 are nested (two affluent groups inside a "well-off" half), and the fall in cost keeps
 rewarding cuts of a large segment along a single category (k-prototypes can always lower its
 cost by splitting a big segment into its men and its women). Minimum share and bootstrap
