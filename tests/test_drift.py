@@ -92,9 +92,15 @@ def test_the_comparison_says_what_merged_split_and_emerged(language):
                             {"segment": 3, "name": "No purchase", "customers": 49, "share": 0.49}]}],
         "emerged": [{"segment": 4, "name": "Family app shoppers", "size": 110, "new_customers": 1.0, "sources": []}],
         "vanished": [],
-        "migration": {"rows": [0], "columns": [0], "counts": [[290]], "shares": [[1.0]]},
+        "migration": {"rows": [0, 1, 2, 3], "columns": [0, 1, 2, 3, 4],
+                      "counts": [[290, 0, 0, 0, 0], [0, 195, 0, 0, 5], [0, 81, 0, 0, 9], [0, 0, 50, 49, 1]],
+                      "shares": [[1, 0, 0, 0, 0], [0, .975, 0, 0, .025], [0, .9, 0, 0, .1], [0, 0, .5, .49, .01]]},
     }
     page = str(comparison_fragment(result, language))
+    # every segment of the migration matrix is named, merged and split ones too
+    migration = page[page.index('class="migration"'):]
+    for name in ("Big-basket hikers", "Lapsed", "Lapsed buyers", "No purchase", "Family app shoppers"):
+        assert f">{name}<" in migration
     if language == "en":
         assert "Segments that merged" in page and "Segments that split" in page
         assert "Hikers (98% of its returning customers); Big-basket hikers (90% of its returning customers)" \

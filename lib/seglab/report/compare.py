@@ -22,8 +22,7 @@ def comparison_fragment(result: dict, language: str = "en") -> Markup:
     def t(key: str, /, **fields) -> str:
         return i18n.t(key, language, **fields)
 
-    names_a = {m["segment_a"]: m["name_a"] for m in result["matches"]} | {v["segment"]: v["name"] for v in result["vanished"]}
-    names_b = {m["segment_b"]: m["name_b"] for m in result["matches"]} | {v["segment"]: v["name"] for v in result["emerged"]}
+    names_a, names_b = _segment_names(result)
     c = result["customers"]
     matched = Table([result["run_a"], result["run_b"], t("changes_size_before"), t("changes_size_after"),
                      t("changes_size_change"), t("changes_retention")],
@@ -45,6 +44,21 @@ def comparison_fragment(result: dict, language: str = "en") -> Markup:
                   customers=t("changes_customers", both=c["in_both"], only_a=c["only_a"], only_b=c["only_b"]),
                   matched=matched, lists=lists, migration=migration,
                   match_rule=t("changes_match_rule", threshold=result["threshold"]))
+
+
+def _segment_names(result: dict) -> tuple[dict, dict]:
+    """Names of the segments of run A and of run B, from every list of the comparison."""
+    names_a = {m["segment_a"]: m["name_a"] for m in result["matches"] + result.get("continued", [])}
+    names_b = {m["segment_b"]: m["name_b"] for m in result["matches"] + result.get("continued", [])}
+    names_a |= {v["segment"]: v["name"] for v in result["vanished"]}
+    names_b |= {v["segment"]: v["name"] for v in result["emerged"]}
+    for m in result.get("merged", []):
+        names_a |= {f["segment"]: f["name"] for f in m["sources"]}
+        names_b[m["segment_b"]] = m["name_b"]
+    for sp in result.get("split", []):
+        names_a[sp["segment_a"]] = sp["name_a"]
+        names_b |= {p["segment"]: p["name"] for p in sp["into"]}
+    return names_a, names_b
 
 
 def _merge_item(m: dict, t) -> str:
