@@ -377,3 +377,13 @@ def test_method_table_has_a_column_per_test_of_the_rule(tmp_path, language):
     # the reason, in the report's language, names the k of the table and the tests larger k fail
     assert html.escape(k_reason_text("rule", seg["k_choice"], language), quote=False) in page
     assert seg["k_choice"]["k"] == 4 and "k=5" in k_reason_text("rule", seg["k_choice"], language)
+
+
+def test_method_section_of_a_given_k_does_not_claim_a_search(tmp_path):
+    seg = {**SEGMENTATION, "scores": [dict(SEGMENTATION["scores"][2], distinct=True)], "k_requested": 4,
+           "k_choice": {"case": "given", "k": 4}, "k_reason": "k=4 was given in segmentation.k."}
+    folder = write_run(tmp_path / "run")
+    (folder / "segmentation.json").write_text(json.dumps(seg), encoding="utf-8")
+    text = visible_text(render_section("method", load_report_data(folder), "en"))
+    assert "was given in the params" in text and "four tests" not in text
+    assert "k=4 was given in segmentation.k." in text

@@ -627,7 +627,8 @@ def method(data: ReportData, language: str) -> str:
     scores = pd.DataFrame(seg.get("scores") or [])
     if not scores.empty and "k" in scores:
         k = seg.get("k_fitted") or seg.get("k")
-        k_text = t("method_k", k=k, chosen=len(data.segment_list),
+        given = (seg.get("k_choice") or {}).get("case") == "given"
+        k_text = t("method_k_given" if given else "method_k", k=k, chosen=len(data.segment_list),
                    min_share=i18n.percent(seg.get("min_segment_share", data.cfg.segmentation.min_segment_share)))
         if (seg.get("k_choice") or {}).get("case") in K_CASES:
             reason = k_reason_text(seg["k_choice"]["case"], seg["k_choice"], language)
