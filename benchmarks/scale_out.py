@@ -211,12 +211,74 @@ def assignment(work: Path, sizes: list[int]) -> None:
               f"{m['peak_gb']:.2f} GB (flat is the target)")
 
 
+def lloyd(work: Path, n: int) -> None:
+    print(f"distributed Lloyd passes of the final k-prototypes fit ({n:,} customers, k = 6, 4 numeric + 2 categorical)")
+    m = measure(f"""
+        import json, logging, time
+        import numpy as np, pandas as pd
+        from distributed import Client, LocalCluster
+        from seglab.compute.lloyd import DaskPasses
+        from seglab.segment.fit import lloyd_buckets
+        from seglab.segment.kprototypes import BucketPasses, KPrototypes
+
+        rng = np.random.default_rng(3)
+        n = {n}
+        c = rng.integers(0, 6, n)
+        X = pd.DataFrame({{"recency": rng.gamma(2 + c, 30), "frequency": rng.poisson(1 + c).astype(float),
+                           "monetary": rng.gamma(2, 50 * (1 + c)), "tenure": rng.gamma(3, 100 + 20 * c),
+                           "lifecycle": np.array(list("abcdef"))[c], "tier": rng.choice(list("xyz"), n)}})
+        init = [X.iloc[:6, :4].to_numpy(float), X.iloc[:6, 4:].to_numpy(object)]
+        buckets = lloyd_buckets(pd.Series(np.char.add("C", np.arange(n).astype(str))))
+
+        class Timed:
+            def __init__(self, runner):
+                self.runner, self.seconds = runner, []
+            def __call__(self, proto):
+                t = time.perf_counter()
+                out = self.runner(proto)
+                self.seconds.append(time.perf_counter() - t)
+                return out
+            def labels(self, n):
+                return self.runner.labels(n)
+
+        def fit(make):
+            timed = []
+            def passes(d, lay, b):
+                timed.append(Timed(make(d, lay, b)))
+                return timed[0]
+            est = KPrototypes(n_clusters=6, init=init, n_init=1, max_iter=8, tol=0).fit(
+                X, categorical=[4, 5], buckets=buckets, passes=passes)
+            return est, timed[0].seconds
+
+        out = {{"buckets": len(buckets)}}
+        here, secs = fit(BucketPasses)
+        out["local"] = float(np.median(secs))
+        for workers in (1, 2):
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                              silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                there, secs = fit(lambda d, lay, b: DaskPasses(client, d, lay, b))
+            out[f"dask{{workers}}"] = float(np.median(secs))
+            out[f"same{{workers}}"] = bool(there.cost_ == here.cost_ and (there.labels_ == here.labels_).all()
+                                           and (there.cluster_centroids_ == here.cluster_centroids_).all())
+        out["iterations"] = int(here.n_iter_)
+        print(json.dumps(out))
+    """)
+    print(f"  {m['buckets']} buckets, {m['iterations']} iterations; median seconds per pass: in this process "
+          f"{m['local']:.3f}, LocalCluster(1) {m['dask1']:.3f}, LocalCluster(2) {m['dask2']:.3f}")
+    overhead = m["dask1"] - m["local"]
+    print(f"  overhead per iteration (LocalCluster(1) - in process): {overhead * 1000:.0f} ms   target <= 100 ms   "
+          f"ratio {overhead / 0.1:5.2f}")
+    print(f"  identical centres, cost and labels: 1 worker {m['same1']}, 2 workers {m['same2']}")
+    row("whole measurement (3 fits)", m)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=20_000_000)
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--assign", default="1000000,5000000,10000000", help="customer counts for streaming assignment")
-    ap.add_argument("--skip", default="", help="comma-separated: aggregation, dask, assign")
+    ap.add_argument("--lloyd", type=int, default=2_000_000, help="customers of the distributed Lloyd benchmark")
+    ap.add_argument("--skip", default="", help="comma-separated: aggregation, dask, assign, lloyd")
     ap.add_argument("--keep", type=Path, help="keep the generated data here")
     args = ap.parse_args()
     skip = {s for s in args.skip.split(",") if s}
@@ -232,6 +294,8 @@ def main() -> int:
         aggregation(work, skip)
     if "assign" not in skip:
         assignment(work, [int(s) for s in args.assign.split(",")])
+    if "lloyd" not in skip:
+        lloyd(work, args.lloyd)
     if tmp:
         tmp.cleanup()
     return 0

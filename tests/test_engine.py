@@ -11,11 +11,12 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-
 from seglab.compute import duck
 from seglab.errors import DataError
 from seglab.features import aggregates, clv
 from seglab.features.build import build_features, features_from_aggregates
+from seglab.segment.fit import lloyd_buckets, sample_rows
+from seglab.segment.kprototypes import KPrototypes
 
 
 def hostile_lines(seed: int = 0, n_customers: int = 300, n_lines: int = 6000, *, orders: str = "some") -> tuple:
@@ -143,3 +144,34 @@ def test_the_manifest_records_the_engine(tmp_path):
 
     record = ComputeRecord.model_validate(cluster.describe(ComputeConfig()))
     assert record.engine == "local" and record.versions["duckdb"] and record.workers == 1
+
+
+def test_the_k_search_sample_depends_on_the_ids_not_their_order():
+    ids = pd.Series([f"c{i}" for i in range(5000)])
+    picked = set(ids[sample_rows(ids, 700, seed=3)])
+    shuffled = ids.sample(frac=1, random_state=1).reset_index(drop=True)
+    assert set(shuffled[sample_rows(shuffled, 700, seed=3)]) == picked and len(picked) == 700
+    assert set(ids[sample_rows(ids, 700, seed=4)]) != picked
+    buckets = lloyd_buckets(ids)
+    assert sorted(np.concatenate(buckets)) == list(range(5000))
+
+
+def test_bucketed_passes_give_the_fit_of_all_rows_at_once():
+    """The final fit's passes over buckets (the map/reduce a cluster runs) reach the plain fit's solution."""
+    rng = np.random.default_rng(5)
+    n = 6000
+    centre = rng.integers(0, 3, n)
+    X = pd.DataFrame({"spend": rng.normal(centre * 5.0, 1.5), "visits": rng.normal(centre * 2.0, 1.0),
+                      "channel": np.where(rng.random(n) < 0.7, np.array(["web", "shop", "app"])[centre], "web")})
+    init = [np.array([[1.0, 1.0], [4.0, 1.5], [9.0, 3.0]]), np.array([["web"], ["web"], ["app"]], dtype=object)]
+    plain = KPrototypes(n_clusters=3, init=init, n_init=1).fit(X, categorical=[2])
+    buckets = lloyd_buckets(pd.Series([f"c{i}" for i in range(n)]))
+    assert len(buckets) == 1  # small base: one bucket; split it in three by hand
+    buckets = [buckets[0][b::3] for b in range(3)]
+    bucketed = KPrototypes(n_clusters=3, init=init, n_init=1).fit(X, categorical=[2], buckets=buckets)
+    np.testing.assert_array_equal(plain.labels_, bucketed.labels_)
+    np.testing.assert_allclose(plain.cluster_centroids_, bucketed.cluster_centroids_, rtol=1e-12)
+    np.testing.assert_array_equal(plain.cluster_modes_, bucketed.cluster_modes_)
+    assert bucketed.cost_ == pytest.approx(plain.cost_, rel=1e-12) and bucketed.n_iter_ == plain.n_iter_ > 1
+    with pytest.raises(ValueError, match="explicit init"):
+        KPrototypes(n_clusters=3, n_init=1).fit(X, categorical=[2], buckets=buckets)

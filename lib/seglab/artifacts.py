@@ -1104,6 +1104,8 @@ ARTIFACTS: dict[str, Artifact] = {a.name: a for a in (
     Artifact("features.parquet", "features", "one row of features per customer"),
     Artifact("features.json", "features", "how the features were made", FeaturesMeta),
     Artifact("assignments.csv", "segment", "one row per customer: segment and its context columns"),
+    Artifact("assignments.parquet", "segment", "the assignments for machines and any size of base: segment "
+                                               "number and context columns; segments.json names the segments"),
     Artifact("model.joblib", "segment", "the fitted segmentation model, for seglab assign"),
     Artifact("segmentation.json", "segment", "method, k choice with scores, stability, sizes", SegmentationReport),
     Artifact("segment_rules.json", "segment", "portable rules reproducing the segments, with their agreement",

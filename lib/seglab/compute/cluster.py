@@ -18,7 +18,7 @@ from importlib import metadata
 from seglab.compute.duck import memory_bytes
 from seglab.errors import ParamsError
 
-__all__ = ["ENV_SCHEDULER", "CONNECT_TIMEOUT", "run_cluster", "client", "describe", "versions"]
+__all__ = ["ENV_SCHEDULER", "CONNECT_TIMEOUT", "use_client", "run_cluster", "client", "describe", "versions"]
 
 #: The scheduler address of the run's cluster, for the stages (and their notebook kernel).
 ENV_SCHEDULER = "SEGLAB_DASK_SCHEDULER"
@@ -28,6 +28,23 @@ CONNECT_TIMEOUT = 20
 DECIDING = ("duckdb", "numpy", "pandas", "pyarrow", "scipy", "scikit-learn")
 
 log = logging.getLogger("seglab")
+
+_given = []  # the Client handed over by use_client, innermost last
+
+
+@contextlib.contextmanager
+def use_client(dask_client):
+    """Run the engine's work on an existing Client while the block lasts.
+
+    For clusters reached from Python rather than by a ``tcp://`` address, such as a dask-gateway
+    cluster (TLS through the gateway's proxy): runs made in this process with
+    ``execute(cfg, notebooks=False)`` and ``compute.engine: dask`` use it; it is not closed.
+    """
+    _given.append(dask_client)
+    try:
+        yield dask_client
+    finally:
+        _given.pop()
 
 
 def _local_workers(scheduler: str | None) -> int:
@@ -63,6 +80,9 @@ def run_cluster(compute):
     if compute.engine != "dask":
         yield None
         return
+    if _given:
+        yield _given[-1]
+        return
     dask_client, cluster = _start(compute)
     before = os.environ.get(ENV_SCHEDULER)
     os.environ[ENV_SCHEDULER] = dask_client.scheduler.address
@@ -82,6 +102,9 @@ def run_cluster(compute):
 def client(compute):
     """A Client for one stage: of the run's cluster when there is one, else of a cluster of its own."""
     address = os.environ.get(ENV_SCHEDULER)
+    if _given:
+        yield _given[-1]
+        return
     if address:
         from distributed import Client  # lazy: start-up time; only engine dask needs it
 

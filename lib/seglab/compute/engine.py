@@ -1,4 +1,4 @@
-"""The engine a run's params choose, behind one call per kind of work (docs/architecture.md §6)."""
+"""The engine a run's params choose, behind one call per kind of work (docs/architecture.md §7)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ defines them (:class:`CustomerAggregates`) and computes them from lines held in 
 NumPy (:func:`from_arrays`, the reference).  The out-of-core engines of :mod:`seglab.compute`
 (DuckDB on this machine, Dask on a cluster) compute the same integers from files of any size,
 and :func:`seglab.features.build.features_from_aggregates` does the maths on them, so every
-engine gives the same features (docs/architecture.md §6).
+engine gives the same features (docs/architecture.md §7).
 """
 
 from __future__ import annotations

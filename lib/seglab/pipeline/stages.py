@@ -27,7 +27,7 @@ from seglab.artifacts import (
 from seglab.campaign.handover import RULES_FILE, write_targeting
 from seglab.campaign.rules import fit_rules
 from seglab.clean.stage import clean_stage
-from seglab.compute import engine
+from seglab.compute import engine, lloyd
 from seglab.config import (
     FileSource,
     RunConfig,
@@ -89,7 +89,8 @@ def segment(cfg: RunConfig, run_dir: Path):
 
     run_dir = Path(run_dir)
     table = pd.read_parquet(run_dir / "features.parquet")
-    result = fit_segmentation(table, cfg)
+    with lloyd.passes_for(cfg.compute) as passes:  # the final fit's passes: here or on the cluster
+        result = fit_segmentation(table, cfg, passes=passes)
     assignments = pd.DataFrame({"customer_id": table["customer_id"].astype(str), "segment": result.labels.astype(int)})
     # Provisional names; the personas stage replaces them with persona names.
     assignments["segment_name"] = [result.names.get(int(s), f"Segment {int(s)}") for s in assignments["segment"]]
@@ -100,6 +101,8 @@ def segment(cfg: RunConfig, run_dir: Path):
         if col in table.columns:
             assignments[col] = table[col].to_numpy()
     assignments.to_csv(run_dir / "assignments.csv", index=False)
+    # For machines and any size of base; segments.json names the segments.
+    assignments.drop(columns="segment_name").to_parquet(run_dir / "assignments.parquet", index=False)
     joblib.dump(result.model, run_dir / "model.joblib")
     write_artifact(run_dir, "segmentation.json", result.report)
     write_artifact(run_dir, RULES_FILE, rules.as_dict())

@@ -247,6 +247,49 @@ def _lloyd(data, layout, centers, modes, gamma, max_iter, tol, labels, first=Non
     return _Run(centers, modes, labels, cost, it)
 
 
+def bucket_pass(data, layout, proto, labels):
+    """One assignment pass over one bucket of rows: its statistics, cost and moves.
+
+    ``labels`` (the bucket's previous labels) receives the new ones. Statistics of buckets
+    add up (:func:`merge_stats`), so a pass over all rows can run as a map over buckets.
+    """
+    stats = _Stats(proto.k, data.p, layout)
+    cost, moves = assign_pass(data, proto, labels, stats)
+    return stats, cost, moves
+
+
+def merge_stats(parts, k, p, layout):
+    """The sum of the buckets' statistics, in the order given (a fixed order: fixed float sums)."""
+    total = _Stats(k, p, layout)
+    for part in parts:
+        total.sums += part.sums
+        total.counts += part.counts
+        for acc, add in zip(total.cat_counts, part.cat_counts):
+            acc += add
+    return total
+
+
+def bucketed_lloyd(run_pass, layout, centers, modes, gamma, max_iter, tol):
+    """Batch k-prototypes iterations whose passes are ``run_pass(prototypes) -> (stats, cost, moves)``.
+
+    The same loop as :func:`_lloyd` but for the two shortcuts that need every row at hand
+    (incremental counts, relocating empty clusters), so that a pass can be a map over buckets
+    of rows, in this process or on a cluster. Returns the centroids, modes, cost and iterations;
+    the labels of the last pass belong to the returned centroids.
+    """
+    prev_cost = np.inf
+    cost, it = np.inf, 0
+    for it in range(max_iter + 1):
+        stats, cost, moves = run_pass(Prototypes(centers, modes, layout, gamma))
+        if it > 0 and (moves == 0 or prev_cost - cost <= tol * prev_cost):
+            break
+        if it == max_iter:
+            break
+        centers, modes = _update(stats, layout, centers, modes)
+        prev_cost = cost
+    return centers, modes, cost, it
+
+
 def kprototypes_single(data, layout, k, init, cao_modes, num_stats, gamma, max_iter, tol, seed):
     """One initialisation and its iterations (the unit ``n_init`` runs in parallel)."""
     rs = np.random.RandomState(seed)

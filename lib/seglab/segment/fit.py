@@ -10,6 +10,7 @@ customers (``seglab assign``) exactly as the training customers.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ from seglab.segment.rules import fit_rules
 #: sample of 100,000 already pins down the segments of a base that size.
 MINIBATCH_THRESHOLD = 100_000
 MINIBATCH_SIZE = 4096
+#: Customers per bucket of the final k-prototypes fit's passes (seglab.compute: a task each).
+LLOYD_BUCKET_ROWS = 500_000
 
 #: Rows whose ``rfm_segment`` is missing (customers without purchases) form this segment.
 NO_PURCHASE = "No purchases"
@@ -80,7 +83,7 @@ class SegmentationResult:
     report: dict = field(default_factory=dict)
 
 
-def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True) -> SegmentationResult:
+def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True, passes=None) -> SegmentationResult:
     """Segment the customers of a feature table as ``cfg.segmentation`` says.
 
     Parameters
@@ -92,6 +95,9 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True) -> S
         ``cfg.seed`` seeds everything random.
     progress : bool, default=True
         Show a tqdm bar over the k search on stderr.
+    passes : callable, optional
+        Runner of the final k-prototypes fit's passes over buckets of customers (see
+        :meth:`seglab.segment.kprototypes.KPrototypes.fit`); default in this process.
 
     Returns
     -------
@@ -138,7 +144,7 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True) -> S
         names = dict(model.names_)
         report = {"method": "rfm", **model.describe(labels)}
     else:
-        return _fit_clusters(features, cfg, progress=progress, started=started)
+        return _fit_clusters(features, cfg, progress=progress, started=started, passes=passes)
     report["k"] = int((np.bincount(labels) > 0).sum())
     report.update(_sizes_report(labels, names, seg.min_segment_share))
     report.update(seed=cfg.seed, n_customers=int(len(features)), seconds=round(time.perf_counter() - started, 3))
@@ -293,7 +299,7 @@ def kprototypes_class(engine: str):
     return KPrototypes, None
 
 
-def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
+def _fit_clusters(features, cfg, *, progress, started, passes=None) -> SegmentationResult:
     seg = cfg.segmentation
     numeric, categorical = select_features(features, seg.features,
                                            declared=[*cfg.columns.numeric, *cfg.columns.categorical],
@@ -323,8 +329,8 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
 
     # Above MINIBATCH_THRESHOLD customers the k search runs on a seeded sample of that size.
     sampled = n > MINIBATCH_THRESHOLD
-    rows_idx = (np.sort(np.random.default_rng([cfg.seed, 2]).choice(n, size=MINIBATCH_THRESHOLD, replace=False))
-                if sampled else np.arange(n))
+    ids = features["customer_id"] if "customer_id" in features.columns else pd.Series(np.arange(n))
+    rows_idx = sample_rows(ids, MINIBATCH_THRESHOLD, cfg.seed) if sampled else np.arange(n)
     search = _KSearch(X[rows_idx], num[rows_idx], cat[rows_idx], pre.gamma_, design, engine_cls, seg, seed=cfg.seed)
     rows, costs = [], {}
     # Costs outside the range that the step test needs: the neighbours k_low-1 and k_high+1
@@ -347,7 +353,8 @@ def _fit_clusters(features, cfg, *, progress, started) -> SegmentationResult:
     else:
         k_choice = {"case": "given", "k": seg.k}
         chosen, reason = seg.k, k_reason_text("given", k_choice, "en")
-    estimator = search.refit_all(chosen, X) if sampled else search.fits[chosen]["estimator"]
+    estimator = (search.refit_all(chosen, X, lloyd_buckets(ids), passes) if sampled
+                 else search.fits[chosen]["estimator"])
     raw = _predict_raw(estimator, X, design)
     # A fit that collapses (fewer clusters hold customers than were fitted) folds its empty clusters
     # away; segmentation.json "warnings" and the report's summary say so.
@@ -405,6 +412,29 @@ def _cluster_report(cfg, pre, design, search, rows, chosen, reason, estimator, s
         "min_segment_share": seg.min_segment_share,
         "notes": notes,
     }
+
+
+def sample_rows(ids: pd.Series, size: int, seed: int) -> np.ndarray:
+    """Positions of the ``size`` customers with the smallest seeded hash of their id, in table order.
+
+    Which customers are sampled depends on the seed and the ids alone, not on the row order or
+    on how the table is partitioned, so every engine searches k on the same customers.
+    """
+    key = hashlib.blake2b(f"seglab-k-search:{seed}".encode(), digest_size=8).hexdigest()
+    h = pd.util.hash_array(np.asarray(ids.astype(str), dtype=object), hash_key=key, categorize=False)
+    return np.sort(np.argsort(h, kind="stable")[:size])
+
+
+def lloyd_buckets(ids: pd.Series) -> list[np.ndarray]:
+    """The customers' positions in buckets of about :data:`LLOYD_BUCKET_ROWS`, by a hash of the id.
+
+    The buckets depend on the ids alone, so the final fit's sums are added in the same order
+    whether its passes run here or on a cluster.
+    """
+    n = len(ids)
+    count = max(1, -(-n // LLOYD_BUCKET_ROWS))
+    bucket = pd.util.hash_array(np.asarray(ids.astype(str), dtype=object), categorize=False) % np.uint64(count)
+    return [np.flatnonzero(bucket == b) for b in range(count)]
 
 
 def _candidate_ks(seg, n) -> list[int]:
@@ -478,11 +508,12 @@ class _KSearch:
         """Cost of the k-cluster fit, for the elbow test at the ends of the range."""
         return _cost(_fit_raw(self.make(k, self.seed, self.seg.n_init), self.X, self.design))
 
-    def refit_all(self, k, X):
+    def refit_all(self, k, X, buckets, passes=None):
         """Fit all customers, starting from the searched sample's solution for ``k``.
 
         k-means: MiniBatchKMeans from the sample's centres; k-prototypes: one
-        run from the sample's prototypes (numeric means, categorical modes).
+        run from the sample's prototypes (numeric means, categorical modes), as passes over
+        ``buckets`` of customers (seglab's engine; run by ``passes``, default here).
         """
         labels = self.fits[k]["labels"]
         if self.design["method"] == "kmeans":
@@ -493,7 +524,10 @@ class _KSearch:
             init = [np.vstack([self.X[labels == c][:, num_pos].mean(axis=0) for c in range(k)]),
                     np.vstack([_modes(self.X[labels == c][:, cat_pos].astype(np.int64)) for c in range(k)])
                     .astype(np.float64)]
-        return _fit_raw(self.make(k, self.seed, 1, init=init), X, self.design)
+        est = self.make(k, self.seed, 1, init=init)
+        if isinstance(est, KPrototypes):
+            return est.fit(X, categorical=self.design["categorical"], buckets=buckets, passes=passes)
+        return _fit_raw(est, X, self.design)
 
     def silhouette(self, labels):
         """Silhouette of ``labels`` (of the searched customers) on the seeded sample."""

@@ -28,13 +28,16 @@ from threadpoolctl import ThreadpoolController
 from seglab.segment._kprototypes_kernel import (
     Prototypes,
     assign_pass,
+    bucket_pass,
+    bucketed_lloyd,
     init_cao_modes,
     init_huang_modes,  # noqa: F401  (tests compare it with kmodes' init_huang)
     kprototypes_single,
+    merge_stats,
     prototype_distances,
 )
 
-__all__ = ["KPrototypes", "k_prototypes"]
+__all__ = ["KPrototypes", "BucketPasses", "bucket_pass", "combine_passes", "k_prototypes"]
 
 # Rows per chunk of the assignment pass (for up to 8 clusters; fewer rows for
 # more clusters): the (n_clusters, rows) distance block and the chunk of data
@@ -185,7 +188,7 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
     # -- fitting ---------------------------------------------------------
 
-    def fit(self, X, y=None, categorical=None):
+    def fit(self, X, y=None, categorical=None, buckets=None, passes=None):
         """Cluster ``X``.
 
         Parameters
@@ -199,6 +202,14 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
             Categorical columns: positions (arrays and DataFrames) or names
             (DataFrames). None means by dtype for a DataFrame and none for an
             array.
+        buckets : list of arrays of row positions, optional
+            With an explicit ``init``: run the iterations as passes over these buckets of rows,
+            their statistics added in this order (:class:`BucketPasses`), so that the result
+            does not depend on where the passes run.
+        passes : callable, optional
+            ``passes(data, layout, buckets)`` gives the runner of those passes; default
+            :class:`BucketPasses` (in this process). ``seglab.compute.lloyd`` runs them on a
+            Dask cluster.
 
         Returns
         -------
@@ -246,27 +257,35 @@ class KPrototypes(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
             cao_modes = init_cao_modes(data, self._layout, self.n_clusters)
         stats = (mean, std) if data.p else None
 
-        # One BLAS thread per run: the matmuls are tiny and runs share the cores.
-        with _blas_controller().limit(limits=1, user_api="blas"):
-            runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(kprototypes_single)(
-                    data, self._layout, self.n_clusters, init, cao_modes, stats,
-                    self.gamma_, self.max_iter, self.tol, seed,
+        if buckets is not None:
+            if not isinstance(init, tuple):
+                raise ValueError("buckets need an explicit init (centroids and modes)")
+            runner = (passes or BucketPasses)(data, self._layout, buckets)
+            centers, modes, cost, n_iter = bucketed_lloyd(runner, self._layout, *init, self.gamma_,
+                                                          self.max_iter, self.tol)
+            labels = runner.labels(data.n)
+        else:
+            # One BLAS thread per run: the matmuls are tiny and runs share the cores.
+            with _blas_controller().limit(limits=1, user_api="blas"):
+                runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                    delayed(kprototypes_single)(
+                        data, self._layout, self.n_clusters, init, cao_modes, stats,
+                        self.gamma_, self.max_iter, self.tol, seed,
+                    )
+                    for seed in seeds
                 )
-                for seed in seeds
-            )
-        best = min(range(len(runs)), key=lambda i: runs[i].cost)
-        run = runs[best]
+            run = runs[min(range(len(runs)), key=lambda i: runs[i].cost)]
+            centers, modes, labels, cost, n_iter = run.centers, run.modes, run.labels, run.cost, run.n_iter
 
-        self._centers = run.centers
-        self._modes = run.modes
-        self.labels_ = run.labels
-        self.cost_ = float(run.cost)
-        self.n_iter_ = run.n_iter
-        self.cluster_centroids_ = run.centers + self._num_mean
-        self.cluster_modes_ = _decode_modes(run.modes, categories)
+        self._centers = centers
+        self._modes = modes
+        self.labels_ = labels
+        self.cost_ = float(cost)
+        self.n_iter_ = n_iter
+        self.cluster_centroids_ = centers + self._num_mean
+        self.cluster_modes_ = _decode_modes(modes, categories)
         self._n_features_out = self.n_clusters
-        n_distinct = int(np.count_nonzero(np.bincount(run.labels, minlength=self.n_clusters)))
+        n_distinct = int(np.count_nonzero(np.bincount(labels, minlength=self.n_clusters)))
         if n_distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
@@ -697,6 +716,37 @@ class _CatLayout:
         return tables
 
 
+class BucketPasses:
+    """Assignment passes over buckets of rows in this process; statistics added in bucket order.
+
+    The local runner of :func:`bucketed_lloyd`; ``seglab.compute.lloyd.DaskPasses`` is the
+    same on a cluster. Each bucket keeps its rows in the order given.
+    """
+
+    def __init__(self, data, layout, buckets):
+        self.layout = layout
+        self.rows = [np.asarray(b, dtype=np.intp) for b in buckets]
+        self.parts = [data.subset(rows) for rows in self.rows]
+        self.current = [np.full(len(rows), -1, dtype=np.intp) for rows in self.rows]
+
+    def __call__(self, proto):
+        results = [bucket_pass(part, self.layout, proto, lab) for part, lab in zip(self.parts, self.current)]
+        return combine_passes(results, proto.k, self.parts[0].p if self.parts else 0, self.layout)
+
+    def labels(self, n):
+        """Labels of all rows (of the last pass), in row order."""
+        out = np.full(n, -1, dtype=np.intp)
+        for rows, lab in zip(self.rows, self.current):
+            out[rows] = lab
+        return out
+
+
+def combine_passes(results, k, p, layout):
+    """One pass's (statistics, cost, moves) from the buckets' results, in bucket order."""
+    stats = merge_stats([r[0] for r in results], k, p, layout)
+    return stats, float(sum(r[1] for r in results)), int(sum(r[2] for r in results))
+
+
 class _Data:
     """Training or prediction data encoded for the assignment pass."""
 
@@ -716,3 +766,13 @@ class _Data:
         self.codes = codes
         self.chunk_rows = _CHUNK_ROWS
         return self
+
+    def subset(self, rows):
+        """The given rows, in that order (a bucket of :class:`BucketPasses`)."""
+        part = type(self)()
+        part.n, part.p = len(rows), self.p
+        part.xa = np.asfortranarray(self.xa[rows])
+        part.sqnorm_sum = float(np.einsum("ij,ij->", part.xa[:, : self.p], part.xa[:, : self.p]))
+        part.codes = [c[rows] for c in self.codes]
+        part.chunk_rows = self.chunk_rows
+        return part
