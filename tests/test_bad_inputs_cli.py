@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import seglab
+from conftest import cli, seglab
 
 CORPUS = Path(__file__).parent / "data" / "bad"
 # Files that clean fine but cannot be segmented: the run stops at segmentation, as a user error.
@@ -18,17 +18,26 @@ RUN_LEVEL_ERRORS = {"single_customer.csv": "should be > k=3 (segmentation.k)",
 EXTRA_SETS = {"leading_zero_ids.csv": ["segmentation.features=[age, income]"]}
 
 
+# Whole runs in the fast tier: one per kind of outcome (a run, a run-level error, a read error, a column error).
+FAST_SAMPLE = {"gbk.csv", "fewer_than_k.csv", "binary_junk.csv", "missing_id_column.csv", "tx_only.csv"}
+
+
 def corpus_cases():
     rows = []
     for line in (CORPUS / "README.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) != 5 or cells[0] in ("file", "") or set(cells[0]) <= {"-"}:
             continue
-        rows.append(pytest.param(*cells[:4], id=f"{cells[0]}-{len(rows)}"))
+        # Every file is cleaned in-process by test_bad_inputs.py; a whole run per file is the slow tier's.
+        marks = () if cells[0] in FAST_SAMPLE else pytest.mark.slow
+        rows.append(pytest.param(*cells[:4], id=f"{cells[0]}-{len(rows)}", marks=marks))
     return rows
 
 
 CASES = corpus_cases()
+# These go through a real child process (the interpreter's own error output, encodings of stderr);
+# the rest call the same command line in-process, without seconds of start-up each.
+SUBPROCESS_SAMPLE = {"binary_junk.csv", "gbk.csv"}
 
 
 def test_the_corpus_is_large_enough():
@@ -46,7 +55,7 @@ def test_bad_input_runs_or_fails_in_one_clear_line(tmp_path, name, role, extra, 
             data["path"] = str(CORPUS / data["path"])
             value = json.dumps(data)
         args += ["--set", f"{key}={value}"]
-    proc = seglab(*args, timeout=300)
+    proc = seglab(*args, timeout=300) if name in SUBPROCESS_SAMPLE else cli(*args)
     assert "Traceback" not in proc.stderr
     assert proc.returncode in (0, 2), proc.stderr[-2000:]
     expected_error = RUN_LEVEL_ERRORS.get(name) if expected == "ok" else expected

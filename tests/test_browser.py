@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_PARAMS, seglab
+from conftest import SMOKE_PARAMS, cli, report_of
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")]
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 
@@ -57,15 +58,14 @@ def check(run_dir: Path, tmp_path: Path):
     return seen
 
 
-def test_english_report_opens_offline(demo_run, tmp_path):
-    check(demo_run, tmp_path)
-    assert (demo_run / "report.pdf").stat().st_size > 10_000
+def test_english_report_opens_offline(smoke_run, tmp_path):
+    """The report as `seglab run` makes it through the notebooks."""
+    check(smoke_run, tmp_path)
 
 
-def test_chinese_report_opens_offline(reports_root, tmp_path):
-    proc = seglab("run", DEMO_PARAMS, "--out", reports_root / "zh", "--quiet", "--no-notebooks",
-                  "--set", "language=zh", "--set", "segmentation.k=5")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    run_dir = Path(proc.stdout.strip().splitlines()[-1]).parent
+def test_chinese_report_and_its_pdf_open_offline(reports_root, tmp_path):
+    run_dir = report_of(cli("run", SMOKE_PARAMS, "--out", reports_root / "zh", "--quiet", "--no-notebooks",
+                            "--set", "language=zh", "--set", "report.pdf=true"))
     seen = check(run_dir, tmp_path)
     assert "执行摘要" in seen["text"]
+    assert (run_dir / "report.pdf").stat().st_size > 10_000

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import seglab
+from conftest import cli, report_of
 from seglab.demo import engine as demo
 from seglab.demo import generate, retail_shift, subscription
 from seglab.demo.generate import generate_demo, write_demo_data
@@ -273,16 +273,18 @@ def test_win_back_picks_valuable_customers_at_risk(people):
 MIN_ARI = {"retail_chain": 0.45, "online_education": 0.6, "footwear": 0.6, "subscription": 0.45}
 
 
-@pytest.fixture(scope="module")
-def case_runs(tmp_path_factory):
-    """One `seglab run --no-notebooks` per case-study params file, made on first use."""
-    out, done = tmp_path_factory.mktemp("case_reports"), {}
+@pytest.fixture(scope="session")
+def case_runs(reports_root):
+    """One `seglab run --no-notebooks` per case-study params file, made on first use.
+
+    Written under the session's reports root, where the case-study notebooks under nbval find them.
+    """
+    done = {}
 
     def run(name):
         if name not in done:
-            proc = seglab("run", PARAMS / f"case_{name}.yaml", "--out", out, "--no-notebooks", "--quiet")
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            done[name] = Path(proc.stdout.strip().splitlines()[-1]).parent
+            done[name] = report_of(cli("run", PARAMS / f"case_{name}.yaml", "--out", reports_root, "--no-notebooks",
+                                       "--quiet"))
         return done[name]
 
     return run

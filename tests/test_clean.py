@@ -277,18 +277,17 @@ def test_unusable_columns_stop_with_one_line(tmp_path):
 
 # ---------------------------------------------------------------- the demo
 
-DEMO_TRUTH = ROOT / "data" / "demo" / "truth"
-
-
-@pytest.fixture(scope="module")
-def demo_clean(tmp_path_factory):
-    if not (DEMO_TRUTH / "customers_truth.csv").exists():
-        pytest.skip("data/demo/ not generated yet (seglab demo-data --out data/demo)")
-    out = tmp_path_factory.mktemp("demo-clean")
+# The smoke set (the demo at 400 customers, every planted problem in it) in the fast tier; the demo is slow.
+@pytest.fixture(scope="module", params=["smoke", pytest.param("demo", marks=pytest.mark.slow)])
+def demo_clean(request, tmp_path_factory):
+    truth = ROOT / "data" / request.param / "truth"
+    if not (truth / "customers_truth.csv").exists():
+        pytest.skip(f"data/{request.param}/ not generated (seglab demo-data --out data/{request.param})")
+    out = tmp_path_factory.mktemp(f"{request.param}-clean")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEGLAB_SECRET", "test-key")
-        quality = clean_stage(load_config(ROOT / "params" / "demo.yaml"), out)
-    return quality, out
+        quality = clean_stage(load_config(ROOT / "params" / f"{request.param}.yaml"), out)
+    return quality, out, truth
 
 
 def _rows(frame, source, **where):
@@ -320,11 +319,11 @@ TRANSACTION_FINDINGS = {
 
 
 def test_demo_cleaning_finds_the_planted_problems_and_flags_no_clean_row(demo_clean):
-    quality, out = demo_clean
+    quality, out, truth_dir = demo_clean
     art = {name: pd.read_csv(out / f"{name}.csv", dtype=str, keep_default_na=False)
            for name in ("quarantine", "id_map", "repairs")}
-    ct = pd.read_csv(DEMO_TRUTH / "customers_truth.csv", dtype=str, keep_default_na=False)
-    tt = pd.read_csv(DEMO_TRUTH / "transactions_truth.csv", dtype=str, keep_default_na=False)
+    ct = pd.read_csv(truth_dir / "customers_truth.csv", dtype=str, keep_default_na=False)
+    tt = pd.read_csv(truth_dir / "transactions_truth.csv", dtype=str, keep_default_na=False)
     found = planted = 0
     for truth, source, findings in ((ct, "customers", CUSTOMER_FINDINGS), (tt, "transactions", TRANSACTION_FINDINGS)):
         for problem, (artifact, where) in findings.items():
@@ -352,7 +351,7 @@ def test_demo_cleaning_finds_the_planted_problems_and_flags_no_clean_row(demo_cl
 
 
 def test_demo_quality_json_layout(demo_clean):
-    quality, out = demo_clean
+    quality, out, _ = demo_clean
     assert json.loads((out / "quality.json").read_text(encoding="utf-8")) == quality
     for key in ("rows_in", "rows_clean", "duplicates_merged", "rows_quarantined", "by_rule", "imputed", "missing",
                 "repaired", "sources"):

@@ -4,19 +4,19 @@ import json
 
 import pytest
 import yaml
-from conftest import DEMO_LABELS, DEMO_PARAMS, seglab
+from conftest import DEMO_LABELS, SMOKE_PARAMS, cli, seglab
 
 
-def demo_params(tmp_path, **changes):
-    raw = yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
+def smoke_params(tmp_path, **changes):
+    raw = yaml.safe_load(SMOKE_PARAMS.read_text(encoding="utf-8"))
     for key, value in changes.items():
         node = raw
         *parents, last = key.split("__")
         for p in parents:
             node = node.setdefault(p, {})
         node[last] = value
-    raw["data"]["customers"] = str(DEMO_PARAMS.parent / raw["data"]["customers"])
-    raw["data"]["transactions"] = str(DEMO_PARAMS.parent / raw["data"]["transactions"])
+    raw["data"]["customers"] = str(SMOKE_PARAMS.parent / raw["data"]["customers"])
+    raw["data"]["transactions"] = str(SMOKE_PARAMS.parent / raw["data"]["transactions"])
     raw["columns"]["value_labels"] = str(DEMO_LABELS)
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
@@ -45,20 +45,20 @@ def no_complete_folder(root):
     ({"segmentation__k": 1}, ["segmentation.k", "got 1"]),
 ])
 def test_bad_params_exit_2_with_one_line_and_leave_nothing(tmp_path, change, expected):
-    path = demo_params(tmp_path, **change)
+    path = smoke_params(tmp_path, **change)
     out = tmp_path / "reports"
-    proc = seglab("run", path, "--out", out, "--quiet")
+    proc = cli("run", path, "--out", out, "--quiet")
     assert_user_error(proc, *expected)
     assert no_complete_folder(out) if out.exists() else True
 
 
 def test_set_override_errors_name_the_key(tmp_path):
-    proc = seglab("validate", DEMO_PARAMS, "--set", "segmentation.k=0")
+    proc = cli("validate", SMOKE_PARAMS, "--set", "segmentation.k=0")
     assert_user_error(proc, "segmentation.k")
 
 
 def test_validate_reads_the_inputs_without_running():
-    proc = seglab("validate", DEMO_PARAMS)
+    proc = cli("validate", SMOKE_PARAMS)
     assert proc.returncode == 0, proc.stderr
     assert "customers:" in proc.stdout and "transactions:" in proc.stdout and proc.stdout.strip().endswith("ok")
 
@@ -70,20 +70,20 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_schema_is_json():
-    proc = seglab("schema")
+    proc = cli("schema")
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["title"] == "seglab run params"
 
 
 def test_demo_data_writes_a_small_set(tmp_path):
-    proc = seglab("demo-data", "--out", tmp_path / "d", "--customers", 200, "--seed", 3)
+    proc = cli("demo-data", "--out", tmp_path / "d", "--customers", 200, "--seed", 3)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "d" / "customers.csv").exists() and (tmp_path / "d" / "transactions.csv").exists()
-    proc = seglab("demo-data", "--out", tmp_path / "e", "--customers", 0)
+    proc = cli("demo-data", "--out", tmp_path / "e", "--customers", 0)
     assert_user_error(proc, "n_customers")
 
 
 def test_runs_on_an_empty_root_writes_an_index(tmp_path):
-    proc = seglab("runs", "--out", tmp_path)
+    proc = cli("runs", "--out", tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "index.html").exists()

@@ -25,7 +25,8 @@ def test_minimal_params_get_documented_defaults(tmp_path):
     assert cfg.data.customers == (tmp_path / "customers.csv").resolve()
 
 
-def test_relative_paths_resolve_against_the_params_folder(tmp_path):
+def test_relative_paths_resolve_against_the_params_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SEGLAB_REPORTS", raising=False)
     sub = tmp_path / "params"
     sub.mkdir()
     raw = {"run_name": "t", "data": {"customers": "../data/c.csv", "transactions": {"path": "t.tsv", "delimiter": "\t"}}}
@@ -33,6 +34,16 @@ def test_relative_paths_resolve_against_the_params_folder(tmp_path):
     assert cfg.data.customers == (tmp_path / "data" / "c.csv").resolve()
     assert cfg.data.transactions.path == (sub / "t.tsv").resolve()
     assert cfg.reports_root() == tmp_path / "reports"
+
+
+def test_reports_root_is_output_dir_then_seglab_reports_then_beside_params(tmp_path, monkeypatch):
+    sub = tmp_path / "params"
+    sub.mkdir()
+    monkeypatch.delenv("SEGLAB_REPORTS", raising=False)
+    assert load_config(write(sub, MINIMAL)).reports_root() == tmp_path / "reports"
+    monkeypatch.setenv("SEGLAB_REPORTS", str(tmp_path / "srv"))
+    assert load_config(write(sub, MINIMAL)).reports_root() == tmp_path / "srv"
+    assert load_config(write(sub, {**MINIMAL, "output_dir": "out"})).reports_root() == sub / "out"
 
 
 def test_sqlite_url_resolves_against_the_params_folder(tmp_path):

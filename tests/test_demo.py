@@ -55,6 +55,16 @@ def test_committed_demo_set_equals_a_fresh_generation(written):
         )
 
 
+def test_committed_smoke_set_equals_a_fresh_generation(tmp_path):
+    """data/smoke/ (params/smoke.yaml, the fast test tier) is the demo at 400 customers."""
+    smoke = COMMITTED.parent / "smoke"
+    paths = write_demo_data(tmp_path, n_customers=400, seed=42)
+    for fresh in paths.values():
+        committed = smoke / fresh.relative_to(tmp_path)
+        assert _sha256(committed) == _sha256(fresh), (
+            f"{committed} differs: run `seglab demo-data --customers 400 --seed 42 --out data/smoke`")
+
+
 def test_columns_and_sizes(written):
     _, f = written
     assert tuple(f["customers"].columns) == demo.CUSTOMER_COLUMNS

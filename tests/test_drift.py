@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import DEMO_LABELS, DEMO_PARAMS, ROOT, seglab
+from conftest import DEMO_LABELS, DEMO_PARAMS, ROOT, SMOKE_PARAMS, cli, seglab
 from seglab.demo.generate import write_demo_data
 from seglab.demo.retail_shift import SHIFT_AS_OF
 from seglab.pipeline.drift import match_segments, transitions
@@ -243,7 +243,7 @@ def test_matched_segments_keep_their_names_and_the_report_says_what_changed(demo
 
 def test_compare_command_writes_json_and_html(demo_run, shifted_run, tmp_path):
     run_b, _ = shifted_run
-    proc = seglab("compare", demo_run, run_b, "--out", tmp_path)
+    proc = cli("compare", demo_run, run_b, "--out", tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert Path(proc.stdout.strip()) == tmp_path / "compare.html"
     page = (tmp_path / "compare.html").read_text(encoding="utf-8")
@@ -251,18 +251,20 @@ def test_compare_command_writes_json_and_html(demo_run, shifted_run, tmp_path):
     assert json.loads((tmp_path / "compare.json").read_text())["run_b"].endswith(run_b.name)
 
 
-def test_compare_rejects_a_folder_that_is_not_a_run(demo_run, tmp_path):
-    proc = seglab("compare", demo_run, tmp_path)
+def test_compare_rejects_a_folder_that_is_not_a_run(smoke_run, tmp_path):
+    proc = cli("compare", smoke_run, tmp_path)
     assert proc.returncode == 2 and "not a finished seglab run folder" in proc.stderr
 
 
 def _params_copy(tmp_path, run_name):
-    raw = yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
+    """The smoke params under another run name: these tests are about folders, not segments."""
+    raw = yaml.safe_load(SMOKE_PARAMS.read_text(encoding="utf-8"))
     for role in ("customers", "transactions"):
-        raw["data"][role] = str((DEMO_PARAMS.parent / raw["data"][role]).resolve())
+        raw["data"][role] = str((SMOKE_PARAMS.parent / raw["data"][role]).resolve())
     raw["columns"]["value_labels"] = str(DEMO_LABELS)
     raw["run_name"] = run_name
-    raw["segmentation"]["k"] = 5
+    raw["segmentation"]["k"] = 3
+    raw["report"]["sections"] = ["glossary"]  # the folder is what counts here; figures take most of a run
     path = tmp_path / f"{run_name}.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path
@@ -302,9 +304,9 @@ def test_a_killed_run_leaves_nothing_that_looks_complete(tmp_path):
     proc.wait()
     visible = [p for p in (out / "killed").iterdir() if not p.name.startswith(".")]
     assert visible == []
-    listing = seglab("runs", "--out", out)
+    listing = cli("runs", "--out", out)
     assert "interrupted" in listing.stdout
-    again = seglab("run", params, "--out", out, "--quiet", "--no-notebooks")
+    again = cli("run", params, "--out", out, "--quiet", "--no-notebooks")
     assert again.returncode == 0, again.stderr[-1500:]
     assert Path(again.stdout.strip().splitlines()[-1]).exists()
 
@@ -313,7 +315,7 @@ def test_a_batch_runs_every_file_and_reports_failures(tmp_path):
     good = _params_copy(tmp_path, "batch_ok")
     bad = tmp_path / "batch_bad.yaml"
     bad.write_text("run_name: batch_bad\ndata: {customers: missing.csv}\n", encoding="utf-8")
-    proc = seglab("run", good, bad, "--out", tmp_path / "reports", "--quiet", "--no-notebooks")
+    proc = cli("run", good, bad, "--out", tmp_path / "reports", "--quiet", "--no-notebooks")
     assert proc.returncode == 2
     assert "1 complete, 1 failed" in proc.stderr
     assert "missing.csv" in proc.stderr

@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from seglab.clean.stage import clean_stage
 from seglab.config import config_from_dict
 from seglab.io.privacy import (
@@ -18,6 +19,12 @@ from seglab.io.privacy import (
 ROOT = Path(__file__).parents[1]
 PEOPLE = [("王伟", "Wang.Wei@QQ.com", "+86 138-1234-5678"), ("Zoë Núñez", "zoe@example.com", "13900000000"),
           ("David Chen", "david.chen@163.com", "0086 13700000000")]
+
+
+@pytest.fixture(autouse=True)
+def _reports_beside_params(monkeypatch):
+    """These tests place the key beside the default reports root, not the test session's."""
+    monkeypatch.delenv("SEGLAB_REPORTS", raising=False)
 
 
 def cfg_in(tmp_path, **data):

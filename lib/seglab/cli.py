@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--run", type=Path, help="with --scenario campaign: the run folder whose audiences the campaign used")
 
     ls = sub.add_parser("runs", help="list runs and rebuild reports/index.html")
-    ls.add_argument("--out", type=Path, default=Path("reports"), help="reports root")
+    ls.add_argument("--out", type=Path, help="reports root (default: $SEGLAB_REPORTS, else reports/)")
     ls.add_argument("--prune", type=float, metavar="HOURS",
                     help="delete the working folders of interrupted runs older than HOURS")
 
@@ -237,7 +237,10 @@ def _sheet(value: str):
 
 
 def cmd_runs(args) -> int:
+    from seglab.config import REPORTS_ENV  # lazy: start-up time
     from seglab.pipeline.runs import list_runs, write_index  # lazy: start-up time
+
+    args.out = args.out or Path(os.environ.get(REPORTS_ENV) or "reports")
 
     if args.prune is not None:
         from seglab.pipeline.runs import remove_stale  # lazy: start-up time

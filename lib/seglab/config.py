@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,9 @@ from pydantic import (
 from seglab import i18n
 from seglab.conditions import parse_condition
 from seglab.errors import ParamsError, did_you_mean
+
+#: Environment variable naming the default reports root (see :meth:`RunConfig.reports_root`).
+REPORTS_ENV = "SEGLAB_REPORTS"
 
 SECTIONS = ("summary", "objectives", "quality", "segments", "personas", "value_risk",
             "actions", "targeting", "changes", "method", "glossary")
@@ -360,9 +364,15 @@ class RunConfig(_Strict):
     source_path: Path | None = Field(None, exclude=True, description="internal")
 
     def reports_root(self) -> Path:
-        """Folder that holds every run folder of every run name."""
+        """Folder that holds every run folder of every run name.
+
+        ``output_dir`` when the params give one, else ``$SEGLAB_REPORTS`` when set (one place
+        for the runs of a server or of a test session), else ``reports/`` beside ``params/``.
+        """
         if self.output_dir is not None:
             return self.output_dir
+        if os.environ.get(REPORTS_ENV):
+            return Path(os.environ[REPORTS_ENV]).expanduser().resolve()
         base = self.source_path.parent if self.source_path else Path.cwd()
         return base.parent / "reports" if base.name == "params" else base / "reports"
 

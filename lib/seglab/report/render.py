@@ -18,7 +18,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 
 from seglab import i18n
@@ -53,6 +52,7 @@ def _strip_noise(nb):
 
 def notebook_body(nb_path: Path) -> str:
     """The outputs of an executed notebook as an HTML fragment, without code."""
+    import nbformat  # lazy: start-up time (nbformat loads jsonschema's format checkers, seconds of CPU)
     from nbconvert import HTMLExporter  # lazy: start-up time; only exports need nbconvert
 
     nb = _strip_noise(nbformat.read(nb_path, as_version=4))
@@ -64,6 +64,7 @@ def notebook_body(nb_path: Path) -> str:
 
 def export_appendix(nb_path: Path, out_path: Path) -> Path:
     """An executed stage notebook as a standalone HTML page with its code."""
+    import nbformat  # lazy: start-up time (nbformat loads jsonschema's format checkers, seconds of CPU)
     from nbconvert import HTMLExporter  # lazy: start-up time; only exports need nbconvert
 
     nb = nbformat.read(nb_path, as_version=4)
