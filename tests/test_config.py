@@ -46,6 +46,14 @@ def test_reports_root_is_output_dir_then_seglab_reports_then_beside_params(tmp_p
     assert load_config(write(sub, {**MINIMAL, "output_dir": "out"})).reports_root() == sub / "out"
 
 
+def test_every_key_of_the_schema_is_described():
+    """Editors show these descriptions on hover and in completion (`seglab schema`)."""
+    schema = json_schema()
+    missing = [f"{where}.{name}" for where, node in [("(top)", schema), *schema["$defs"].items()]
+               for name, prop in node.get("properties", {}).items() if not prop.get("description")]
+    assert missing == [], f"add a Field(description=...) in seglab/config.py for: {', '.join(missing)}"
+
+
 def test_sqlite_url_resolves_against_the_params_folder(tmp_path):
     raw = {"run_name": "t", "data": {"customers": {"sql": "select * from c", "url": "sqlite:///crm.db"}}}
     cfg = load_config(write(tmp_path, raw))

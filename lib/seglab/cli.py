@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="call the stages directly instead of executing the notebooks (faster, no appendix)")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    i = sub.add_parser("init", help="draft a commented params file for your own data")
+    i.add_argument("data", type=Path, nargs="?", help="customers file (an order log alone is read as transactions)")
+    i.add_argument("--transactions", type=Path, help="transactions file (one line per purchase)")
+    i.add_argument("--out", type=Path, required=True, help="params file to write, e.g. params/mydata.yaml")
+    i.add_argument("--force", action="store_true", help="replace --out if it exists")
+
     v = sub.add_parser("validate", help="check params and input files; runs nothing")
     v.add_argument("params", type=Path)
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
@@ -161,6 +167,18 @@ def cmd_run(args) -> int:
         if status == "complete":
             print(detail)
     return 2 if failed else 0
+
+
+def cmd_init(args) -> int:
+    from seglab.config import load_config  # lazy: start-up time
+    from seglab.scaffold import describe, write_params  # lazy: start-up time
+
+    draft = write_params(args.out, customers=args.data, transactions=args.transactions, force=args.force)
+    for note in draft.notes:
+        print(f"seglab init: {note}", file=sys.stderr)
+    print(f"seglab init: {describe(load_config(args.out))}; lines marked CHECK need your eye", file=sys.stderr)
+    print(args.out)
+    return 0
 
 
 def cmd_validate(args) -> int:
@@ -297,7 +315,7 @@ def cmd_compare(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "demo-data": cmd_demo_data, "runs": cmd_runs,
+COMMANDS = {"run": cmd_run, "init": cmd_init, "validate": cmd_validate, "demo-data": cmd_demo_data, "runs": cmd_runs,
             "schema": cmd_schema, "assign": cmd_assign, "compare": cmd_compare, "measure": cmd_measure}
 
 

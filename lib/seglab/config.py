@@ -53,7 +53,7 @@ class SqlSource(_Strict):
 class FileSource(_Strict):
     """A file with reading options that auto-detection cannot always guess."""
 
-    path: Path
+    path: Path = Field(description="The file; relative paths start at the params file's folder.")
     sheet: Union[str, int] = Field(0, description="Excel sheet name or 0-based index.")
     header_row: int | None = Field(None, ge=0, description="0-based row of the header (Excel title blocks); auto when null.")
     delimiter: str | None = Field(None, description="Column delimiter; sniffed when null.")
@@ -64,6 +64,8 @@ Source = Union[Path, FileSource, SqlSource]
 
 
 class DataConfig(_Strict):
+    """The inputs of a run."""
+
     customers: Source | None = Field(None, description="Customer table (file path, {path: ...} or {sql, url}).")
     transactions: Source | None = Field(None, description="Transaction lines; enables RFM, lifecycle, value and risk.")
     encoding: str = Field("auto", description="auto detects utf-8, utf-8-sig, gb18030, utf-16.")
@@ -77,22 +79,26 @@ class DataConfig(_Strict):
 
 
 class TransactionColumns(_Strict):
-    customer_id: str = "customer_id"
-    date: str = "order_date"
+    """Which columns of the transactions file hold what (one row per purchase line)."""
+
+    customer_id: str = Field("customer_id", description="Column naming the customer of each line (matches the customers' id).")
+    date: str = Field("order_date", description="Column with the purchase date; its format is inferred or set in cleaning.date_formats.")
     amount: str | None = Field("amount", description="Line amount; or give quantity and unit_price.")
     order_id: str | None = Field(None, description="Groups lines into orders; a leading 'C' marks a cancellation.")
-    quantity: str | None = None
-    unit_price: str | None = None
+    quantity: str | None = Field(None, description="Units bought; with unit_price it gives the amount when amount is null. Negative: a return.")
+    unit_price: str | None = Field(None, description="Price per unit; with quantity it gives the amount when amount is null.")
 
 
 class ColumnsConfig(_Strict):
+    """What the columns of the input files are: only declared columns are used."""
+
     customer_id: str | None = Field("customer_id", description="Customer id column; null numbers the rows (1, 2, ...) for files without one.")
     pii: list[str] = Field(default_factory=list, description="Personal data: used for de-duplication, never reported.")
-    numeric: list[str] = Field(default_factory=list)
-    categorical: list[str] = Field(default_factory=list)
-    dates: list[str] = Field(default_factory=list)
+    numeric: list[str] = Field(default_factory=list, description="Customer columns holding numbers (age, income); written as exports write them (¥1,234.50, 1.234,50 €).")
+    categorical: list[str] = Field(default_factory=list, description="Customer columns holding categories (gender, city, channel); compared in lower case after cleaning.categories.")
+    dates: list[str] = Field(default_factory=list, description="Customer columns holding dates (signup date); formats are inferred per column or set in cleaning.date_formats.")
     birth_date: str | None = Field(None, description="Column of birth dates from which `age` is derived.")
-    transactions: TransactionColumns = Field(default_factory=TransactionColumns)
+    transactions: TransactionColumns = Field(default_factory=TransactionColumns, description="Columns of the transactions file.")
     value_labels: Union[Path, dict[str, dict[str, dict[str, str]]]] = Field(
         default_factory=dict,
         description="How category values read in the report, per language: {zh: {city: {Shanghai: 上海}}}; or the "
@@ -107,15 +113,19 @@ MissingStrategy = Literal["median", "mean", "mode", "constant", "zero", "quarant
 
 
 class ColumnMissing(_Strict):
-    strategy: MissingStrategy
-    value: Any = None
+    """How one column's missing values are handled."""
+
+    strategy: MissingStrategy = Field(description="median, mean, mode, constant (give value), quarantine (set the row aside) or keep (leave it missing).")
+    value: Any = Field(None, description="The value filled in by strategy 'constant'.")
 
 
 class MissingConfig(_Strict):
-    numeric: MissingStrategy = "median"
-    categorical: MissingStrategy = "mode"
-    dates: MissingStrategy = "keep"
-    columns: dict[str, Union[MissingStrategy, ColumnMissing]] = Field(default_factory=dict)
+    """How missing values are handled, by kind of column; every filled value is counted in quality.json."""
+
+    numeric: MissingStrategy = Field("median", description="For numeric columns: median, mean, mode, zero (a blank means none), constant, quarantine or keep.")
+    categorical: MissingStrategy = Field("mode", description="For categorical columns: mode (most common), constant, quarantine or keep.")
+    dates: MissingStrategy = Field("keep", description="For date columns: keep (leave missing), quarantine, mode, median or constant.")
+    columns: dict[str, Union[MissingStrategy, ColumnMissing]] = Field(default_factory=dict, description="Per column, overriding its kind's strategy: a strategy name or {strategy, value}.")
 
 
 PlausibilityPolicy = Literal["flag", "cap", "quarantine", "ignore"]
@@ -134,23 +144,27 @@ class PlausibilityConfig(_Strict):
 
 
 class CleaningConfig(_Strict):
+    """Stage 01: how values are repaired, duplicates merged and unusable rows set aside."""
+
     dedupe_on: list[str] = Field(default_factory=list, description="Records equal on all these keys after normalisation (emails, phones) are one customer.")
     fuzzy_names: bool = Field(False, description="Also merge records with near-identical names within a key block (records sharing one key).")
-    fuzzy_threshold: float = Field(92.0, ge=0, le=100)
+    fuzzy_threshold: float = Field(92.0, ge=0, le=100, description="Name similarity (0-100, rapidfuzz token sort ratio) at or above which fuzzy_names merges two records.")
     name_column: str | None = Field(None, description="Names compared by fuzzy_names; default: the first pii column called *name*.")
     dedupe_max_block: int = Field(10, ge=2, description="A key value shared by more records is a placeholder (e.g. 000000), not a person.")
     phone_country_code: str | None = Field(None, description="Country code of phones written without +/00; inferred from the column when null.")
     cancel_prefix: str = Field("C", min_length=1, description="Order ids starting with this mark cancellations (returns).")
     required: list[str] = Field(default_factory=list, description="Rows missing any of these are quarantined.")
-    ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
+    ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict, description="Per numeric column [low, high] (null: open): values outside are invalid and handled as missing, e.g. {age: [16, 100]}.")
     categories: dict[str, dict[str, str]] = Field(default_factory=dict, description="Per column: raw value -> canonical value.")
     date_formats: dict[str, str] = Field(default_factory=dict, description="Per column strftime format; inferred when absent.")
-    missing_tokens: list[str] = Field(default_factory=lambda: ["", "unknown", "n/a", "na", "-", "null", "none", "nan", "未知"])
-    missing: MissingConfig = Field(default_factory=MissingConfig)
-    plausibility: PlausibilityConfig = Field(default_factory=PlausibilityConfig)
+    missing_tokens: list[str] = Field(default_factory=lambda: ["", "unknown", "n/a", "na", "-", "null", "none", "nan", "未知"], description="Values that mean 'missing' (compared trimmed and in lower case).")
+    missing: MissingConfig = Field(default_factory=MissingConfig, description="How missing values are filled or set aside.")
+    plausibility: PlausibilityConfig = Field(default_factory=PlausibilityConfig, description="What happens to implausible values (outliers, impossible ages, placeholder dates).")
 
 
 class LifecycleConfig(_Strict):
+    """Lifecycle stages by days since the first and the last purchase."""
+
     new_days: int | None = Field(None, gt=0, description="First purchase within this many days: new.")
     active_days: int | None = Field(None, gt=0, description="Last purchase within this many days: active.")
     churned_days: int | None = Field(None, gt=0, description="No purchase for this many days: churned.")
@@ -167,37 +181,50 @@ class LifecycleConfig(_Strict):
 
 
 class FeaturesConfig(_Strict):
-    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
-    clv_horizon_days: int = Field(365, gt=0)
+    """Stage 02: how the customer features are made from the transactions."""
+
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig, description="Day thresholds of the lifecycle stages (new, active, dormant, churned); inferred from the data when null.")
+    clv_horizon_days: int = Field(365, gt=0, description="Days ahead over which predicted lifetime value (BG/NBD + Gamma-Gamma) is summed.")
     value_tiers: tuple[float, float] | None = Field(None, description="Shares of customers in (high, mid) tiers; default (0.2, 0.3).")
     risk_tiers: tuple[float, float] | None = Field(None, description="Churn-risk cut points (low|medium, medium|high).")
     rfm_map: list[dict[str, Any]] | None = Field(None, description="Overrides the named RFM map rules.")
 
 
 class RuleSegment(_Strict):
-    name: str
+    """One named segment of method 'rules': customers meeting its condition (first match wins)."""
+
+    name: str = Field(description="The segment's name, as the report shows it.")
     when: str = Field(description="Condition over columns, e.g. \"age < 27 and interest == 'running'\".")
 
 
 class BinsSpec(_Strict):
-    column: str
-    edges: list[float] | None = None
-    labels: list[str] | None = None
+    """One binned dimension of method 'rules': a column cut into ranges."""
+
+    column: str = Field(description="The numeric column (or feature, e.g. monetary) to cut.")
+    edges: list[float] | None = Field(None, description="Increasing cut points; null: quartiles of the data.")
+    labels: list[str] | None = Field(None, description="One name per bin (edges minus one); default: the ranges.")
 
 
 class SegmentationConfig(_Strict):
-    method: Literal["rules", "rfm", "kmeans", "kprototypes"] = "kprototypes"
+    """Stage 03: how customers are put into segments."""
+
+    method: Literal["rules", "rfm", "kmeans", "kprototypes"] = Field(
+        "kprototypes", description="rules: the analyst's conditions or bins; rfm: the named RFM map; kmeans: clusters "
+        "of numeric features; kprototypes: clusters of numeric and categorical features together.")
     features: list[str] = Field(default_factory=list, description="Columns the model uses; default: numeric + categorical + RFM.")
-    k: Union[Literal["auto"], int] = "auto"
-    k_range: tuple[int, int] = (2, 8)
-    min_segment_share: float = Field(0.05, ge=0, lt=1)
-    engine: Literal["seglab", "kmodes"] = "seglab"
+    k: Union[Literal["auto"], int] = Field(
+        "auto", description="Number of segments for kmeans/kprototypes: an integer >= 2, or auto to choose it in "
+        "k_range by stability and the elbow of the cost curve.")
+    k_range: tuple[int, int] = Field((2, 8), description="[low, high]: the numbers of segments k: auto tries.")
+    min_segment_share: float = Field(0.05, ge=0, lt=1, description="Smallest share of customers a segment may hold; "
+                                     "smaller clusters are merged into their nearest, and k: auto avoids k that makes them.")
+    engine: Literal["seglab", "kmodes"] = Field("seglab", description="k-prototypes implementation: seglab (vectorised, default) or kmodes (the reference, slow beyond a few thousand customers).")
     gamma: float | None = Field(None, gt=0, description="Numeric vs categorical weight; estimated when null.")
-    n_init: int = Field(4, ge=1)
+    n_init: int = Field(4, ge=1, description="Starts of each clustering; the best (lowest cost) is kept.")
     stability_runs: int = Field(5, ge=0, description="Bootstrap refits used to measure stability per k.")
-    silhouette_sample: int = Field(3000, ge=100)
-    rules: list[RuleSegment] = Field(default_factory=list)
-    default_segment: str = "Other"
+    silhouette_sample: int = Field(3000, ge=100, description="Customers (a seeded sample) on which the silhouette of each k is measured.")
+    rules: list[RuleSegment] = Field(default_factory=list, description="For method 'rules': named conditions, tried in order; the first that holds gives the segment.")
+    default_segment: str = Field("Other", description="For method 'rules': the segment of customers no rule matches.")
     bins: list[BinsSpec] = Field(default_factory=list, description="One or two binned dimensions (cross-tab).")
     gamma_rule: Literal["variance_ratio", "huang"] = Field(
         "variance_ratio", description="How gamma is estimated when null: clustMixType's variance ratio or Huang's rule.")
@@ -233,6 +260,8 @@ class SegmentationConfig(_Strict):
 
 
 class PersonasConfig(_Strict):
+    """Stage 04: how segments are named and described."""
+
     names: dict[int, str] = Field(default_factory=dict, description="Segment id -> name chosen by the analyst.")
     notes: dict[int, str] = Field(default_factory=dict, description="Segment id -> analyst's note shown on its card.")
     min_count: int = Field(30, ge=1, description="Smallest category count read as a trait.")
@@ -251,7 +280,9 @@ class TargetingConfig(_Strict):
 
 
 class ReportConfig(_Strict):
-    sections: list[Literal[SECTIONS]] = Field(default_factory=lambda: [s for s in SECTIONS if s != "changes"])  # type: ignore[valid-type]
+    """Stage 05: what the client report holds."""
+
+    sections: list[Literal[SECTIONS]] = Field(default_factory=lambda: [s for s in SECTIONS if s != "changes"], description="The report's sections, in order; 'changes' is added when compare_to is set.")  # type: ignore[valid-type]
     objectives: str | None = Field(None, description="The segmentation objective in SMART form.")
     pdf: bool = Field(True, description="Also print report.pdf when Chromium is installed.")
 
@@ -329,21 +360,21 @@ class RunConfig(_Strict):
     """One segmentation run, as written in ``params/<run>.yaml``."""
 
     run_name: str = Field(description="Names the folder under reports/: lower-case letters, digits, _ and -.")
-    title: str = "Customer segmentation"
-    client: str = ""
-    language: Literal[i18n.LANGUAGES] = "en"
-    seed: int = 42
-    output_dir: Path | None = Field(None, description="Root of run folders; default: reports/ beside params/.")
+    title: str = Field("Customer segmentation", description="The report's title.")
+    client: str = Field("", description="Who the report is for; shown under the title.")
+    language: Literal[i18n.LANGUAGES] = Field("en", description="Language of the report and its figures: en (English) or zh (Chinese).")
+    seed: int = Field(42, description="Seeds everything random: the same params, data and seed give the same segments.")
+    output_dir: Path | None = Field(None, description="Root of run folders; default: $SEGLAB_REPORTS when set, else reports/ beside params/.")
     compare_to: str | None = Field(None, description="'previous' or a run folder to compare with.")
-    data: DataConfig
-    columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
-    cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
-    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
-    segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig)
-    personas: PersonasConfig = Field(default_factory=PersonasConfig)
-    targeting: TargetingConfig = Field(default_factory=TargetingConfig)
-    report: ReportConfig = Field(default_factory=ReportConfig)
-    compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    data: DataConfig = Field(description="The input files (or SQL queries): customers, transactions or both.")
+    columns: ColumnsConfig = Field(default_factory=ColumnsConfig, description="What the input columns are.")
+    cleaning: CleaningConfig = Field(default_factory=CleaningConfig, description="Stage 01: repairs, duplicates, missing values, plausibility.")
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig, description="Stage 02: RFM, lifecycle, lifetime value, tiers.")
+    segmentation: SegmentationConfig = Field(default_factory=SegmentationConfig, description="Stage 03: the method, its features and k.")
+    personas: PersonasConfig = Field(default_factory=PersonasConfig, description="Stage 04: segment names and notes.")
+    targeting: TargetingConfig = Field(default_factory=TargetingConfig, description="Audiences with control groups for the campaign team.")
+    report: ReportConfig = Field(default_factory=ReportConfig, description="Stage 05: the report's sections and objective.")
+    compute: ComputeConfig = Field(default_factory=ComputeConfig, description="Where the features are aggregated: locally (DuckDB) or on a Dask cluster.")
 
     @field_validator("run_name")
     @classmethod

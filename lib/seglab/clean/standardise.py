@@ -427,11 +427,25 @@ def _parse_date_texts(u: pd.Series, counts: np.ndarray) -> tuple[pd.Series, dict
     if len(serial):
         out[serial.index] = (_EXCEL_EPOCH + (serial.to_numpy() * 86400).astype("timedelta64[s]")).astype("datetime64[ns]")
     named = rest.drop(serial.index)
-    named = named[named.str.contains(_MONTH_NAMES, regex=True).fillna(False)]
+    # A month name alone ("oct") is no date: a date with a month name also has a day or a year.
+    named = named[named.str.contains(_MONTH_NAMES, regex=True).fillna(False) & named.str.contains(r"\d").fillna(False)]
     if len(named):
-        with_names = pd.to_datetime(named, format="mixed", dayfirst=info.get("order") == "day first", errors="coerce")
-        out[named.index] = with_names.astype("datetime64[ns]")
+        dayfirst = info.get("order") == "day first"
+        try:
+            with_names = pd.to_datetime(named, format="mixed", dayfirst=dayfirst, errors="coerce").astype("datetime64[ns]")
+        except (ValueError, OverflowError):  # a year outside what datetime64[ns] holds: value by value
+            with_names = pd.Series([_named_date(v, dayfirst) for v in named], index=named.index, dtype="datetime64[ns]")
+        out[named.index] = with_names
     return out, info, why
+
+
+def _named_date(text: str, dayfirst: bool):
+    """One date written with a month name ("5 Jan 2024"); NaT when it is none or outside :data:`YEARS`."""
+    try:
+        value = pd.to_datetime(text, dayfirst=dayfirst)
+    except (ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        return pd.NaT
+    return value if YEARS[0] <= value.year <= YEARS[1] else pd.NaT
 
 
 def _assemble(found: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:

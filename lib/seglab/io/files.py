@@ -102,3 +102,12 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def portable_path(target: Path, folder: Path) -> str:
+    """How a file written in ``folder`` (a params file) names ``target``: relative when the two
+    share a folder below the file-system root (the project moves as a whole), else absolute."""
+    target, folder = Path(target).resolve(), Path(folder).resolve()
+    if os.path.commonpath([target, folder]) == os.path.abspath(os.sep):
+        return target.as_posix()
+    return Path(os.path.relpath(target, folder)).as_posix()
