@@ -84,13 +84,18 @@ def features(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
 ASSIGNMENT_EXTRAS = ("rfm_segment", "lifecycle", "value_tier", "value_risk_cell")
 
 
-def segment(cfg: RunConfig, run_dir: Path):
-    """Fit the segmentation, save the model and one assignment per customer."""
+def segment(cfg: RunConfig, run_dir: Path, *, result=None):
+    """Fit the segmentation, save the model and one assignment per customer.
+
+    ``result``: a segmentation already fitted to this run's features with these params (the
+    workbench's chosen candidate), saved instead of fitting again.
+    """
 
     run_dir = Path(run_dir)
     table = pd.read_parquet(run_dir / "features.parquet")
-    with lloyd.passes_for(cfg.compute) as passes:  # the final fit's passes: here or on the cluster
-        result = fit_segmentation(table, cfg, passes=passes)
+    if result is None:
+        with lloyd.passes_for(cfg.compute) as passes:  # the final fit's passes: here or on the cluster
+            result = fit_segmentation(table, cfg, passes=passes)
     assignments = pd.DataFrame({"customer_id": table["customer_id"].astype(str), "segment": result.labels.astype(int)})
     # Provisional names; the personas stage replaces them with persona names.
     assignments["segment_name"] = [result.names.get(int(s), f"Segment {int(s)}") for s in assignments["segment"]]

@@ -229,7 +229,7 @@ def segment_sizes(data: pd.DataFrame, *, palette: dict, language: str = "en", ax
 
 
 def profile_heatmap(matrix: pd.DataFrame, *, palette: dict, names: dict | None = None, mask: pd.DataFrame | None = None,
-                    language: str = "en", ax=None):
+                    language: str = "en", title: str | None = None, ax=None):
     """Index of each segment (columns) on each trait (rows); 100 = the whole base.
 
     Colour is the index on a log scale (half and double equally far from
@@ -259,7 +259,7 @@ def profile_heatmap(matrix: pd.DataFrame, *, palette: dict, names: dict | None =
     ax.set_yticks(np.arange(len(matrix)) + 0.5, [wrap(r, 34) for r in matrix.index], rotation=0, fontsize="small")
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_title(i18n.t("fig_heatmap_title", language), pad=ax.title.get_fontsize() * 4.5)
+    ax.set_title(title or i18n.t("fig_heatmap_title", language), pad=ax.title.get_fontsize() * 4.5)
     return ax
 
 
@@ -372,6 +372,42 @@ def k_scores(scores: pd.DataFrame, *, chosen_k: int | None = None, language: str
     return ax
 
 
+def k_candidates(scores: pd.DataFrame, *, chosen: tuple | None = None, language: str = "en", title: str | None = None,
+                 axes=None):
+    """Candidate segmentations side by side: cost explained, silhouette and stability per k.
+
+    ``scores`` has ``k``, ``features`` (the name of the feature set), ``explained`` (1 - cost /
+    cost of one segment: the elbow shows where more segments stop paying), ``silhouette``,
+    ``stability`` and ``eligible`` (False: a segment below the minimum share, drawn hollow);
+    one line per feature set. ``chosen`` is ``(k, features)``, marked with a ring. Returns the
+    three Axes.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(FIGURE_WIDTH * 1.35, 3.2), sharex=True)
+    sets = list(dict.fromkeys(scores["features"]))
+    colours = dict(zip(sets, sns.color_palette("dark", len(sets))))
+    eligible = scores["eligible"].astype(bool) if "eligible" in scores else pd.Series(True, index=scores.index)
+    for ax, col, label in zip(axes, ("explained", "silhouette", "stability"),
+                              ("fig_explained", "fig_silhouette", "fig_stability")):
+        for name in sets:
+            part = scores[scores["features"] == name].sort_values("k")
+            ok = eligible[part.index]
+            ax.plot(part["k"], part[col], color=colours[name], label=wrap(name, 30), zorder=2)
+            ax.scatter(part["k"][ok], part[col][ok], color=colours[name], zorder=3, s=18)
+            ax.scatter(part["k"][~ok], part[col][~ok], facecolor="white", edgecolor=colours[name], zorder=3, s=18)
+            if chosen is not None and chosen[1] == name and (part["k"] == chosen[0]).any():
+                y = part.loc[part["k"] == chosen[0], col].iloc[0]
+                ax.scatter([chosen[0]], [y], s=140, facecolor="none", edgecolor="#333333", linewidth=1.2, zorder=4)
+        ax.set_title(i18n.t(label, language), fontsize="medium")
+        ax.set_xlabel(i18n.t("fig_k_axis", language))
+        ax.set_xticks(sorted(scores["k"].astype(int).unique()))
+    if len(sets) > 1:
+        axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
+    title = title or i18n.t("fig_candidates_title", language, features=", ".join(sets))
+    axes[0].figure.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    return axes
+
+
 def trait_bars(traits: pd.DataFrame, *, color, language: str = "en", ax=None):
     """How one segment differs from the base: bars from 100 to each trait's index.
 
@@ -433,7 +469,8 @@ def close(ax) -> None:
     plt.close(ax.figure)
 
 
-__all__ = ["cjk_font", "cjk_font_number", "cjk_font_path", "close", "figure_context", "holdout_fit", "k_scores",
+__all__ = ["cjk_font", "cjk_font_number", "cjk_font_path", "close", "figure_context", "holdout_fit", "k_candidates",
+           "k_scores",
            "profile_heatmap", "quarantine_reasons",
            "segment_legend", "segment_palette", "segment_sizes", "style", "trait_bars", "use_language",
            "value_risk_grid", "wrap"]

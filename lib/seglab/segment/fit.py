@@ -11,7 +11,6 @@ customers (``seglab assign``) exactly as the training customers.
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -23,8 +22,8 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
+from seglab import progress as progress_bars
 from seglab.errors import DataError, ParamsError
 from seglab.features.build import rfm_rules
 from seglab.segment.kchoice import (
@@ -94,7 +93,8 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True, pass
         Validated params; ``cfg.segmentation`` chooses the method and
         ``cfg.seed`` seeds everything random.
     progress : bool, default=True
-        Show a tqdm bar over the k search on stderr.
+        Show a progress bar over the k search (:mod:`seglab.progress`: one line in Jupyter, tqdm on
+        stderr elsewhere; ``TQDM_DISABLE`` silences it).
     passes : callable, optional
         Runner of the final k-prototypes fit's passes over buckets of customers (see
         :meth:`seglab.segment.kprototypes.KPrototypes.fit`); default in this process.
@@ -340,10 +340,7 @@ def _fit_clusters(features, cfg, *, progress, started, passes=None) -> Segmentat
     steps = [(k, True) for k in ks] + [(k, False) for k in neighbours]
     # Single-threaded: many small fits run faster so, and never stall on a busy machine.
     with threadpool_limits(limits=1):
-        # `disable` is left unset when progress is wanted, so that TQDM_DISABLE (seglab run --quiet) applies.
-        bar = tqdm(steps, desc="k search", unit="k", file=sys.stderr, leave=False,
-                   **({} if progress else {"disable": True}))
-        for k, full in bar:
+        for k, full in progress_bars.bar(steps, desc="k search", unit="k", progress=progress):
             if full:
                 rows.append(search.evaluate(k))
             else:
