@@ -2,6 +2,7 @@
 case-study analyses of seglab.casestudy, and one end-to-end run per case-study params file."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -343,3 +344,24 @@ def test_b2b_rules_compared_with_clusters(case_runs):
     assert 0.2 < scores["adjusted_rand"] < 0.95  # related, not the same: what the case study discusses
     table = casestudy.agreement_table(customers["segment_name"].rename("tier"), clusters)
     assert table.to_numpy().sum() == len(customers)
+
+
+def test_findings_show_computed_text_as_text():
+    points = casestudy.Findings([("Seasons <b>differ</b>.", "north: peak Dec & Jan <script>alert(1)</script>")])
+    page = points._repr_html_()
+    assert page.startswith("<ul><li><b>Seasons &lt;b&gt;differ&lt;/b&gt;.</b>") and "<script" not in page
+    assert "&amp; Jan" in page and repr(points).startswith("* Seasons")
+    assert casestudy.share_text(0.374) == "37 %" and casestudy.share_text(0.0042) == "0.4 %"
+    assert casestudy.names_text(["a"]) == "a" and casestudy.names_text(["a", "b", "c"]) == "a, b and c"
+
+
+def test_case_study_findings_are_computed_not_written():
+    """No number in a Findings cell's prose: every one comes from the run's data."""
+    import nbformat
+
+    for path in sorted((Path(__file__).parents[1] / "notebooks" / "case_studies").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "Findings" in c.source)
+        assert "casestudy.Findings(" in nb.cells[at + 1].source, path.name
+        prose = [c.source for c in nb.cells[at:] if c.cell_type == "markdown"]
+        assert not any(re.search(r"\d+(\.\d+)? ?%|\b\d{2,}\b", p) for p in prose), path.name

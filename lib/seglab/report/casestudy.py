@@ -9,6 +9,7 @@ Axes and returns it; none saves a file. The case-study notebooks are these calls
 from __future__ import annotations
 
 import calendar
+import html
 import json
 import re
 from pathlib import Path
@@ -27,6 +28,38 @@ from seglab.segment.fit import fit_segmentation
 
 MONTHS = tuple(calendar.month_abbr[1:])  # Jan .. Dec
 SMART = ("Specific", "Measurable", "Achievable", "Relevant", "Time-bound")
+
+
+# ------------------------------------------------------------------ findings
+
+class Findings:
+    """A case study's findings: headlines with their evidence, every number computed from the data.
+
+    Each point is ``(headline, text)``, both plain text (numbers and names from the data are
+    formatted into them by the notebook); shown in Jupyter as a bulleted list, escaped, so
+    nothing from the data can become markup.
+    """
+
+    def __init__(self, points):
+        self.points = [(str(head), str(text)) for head, text in points]
+
+    def __repr__(self) -> str:
+        return "\n".join(f"* {head} {text}" for head, text in self.points)
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li><b>{html.escape(head)}</b> {html.escape(text)}</li>" for head, text in self.points)
+        return f"<ul>{items}</ul>"
+
+
+def share_text(x: float) -> str:
+    """A share as a reader says it: ``37 %`` (whole percent; under 1 % with one decimal)."""
+    return f"{x:.1%}".replace("%", " %") if abs(x) < 0.01 else f"{x:.0%}".replace("%", " %")
+
+
+def names_text(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
 # ------------------------------------------------------------------ run tables
