@@ -4,7 +4,7 @@ import json
 
 import pytest
 import yaml
-from conftest import DEMO_LABELS, SMOKE_PARAMS, cli, seglab
+from conftest import DEMO_LABELS, SMOKE_PARAMS, cli
 
 
 def smoke_params(tmp_path, **changes):
@@ -64,7 +64,7 @@ def test_validate_reads_the_inputs_without_running():
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    proc = seglab("--debug", "validate", tmp_path / "missing.yaml")
+    proc = cli("--debug", "validate", tmp_path / "missing.yaml")
     assert proc.returncode == 2
     assert "Traceback" in proc.stderr and "seglab: error:" in proc.stderr
 
@@ -87,3 +87,12 @@ def test_runs_on_an_empty_root_writes_an_index(tmp_path):
     proc = cli("runs", "--out", tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "index.html").exists()
+
+
+def test_scenario_data_never_lands_in_the_demo_folder_by_default(tmp_path):
+    proc = cli("demo-data", "--scenario", "retail_shift", "--customers", 200, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "data" / "retail_shift" / "customers.csv").is_file()
+    assert not (tmp_path / "data" / "demo").exists()
+    proc = cli("demo-data", "--customers", 200, cwd=tmp_path)
+    assert proc.returncode == 0 and (tmp_path / "data" / "demo" / "customers.csv").is_file()

@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run one or more segmentations (params files or folders of them)")
     r.add_argument("params", nargs="+", type=Path, help="params YAML files, or folders of them")
-    r.add_argument("--out", type=Path, help="reports root (default: reports/ beside params/)")
+    r.add_argument("--out", type=Path,
+                   help="reports root (default: the params' output_dir, else $SEGLAB_REPORTS, else reports/ beside params/)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="override a param, e.g. --set segmentation.k=5 (repeatable)")
     r.add_argument("--no-notebooks", action="store_true",
@@ -45,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
 
     d = sub.add_parser("demo-data", help="write the demo data set")
-    d.add_argument("--out", type=Path, default=Path("data/demo"))
+    d.add_argument("--out", type=Path, help="folder to write (default: data/demo for the retail demo, "
+                   "data/case_studies/NAME for a case study, data/SCENARIO otherwise)")
     d.add_argument("--customers", type=int, help="how many (default: 10,000; a case study's own size)")
     d.add_argument("--seed", type=int, help="random seed (default: 42; a case study's own seed)")
     d.add_argument("--scenario", default="retail",
@@ -206,7 +208,8 @@ def cmd_demo_data(args) -> int:
     case = args.scenario in CASE_STUDY_DATA  # committed case-study data is regenerated exactly by default
     customers = args.customers if args.customers is not None else CASE_STUDY_DATA.get(args.scenario, 10_000)
     seed = args.seed if args.seed is not None else (CASE_STUDY_SEED if case else 42)
-    paths = write_demo_data(args.out, n_customers=customers, seed=seed, scenario=args.scenario)
+    out = args.out or _demo_data_folder(args.scenario, case)
+    paths = write_demo_data(out, n_customers=customers, seed=seed, scenario=args.scenario)
     for p in paths.values():
         print(p)
     if args.scenario == "retail_shift":
@@ -219,13 +222,20 @@ def cmd_demo_data(args) -> int:
     return 0
 
 
+def _demo_data_folder(scenario: str, case_study: bool) -> Path:
+    """Where a data set goes by default: never over the committed retail demo unless it is the retail demo."""
+    if scenario == "retail":
+        return Path("data/demo")
+    return Path("data/case_studies") / scenario if case_study else Path("data") / scenario
+
+
 def _campaign_demo(args) -> int:
     from seglab.demo.campaign import write_campaign  # lazy: start-up time
 
     if args.run is None:
         raise SeglabError("demo-data --scenario campaign: give --run RUN, the run folder whose audiences "
                           "the campaign used (reports/<run_name>/<stamp>)")
-    out = args.out / "campaign" if args.out == Path("data/demo") else args.out
+    out = args.out or _demo_data_folder("campaign", False)
     paths = write_campaign(args.run, out, seed=args.seed if args.seed is not None else 42)
     for p in paths.values():
         print(p)
