@@ -97,7 +97,8 @@ def test_the_draft_validates_runs_and_refuses_to_overwrite(files, tmp_path, repo
     again = cli("init", customers, "--out", out)
     assert again.returncode == 2 and "--force" in again.stderr and len(again.stderr.strip().splitlines()) == 1
     run = report_of(cli("run", out, "--out", reports_root, "--no-notebooks", "--quiet", "--set", "report.pdf=false",
-                        "--set", "segmentation.stability_runs=2", "--set", "segmentation.k_range=[2, 3]"))
+                        "--set", "segmentation.stability_runs=2", "--set", "segmentation.k_range=[2, 3]",
+                        "--set", "report.sections=[glossary]"))
     assert (run / "assignments.csv").read_text(encoding="utf-8").count("\n") == 1 + 120
 
 

@@ -55,9 +55,11 @@ def _notebook_bar(items: Iterable, *, desc: str, unit: str, total: int | None) -
         handle.update(HTML(_line(desc, done, total, unit, time.perf_counter() - started)))
 
 
-def _line(desc: str, done: int, total: int, unit: str, seconds: float) -> str:
+def _line(desc: str, done: int, total: int, unit: str, seconds: float, width: int = 20) -> str:
+    """One line of text in a <div> (plain text and block characters survive every sanitiser)."""
     share = done / total if total else 1.0
+    filled = int(round(width * share))
     status = f"{done}/{total} {unit}" + (f" · {seconds:.0f} s" if done else "")
-    return (f'<div class="seglab-progress" style="font:small monospace">{html.escape(desc)} '
-            f'<progress value="{done}" max="{max(total, 1)}" style="width:12em;vertical-align:middle"></progress> '
-            f'{html.escape(status)}{" · done" if share >= 1 and done else ""}</div>')
+    status += " · done" if done and share >= 1 else ""
+    return (f'<div class="seglab-progress"><code>{html.escape(desc)} {"█" * filled}{"░" * (width - filled)} '
+            f"{html.escape(status)}</code></div>")

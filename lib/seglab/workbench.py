@@ -689,13 +689,13 @@ def _start_from_latest_run(cfg: RunConfig, scratch: Path) -> Path | None:
         if (_comparable(params) != want or not same_inputs
                 or (manifest.get("versions") or {}).get("seglab") != __version__):
             return None  # the latest complete run is of other params or data: start afresh
-        for stage in stages.STAGES:
-            for name in stages.ARTIFACTS[stage]:
-                if (run / name).is_file() and name != "report.html":
-                    shutil.copy2(run / name, scratch / name)
-        for name in ("transactions_clean.parquet", "repairs.csv"):
-            if (run / name).is_file():
-                shutil.copy2(run / name, scratch / name)
+        names = {name for stage in stages.STAGES[:-1] for name in stages.ARTIFACTS[stage]}
+        for name in sorted(names | {"transactions_clean.parquet", "repairs.csv"}):
+            top = name.split("/")[0]  # an artifact in a folder (targeting/...): the whole folder
+            if (run / top).is_dir():
+                shutil.copytree(run / top, scratch / top, dirs_exist_ok=True)
+            elif (run / top).is_file():
+                shutil.copy2(run / top, scratch / top)
         log.info("starting from the artifacts of run %s", run)
         return run
     return None
