@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import ROOT, cli, report_of
 from seglab.config import load_config
-from seglab.demo.scenarios import CASE_STUDY_DATA
+from seglab.demo.generate import CASE_STUDY_DATA
 from seglab.scaffold import draft_params, run_name_for, write_params
 
 CUSTOMERS = """\

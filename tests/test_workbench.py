@@ -15,6 +15,7 @@ from seglab.artifacts import read_assignments
 from seglab.errors import SeglabError
 from seglab.io.files import file_sha256
 from seglab.pipeline import stages
+from seglab.pipeline.runs import library_fingerprint
 from seglab.workbench import Workbench, _start_from_latest_run, persona_card_html
 
 
@@ -117,6 +118,14 @@ def test_later_steps_follow_an_override_and_stale_artifacts_go(session):
     assert not (wb.run_dir / "report.html").exists()  # made before the override? it would have been removed
 
 
+def test_reopening_the_params_after_an_override_starts_afresh(session, monkeypatch):
+    """The scratch folder holds the k=4 variant now: the params file alone must not read it as its own."""
+    wb, _ = session
+    monkeypatch.setenv("SEGLAB_REPORTS", str(wb.run_dir.parent.parent))
+    fresh = Workbench(SMOKE_PARAMS, progress=False)  # (the last test of this module's session)
+    assert fresh.run_dir == wb.run_dir and not (fresh.run_dir / "segmentation.json").exists()
+
+
 def test_a_run_folder_keeps_its_params(smoke_run):
     wb = Workbench(SMOKE_PARAMS, smoke_run, progress=False)
     assert not wb.scratch and wb.cfg.run_name == "smoke"
@@ -140,7 +149,8 @@ def test_a_scratch_session_starts_from_the_latest_complete_run(tmp_path, monkeyp
     run.mkdir(parents=True)
     (run / "params.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
     inputs = [{"role": role, "sha256": file_sha256(path)} for role, path in cfg.input_paths().items()]
-    manifest = {"status": "complete", "inputs": inputs, "versions": {"seglab": __import__("seglab").__version__}}
+    manifest = {"status": "complete", "inputs": inputs,
+                "versions": {"seglab": __import__("seglab").__version__, "seglab_source": library_fingerprint()}}
     (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     for stage in stages.STAGES:
         for name in stages.ARTIFACTS[stage]:
@@ -150,7 +160,7 @@ def test_a_scratch_session_starts_from_the_latest_complete_run(tmp_path, monkeyp
     assert (scratch / "segmentation.json").read_text(encoding="utf-8") == "segmentation.json of the run"
     assert not (scratch / "report.html").exists()  # the report is made from the notebooks, not copied
 
-    for change in ("data", "params", "version"):
+    for change in ("data", "params", "version", "source"):
         shutil.rmtree(scratch)
         scratch.mkdir()
         edited = json.loads(json.dumps(manifest))
@@ -158,6 +168,8 @@ def test_a_scratch_session_starts_from_the_latest_complete_run(tmp_path, monkeyp
             edited["inputs"][0]["sha256"] = "0" * 64
         elif change == "version":
             edited["versions"]["seglab"] = "0.0.0"
+        elif change == "source":
+            edited["versions"]["seglab_source"] = "another checkout"
         (run / "manifest.json").write_text(json.dumps(edited), encoding="utf-8")
         if change == "params":
             (run / "params.yaml").write_text(cfg.to_yaml().replace("seed: 42", "seed: 7"), encoding="utf-8")

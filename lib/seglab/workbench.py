@@ -41,9 +41,9 @@ from seglab import __version__, i18n, progress
 from seglab.artifacts import read_assignments
 from seglab.config import RunConfig, config_from_dict, load_config
 from seglab.errors import ParamsError, SeglabError
-from seglab.io.files import file_sha256, portable_path
+from seglab.io.files import file_sha256, portable_path, write_json
 from seglab.pipeline import stages
-from seglab.pipeline.runs import list_runs
+from seglab.pipeline.runs import library_fingerprint, list_runs
 from seglab.report import casestudy, figures
 from seglab.report.personas import profile_matrix
 from seglab.segment.fit import SegmentationResult, fit_segmentation
@@ -603,9 +603,10 @@ class Workbench:
         cfg = config_from_dict(raw, base_dir=self.params_path.resolve().parent, source=self.params_path)
         self.cfg = cfg.model_copy(update={"output_dir": self.cfg.output_dir})
         self.overrides.update(changes)
-        # The scratch folder now holds the artifacts of these params (a notebook opened on the
-        # params file alone will see that and start afresh).
+        # The scratch folder now holds the artifacts of these params: its key says so, and a notebook
+        # opened on the params file alone sees the difference and starts afresh.
         (self.run_dir / "params.yaml").write_text(self.cfg.to_yaml(), encoding="utf-8")
+        write_json(self.run_dir / stages.SCRATCH_KEY, stages.scratch_key(self.cfg))
 
     def _candidate(self, table, name, cols, k, overrides) -> Candidate:
         changes = {"k": int(k), "features": cols, **overrides}
@@ -635,7 +636,7 @@ def _set_dotted(raw: dict, key: str, value) -> None:
     node[last] = copy.deepcopy(value)
 
 
-_PATH_KEYS = (("data", "customers"), ("data", "transactions"), ("output_dir",))
+_PATH_KEYS = (("data", "customers"), ("data", "transactions"), ("columns", "value_labels"), ("output_dir",))
 
 
 def _rebase_paths(raw: dict, old: Path, new: Path) -> None:
@@ -669,8 +670,9 @@ def _start_from_latest_run(cfg: RunConfig, scratch: Path) -> Path | None:
     """Fill an empty scratch folder from the latest complete run of the same params, data and seglab.
 
     A notebook opened after ``seglab run`` then shows that run's results at once instead of
-    computing them again; any difference in the params, an input file or the seglab version
-    and nothing is reused. Returns the run folder used, if any.
+    computing them again. Only a run whose params, input files (sha256), seglab version and
+    source (:func:`seglab.pipeline.runs.library_fingerprint`) are the session's is used: the same params, data and seed give the same artifacts. Returns the
+    run folder used, if any.
     """
     if any((scratch / name).exists() for name in stages.ARTIFACTS["clean"]):
         return None
@@ -686,9 +688,10 @@ def _start_from_latest_run(cfg: RunConfig, scratch: Path) -> Path | None:
         except (OSError, ValueError, yaml.YAMLError):
             continue
         same_inputs = {i.get("role"): i.get("sha256") for i in manifest.get("inputs", [])} == inputs
-        if (_comparable(params) != want or not same_inputs
-                or (manifest.get("versions") or {}).get("seglab") != __version__):
-            return None  # the latest complete run is of other params or data: start afresh
+        versions = manifest.get("versions") or {}
+        if (_comparable(params) != want or not same_inputs or versions.get("seglab") != __version__
+                or versions.get("seglab_source") != library_fingerprint()):
+            continue  # a run of other params, data or seglab under this run name
         names = {name for stage in stages.STAGES[:-1] for name in stages.ARTIFACTS[stage]}
         for name in sorted(names | {"transactions_clean.parquet", "repairs.csv"}):
             top = name.split("/")[0]  # an artifact in a folder (targeting/...): the whole folder
