@@ -11,12 +11,13 @@ import pytest
 import yaml
 from conftest import SMOKE_PARAMS, cli, report_of
 from seglab import progress
-from seglab.artifacts import read_assignments
+from seglab.artifacts import read_assignments, stage_outputs
 from seglab.errors import SeglabError
 from seglab.io.files import file_sha256
 from seglab.pipeline import stages
 from seglab.pipeline.runs import library_fingerprint
-from seglab.workbench import Workbench, _start_from_latest_run, persona_card_html
+from seglab.report import display
+from seglab.workbench import Workbench, _start_from_latest_run, persona_blocks
 
 
 def _figures(page: str) -> int:
@@ -142,6 +143,7 @@ def test_a_scratch_session_starts_from_the_latest_complete_run(tmp_path, monkeyp
     shutil.copytree(SMOKE_PARAMS.parent.parent / "data" / "smoke", data, ignore=shutil.ignore_patterns("truth"))
     raw = yaml.safe_load(SMOKE_PARAMS.read_text(encoding="utf-8"))
     raw["data"] = {"customers": "data/customers.csv", "transactions": "data/transactions.csv"}
+    raw["columns"]["value_labels"] = "data/value_labels.yaml"
     params = tmp_path / "smoke.yaml"
     params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     cfg, scratch = stages.open_stage("clean", params, None)
@@ -153,7 +155,7 @@ def test_a_scratch_session_starts_from_the_latest_complete_run(tmp_path, monkeyp
                 "versions": {"seglab": __import__("seglab").__version__, "seglab_source": library_fingerprint()}}
     (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     for stage in stages.STAGES:
-        for name in stages.ARTIFACTS[stage]:
+        for name in stage_outputs(stage):
             (run / name).parent.mkdir(parents=True, exist_ok=True)
             (run / name).write_text(f"{name} of the run", encoding="utf-8")
     assert _start_from_latest_run(cfg, scratch) == run
@@ -178,9 +180,9 @@ def test_a_scratch_session_starts_from_the_latest_complete_run(tmp_path, monkeyp
 
 
 def test_persona_cards_escape_what_comes_from_the_data():
-    card = persona_card_html({"name": "<script>alert(1)</script>", "share": 0.5, "revenue_share": None,
-                              "persona": {"narrative": "likes <b>x</b> & <img src=x onerror=alert(1)>"},
-                              "actions": [{"offer": "<iframe>"}], "notes": "<svg onload=alert(1)>"})
+    card = display.to_html(persona_blocks({"name": "<script>alert(1)</script>", "share": 0.5, "revenue_share": None,
+                                           "persona": {"narrative": "likes <b>x</b> & <img src=x onerror=alert(1)>"},
+                                           "actions": [{"offer": "<iframe>"}], "notes": "<svg onload=alert(1)>"}))
     assert "<script" not in card and "<img" not in card and "<iframe" not in card and "<svg" not in card
     assert "&lt;script&gt;" in card
 

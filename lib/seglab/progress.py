@@ -9,7 +9,6 @@ when a bar is made, not when tqdm is imported, so it silences every bar.
 
 from __future__ import annotations
 
-import html
 import os
 import sys
 import time
@@ -57,9 +56,11 @@ def _notebook_bar(items: Iterable, *, desc: str, unit: str, total: int | None) -
 
 def _line(desc: str, done: int, total: int, unit: str, seconds: float, width: int = 20) -> str:
     """One line of text in a <div> (plain text and block characters survive every sanitiser)."""
+    from markupsafe import Markup  # lazy: only inside a kernel
+
     share = done / total if total else 1.0
     filled = int(round(width * share))
     status = f"{done}/{total} {unit}" + (f" · {seconds:.0f} s" if done else "")
     status += " · done" if done and share >= 1 else ""
-    return (f'<div class="seglab-progress"><code>{html.escape(desc)} {"█" * filled}{"░" * (width - filled)} '
-            f"{html.escape(status)}</code></div>")
+    line = f"{desc} {'█' * filled}{'░' * (width - filled)} {status}"
+    return str(Markup('<div class="seglab-progress"><code>{}</code></div>').format(line))

@@ -23,10 +23,7 @@ the same artifacts).
 
 from __future__ import annotations
 
-import base64
 import copy
-import html
-import io
 import json
 import logging
 import shutil
@@ -38,13 +35,13 @@ import pandas as pd
 import yaml
 
 from seglab import __version__, i18n, progress
-from seglab.artifacts import read_assignments
+from seglab.artifacts import read_assignments, stage_outputs
 from seglab.config import RunConfig, config_from_dict, load_config
 from seglab.errors import ParamsError, SeglabError
 from seglab.io.files import file_sha256, portable_path, write_json
 from seglab.pipeline import stages
 from seglab.pipeline.runs import library_fingerprint, list_runs
-from seglab.report import casestudy, figures
+from seglab.report import casestudy, display, figures
 from seglab.report.personas import profile_matrix
 from seglab.segment.fit import SegmentationResult, fit_segmentation
 
@@ -55,27 +52,6 @@ SEGMENTATION_KEYS = tuple(k for k in RunConfig.model_fields["segmentation"].anno
 
 
 # ------------------------------------------------------------------ rich results
-
-def _figure_html(draw, language: str, alt: str) -> str:
-    """Draw in the seglab style and embed the figure as an inline PNG (no file, nothing fetched)."""
-    with figures.figure_context(language):
-        drawn = draw()
-        ax = drawn[0] if isinstance(drawn, (list, tuple)) or hasattr(drawn, "shape") else drawn
-        buf = io.BytesIO()
-        ax.figure.savefig(buf, format="png", metadata={"Software": None})
-        figures.close(ax)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" style="max-width:100%">'
-
-
-def _table_html(frame: pd.DataFrame, **kwargs) -> str:
-    """A table for the notebook; every cell is escaped (values come from the data)."""
-    return frame.to_html(escape=True, border=0, classes="dataframe seglab", **kwargs)
-
-
-def _section(title: str, body: str) -> str:
-    return f"<h4>{html.escape(title)}</h4>{body}"
-
 
 @dataclass(repr=False)
 class CleanStep:
@@ -120,25 +96,26 @@ class CleanStep:
                 f"{q.get('duplicates_merged')} merged, {q.get('rows_quarantined')} set aside>")
 
     def _repr_html_(self) -> str:
-        parts = [_section("Row accounting: rows in = clean + merged + set aside", _table_html(self.accounting))]
+        blocks = [display.heading("Row accounting: rows in = clean + merged + set aside"),
+                  display.table(self.accounting)]
         reasons = {rule: n for part in self.quality["sources"].values()
                    for rule, n in part.get("quarantined_by_rule", {}).items()}
         if reasons:
             counts = pd.Series(reasons).groupby(level=0).sum().sort_values(ascending=False)
-            parts.append(_figure_html(lambda: figures.quarantine_reasons(counts, language=self.language),
-                                      self.language, "Records set aside, by reason"))
+            blocks.append(display.figure(lambda: figures.quarantine_reasons(counts, language=self.language),
+                                         self.language, "Records set aside, by reason"))
         if len(self.problems):
-            parts.append(_section("Problems found, by rule", _table_html(self.problems)))
+            blocks += [display.heading("Problems found, by rule"), display.table(self.problems)]
         if len(self.values):
-            parts.append(_section("Where every missing or unusable value ended (missing + unusable = filled + "
-                                  "left missing + set aside)", _table_html(self.values)))
+            blocks += [display.heading("Where every missing or unusable value ended (missing + unusable = filled + "
+                                       "left missing + set aside)"), display.table(self.values)]
         if len(self.implausible):
-            parts.append(_section("Implausible values (policy: cleaning.plausibility; raw values in repairs.csv)",
-                                  _table_html(self.implausible, index=False)))
+            blocks += [display.heading("Implausible values (policy: cleaning.plausibility; raw values in repairs.csv)"),
+                       display.table(self.implausible, index=False)]
         sample = self.quarantine()
         if len(sample):
-            parts.append(_section("A sample of the quarantine", _table_html(sample, index=False)))
-        return "".join(parts)
+            blocks += [display.heading("A sample of the quarantine"), display.table(sample, index=False)]
+        return display.to_html(blocks)
 
 
 @dataclass(repr=False)
@@ -168,29 +145,29 @@ class FeaturesStep:
         return f"<features: {len(self.table)} customers x {self.table.shape[1]} columns>"
 
     def _repr_html_(self) -> str:
-        parts = [_section(f"{len(self.table):,} customers, {self.table.shape[1]} features", _table_html(
-            self.summary.round(2)))]
+        blocks = [display.heading(f"{len(self.table):,} customers, {self.table.shape[1]} features"),
+                  display.table(self.summary.round(2))]
         cats = [c for c in ("rfm_segment", "lifecycle", "buyer_type", "value_tier", "value_risk_cell")
                 if c in self.table]
         if cats:
-            parts.append(_figure_html(lambda: _count_bars(self.table, cats, self.language), self.language,
-                                      "Customers per " + ", ".join(cats)))
+            blocks.append(display.figure(lambda: _count_bars(self.table, cats, self.language), self.language,
+                                         "Customers per " + ", ".join(cats)))
         if "value_risk_cell" in self.table and "value_tier" in self.table and "risk_tier" in self.table:
             grid = pd.crosstab(self.table["value_tier"], self.table["risk_tier"])
-            parts.append(_section("Customers on the value x risk grid", _table_html(grid)))
+            blocks += [display.heading("Customers on the value x risk grid"), display.table(grid)]
         clv = self.meta.get("clv") or {}
         if clv:
             flat = {k: v for k, v in clv.items() if not isinstance(v, (dict, list))}
-            parts.append(_section("Lifetime value model", _table_html(pd.DataFrame({"value": flat}))))
+            blocks += [display.heading("Lifetime value model"), display.table(pd.DataFrame({"value": flat}))]
         for key, title in (("rfm", "RFM scores: edges and the named map"), ("lifecycle", "Lifecycle thresholds")):
-            block = self.meta.get(key)
-            if isinstance(block, dict):
+            meta = self.meta.get(key)
+            if isinstance(meta, dict):
                 flat = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
-                        for k, v in block.items()}
-                parts.append(_section(title, _table_html(pd.DataFrame({"value": flat}))))
+                        for k, v in meta.items()}
+                blocks += [display.heading(title), display.table(pd.DataFrame({"value": flat}))]
         if len(self.definitions):
-            parts.append(_section("How the features were made", _table_html(self.definitions)))
-        return "".join(parts)
+            blocks += [display.heading("How the features were made"), display.table(self.definitions)]
+        return display.to_html(blocks)
 
 
 def _count_bars(table: pd.DataFrame, columns: list[str], language: str):
@@ -278,14 +255,14 @@ class Comparison:
     def _repr_html_(self) -> str:
         lang = self.cfg.language
         scores = self.scores.drop(columns=["cost"]).round(3)
-        parts = [_section("Candidates", _table_html(scores, index=False)),
-                 _figure_html(self.chart, lang, "Cost explained, silhouette and stability per candidate")]
+        blocks = [display.heading("Candidates"), display.table(scores, index=False),
+                  display.figure(self.chart, lang, "Cost explained, silhouette and stability per candidate")]
         for c in self.candidates:
-            parts.append(_figure_html(lambda c=c: self.heatmap(c.k, c.name), lang,
-                                      f"Profile of the segments of k={c.k}, {c.name}"))
-        parts.append("<p>Choose one with <code>wb.segment(k=..., features=...)</code>; "
-                     "<code>wb.save_params(path)</code> writes the params that reproduce it.</p>")
-        return "".join(parts)
+            blocks.append(display.figure(lambda c=c: self.heatmap(c.k, c.name), lang,
+                                         f"Profile of the segments of k={c.k}, {c.name}"))
+        blocks += [display.paragraph("Choose one with", code="wb.segment(k=..., features=...)"),
+                   display.paragraph("then write the params that reproduce it with", code="wb.save_params(path)")]
+        return display.to_html(blocks)
 
 
 @dataclass(repr=False)
@@ -320,32 +297,31 @@ class SegmentStep:
     def _repr_html_(self) -> str:
         lang = self.cfg.language
         rep = self.report
-        parts = [f"<p><b>{html.escape(str(rep.get('method')))}, k = {rep.get('k')}.</b> "
-                 f"{html.escape(str(rep.get('k_reason', '')))}</p>"]
+        blocks = [display.paragraph(rep.get("k_reason", ""), lead=f"{rep.get('method')}, k = {rep.get('k')}.")]
         scores = self.scores
         total = (rep.get("quality") or {}).get("cost_one_segment")
         if len(scores) > 1 and total:
             panels = scores.assign(features=rep.get("method"), explained=1 - scores["cost"] / total)
             chosen = (rep.get("k_fitted"), rep.get("method"))
             title = i18n.t("fig_k_title", lang)
-            parts.append(_figure_html(
+            blocks.append(display.figure(
                 lambda: figures.k_candidates(panels, chosen=chosen, language=lang, title=title), lang,
                 "Cost explained, silhouette and stability per number of segments"))
         if len(scores):
             shown = [c for c in ("k", "cost", "gain", "silhouette", "stability", "smallest_share", "eligible", "stable",
                                  "elbow") if c in scores]
-            parts.append(_section("Scores per k", _table_html(scores[shown].round(3), index=False)))
+            blocks += [display.heading("Scores per k"), display.table(scores[shown].round(3), index=False)]
         sizes = self.sizes
         names = self.assignments.drop_duplicates("segment").set_index("segment")["segment_name"]
         shown = pd.DataFrame({"id": sizes.index, "name": [str(names.get(i, f"Segment {i}")) for i in sizes.index],
                               "share": sizes["share"].to_numpy()})
         palette = figures.segment_palette(list(sizes.index))
-        parts.append(_section("Segment sizes", _table_html(sizes)))
-        parts.append(_figure_html(lambda: figures.segment_sizes(shown, palette=palette, language=lang), lang,
-                                  "Share of customers per segment"))
+        blocks += [display.heading("Segment sizes"), display.table(sizes),
+                   display.figure(lambda: figures.segment_sizes(shown, palette=palette, language=lang), lang,
+                                  "Share of customers per segment")]
         if rep.get("method") in ("kmeans", "kprototypes"):
-            parts.append(_figure_html(self.heatmap, lang, "Profile of each segment against all customers"))
-        return "".join(parts)
+            blocks.append(display.figure(self.heatmap, lang, "Profile of each segment against all customers"))
+        return display.to_html(blocks)
 
 
 @dataclass(repr=False)
@@ -368,40 +344,36 @@ class PersonasStep:
         segs = self.segments["segments"]
         palette = figures.segment_palette([s["id"] for s in segs])
         sizes = pd.DataFrame([{k: s.get(k) for k in ("id", "name", "share", "revenue_share")} for s in segs])
-        parts = [_table_html(self.table),
-                 _figure_html(lambda: figures.segment_sizes(sizes, palette=palette, language=self.language),
-                              self.language, "Share of customers and revenue per segment")]
+        blocks = [display.table(self.table),
+                  display.figure(lambda: figures.segment_sizes(sizes, palette=palette, language=self.language),
+                                 self.language, "Share of customers and revenue per segment")]
         if all(s.get("value_risk") for s in segs):
             grid = pd.DataFrame([{"id": s["id"], "share": s["share"], "value_score": s["value_risk"]["value_score"],
                                   "risk_score": s["value_risk"]["risk_score"]} for s in segs])
             names = {s["id"]: s["name"] for s in segs}
-            parts.append(_figure_html(lambda: figures.segment_legend(
+            blocks.append(display.figure(lambda: figures.segment_legend(
                 figures.value_risk_grid(grid, palette=palette, language=self.language), palette=palette, names=names),
                 self.language, "Segments on the value x risk grid"))
         for s in segs:
-            parts.append(persona_card_html(s))
-        return "".join(parts)
+            blocks += persona_blocks(s)
+        return display.to_html(blocks)
 
 
-def persona_card_html(segment: dict) -> str:
-    """One persona as HTML for the notebook; every text from the data or the params is escaped."""
-    e = html.escape
+def persona_blocks(segment: dict) -> list:
+    """One persona for the notebook: name, shares, description and actions (shown as text)."""
     persona = segment.get("persona") or {}
-    head = f"<h4>{e(str(segment.get('name')))}</h4>"
     share = f"{segment.get('share', 0):.1%} of customers"
     if segment.get("revenue_share") is not None:
         share += f", {segment['revenue_share']:.1%} of revenue"
-    body = [f"<p><i>{e(share)}</i></p>"]
-    for key in ("narrative", "who", "needs", "behaviour"):
-        value = persona.get(key)
-        if value:
-            body.append(f"<p>{e(str(value))}</p>")
+    blocks = [display.heading(segment.get("name")), display.paragraph(share)]
+    blocks += [display.paragraph(persona[key]) for key in ("narrative", "who", "needs", "behaviour")
+               if persona.get(key)]
     actions = [a.get("offer") or a.get("action") for a in segment.get("actions") or [] if isinstance(a, dict)]
     if any(actions):
-        body.append("<ul>" + "".join(f"<li>{e(str(a))}</li>" for a in actions if a) + "</ul>")
+        blocks.append(display.items([a for a in actions if a]))
     if segment.get("notes"):
-        body.append(f"<p><b>Note:</b> {e(str(segment['notes']))}</p>")
-    return head + "".join(body)
+        blocks.append(display.paragraph(segment["notes"], lead="Note:"))
+    return blocks
 
 
 # ------------------------------------------------------------------ the workbench
@@ -579,7 +551,7 @@ class Workbench:
     # -------------------------------------------------------------- internals
 
     def _has(self, stage: str) -> bool:
-        return all((self.run_dir / name).exists() for name in stages.ARTIFACTS[stage])
+        return all((self.run_dir / name).exists() for name in stage_outputs(stage))
 
     def _need(self, stage: str) -> None:
         """Make sure the artifacts of ``stage`` and every stage before it exist."""
@@ -590,8 +562,9 @@ class Workbench:
     def _drop_after(self, stage: str) -> None:
         """Artifacts of later stages were made from the ones just replaced: remove them."""
         for later in stages.STAGES[stages.STAGES.index(stage) + 1:]:
-            for name in stages.ARTIFACTS[later]:
-                (self.run_dir / name).unlink(missing_ok=True)
+            for name in stage_outputs(later, always=False):
+                for path in self.run_dir.glob(name):  # patterns such as targeting/audience_segment_*.csv
+                    path.unlink(missing_ok=True)
 
     def _override(self, changes: dict) -> None:
         if not self.scratch:
@@ -674,7 +647,7 @@ def _start_from_latest_run(cfg: RunConfig, scratch: Path) -> Path | None:
     source (:func:`seglab.pipeline.runs.library_fingerprint`) are the session's is used: the same params, data and seed give the same artifacts. Returns the
     run folder used, if any.
     """
-    if any((scratch / name).exists() for name in stages.ARTIFACTS["clean"]):
+    if any((scratch / name).exists() for name in stage_outputs("clean")):
         return None
     want = _comparable(json.loads(cfg.model_dump_json(exclude={"source_path"})))
     inputs = {role: file_sha256(path) for role, path in cfg.input_paths().items() if Path(path).is_file()}
@@ -692,8 +665,8 @@ def _start_from_latest_run(cfg: RunConfig, scratch: Path) -> Path | None:
         if (_comparable(params) != want or not same_inputs or versions.get("seglab") != __version__
                 or versions.get("seglab_source") != library_fingerprint()):
             continue  # a run of other params, data or seglab under this run name
-        names = {name for stage in stages.STAGES[:-1] for name in stages.ARTIFACTS[stage]}
-        for name in sorted(names | {"transactions_clean.parquet", "repairs.csv"}):
+        names = {name for stage in stages.STAGES[:-1] for name in stage_outputs(stage, always=False)}
+        for name in sorted(names):
             top = name.split("/")[0]  # an artifact in a folder (targeting/...): the whole folder
             if (run / top).is_dir():
                 shutil.copytree(run / top, scratch / top, dirs_exist_ok=True)

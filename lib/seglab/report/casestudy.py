@@ -9,7 +9,6 @@ Axes and returns it; none saves a file. The case-study notebooks are these calls
 from __future__ import annotations
 
 import calendar
-import html
 import json
 import re
 from pathlib import Path
@@ -23,6 +22,7 @@ from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
 from seglab.artifacts import read_assignments
 from seglab.errors import DataError
+from seglab.report import display
 from seglab.report.figures import wrap
 from seglab.segment.fit import fit_segmentation
 
@@ -47,8 +47,7 @@ class Findings:
         return "\n".join(f"* {head} {text}" for head, text in self.points)
 
     def _repr_html_(self) -> str:
-        items = "".join(f"<li><b>{html.escape(head)}</b> {html.escape(text)}</li>" for head, text in self.points)
-        return f"<ul>{items}</ul>"
+        return display.to_html([display.items(self.points)])
 
 
 def share_text(x: float) -> str:
