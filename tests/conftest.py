@@ -36,8 +36,8 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 #: Fixtures that make or need a full-size pipeline run: a test that uses one is slow.
 SLOW_FIXTURES = {"demo_run", "case_runs", "shifted_run"}
-#: Fixtures that start a server (a database): a test that uses one is marked cluster.
-CLUSTER_FIXTURES = {"postgres"}
+#: Fixtures that start a server or a cluster: a test that uses one is marked cluster.
+CLUSTER_FIXTURES = {"postgres", "dask_client"}
 #: Folders whose files are all slow: the notebooks under nbval compute full-size runs.
 SLOW_PATHS = (ROOT / "notebooks",)
 
