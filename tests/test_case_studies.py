@@ -349,7 +349,7 @@ def test_b2b_rules_compared_with_clusters(case_runs):
 def test_findings_show_computed_text_as_text():
     points = casestudy.Findings([("Seasons <b>differ</b>.", "north: peak Dec & Jan <script>alert(1)</script>")])
     page = points._repr_html_()
-    assert page.startswith("<ul><li><b>Seasons &lt;b&gt;differ&lt;/b&gt;.</b>") and "<script" not in page
+    assert "<ul><li><b>Seasons &lt;b&gt;differ&lt;/b&gt;.</b>" in page and "<script" not in page
     assert "&amp; Jan" in page and repr(points).startswith("* Seasons")
     assert casestudy.share_text(0.374) == "37 %" and casestudy.share_text(0.0042) == "0.4 %"
     assert casestudy.names_text(["a"]) == "a" and casestudy.names_text(["a", "b", "c"]) == "a, b and c"
