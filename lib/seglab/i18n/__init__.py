@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
+
+from seglab import numbers
 
 #: The report languages: one per table file, so a new language is a new ``<code>.json``.
 LANGUAGES = tuple(sorted(p.name.removesuffix(".json") for p in resources.files("seglab").joinpath("i18n").iterdir()
@@ -121,37 +122,8 @@ def join(items, language: str) -> str:
 
 
 # ------------------------------------------------------------------ numbers
-
-def number(x, digits: int | None = None) -> str:
-    """A number as a client reads it: thousands separators, sensible decimals.
-
-    ``digits`` fixes the decimals; by default large numbers get none, numbers
-    below 100 one and numbers below 1 two. Missing values are shown as "–".
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    x = float(x)
-    if digits is None:
-        ax = abs(x)
-        digits = 0 if ax >= 100 else 1 if ax >= 1 else 2
-    text = f"{x:,.{digits}f}"
-    if digits and "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def integer(x) -> str:
-    """A count with thousands separators."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{int(round(float(x))):,}"
-
-
-def percent(share, digits: int = 0) -> str:
-    """A share (0–1) as a percentage; "<1%" rather than a misleading "0%"."""
-    if share is None or (isinstance(share, float) and math.isnan(share)):
-        return "–"
-    pct = 100.0 * float(share)
-    if 0 < pct < 0.5 and digits == 0:
-        return "<1%"
-    return f"{pct:.{digits}f}%"
+# Numbers are written by seglab.numbers (one rounding rule for text, tables and
+# charts); these names stay here so that text code can format with the words.
+number = numbers.number
+integer = numbers.integer
+percent = numbers.percent
