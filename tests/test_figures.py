@@ -17,7 +17,8 @@ from matplotlib.colors import to_rgb  # noqa: E402
 from seglab import i18n  # noqa: E402
 from seglab.errors import SeglabError  # noqa: E402
 from seglab.report import figures
-from seglab.report.personas import build_personas, profile_matrix  # noqa: E402
+from seglab.report.personas import build_personas  # noqa: E402
+from seglab.report.profiles import profile_matrix  # noqa: E402
 from test_personas import make_cfg, synthetic_run  # noqa: E402
 
 

@@ -11,7 +11,8 @@ import pytest
 from seglab import i18n
 from seglab.config import SECTIONS
 from seglab.features.build import build_features
-from seglab.report.personas import build_personas, profile_matrix
+from seglab.report.personas import build_personas
+from seglab.report.profiles import profile_matrix
 from seglab.report.sections import load_report_data, render_section
 from test_model_health import _bgnbd_population, _lapsed_population
 from test_personas import make_cfg, synthetic_run

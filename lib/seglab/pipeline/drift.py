@@ -308,10 +308,19 @@ def previous_run(cfg, run_dir: Path) -> Path | None:
     return None
 
 
-def inherited_names(previous: Path, run_dir: Path) -> dict[int, str]:
-    """Names of the previous run's segments for the segments of this run that match them."""
-    result = compare(previous, run_dir, b_finished=False)
-    return {m["segment_b"]: m["name_a"] for m in result["matches"]}
+def inherited_names(previous: Path, features: pd.DataFrame, assignments: pd.DataFrame) -> dict[int, str]:
+    """Names of the previous run's segments for the segments of a run being made that match them.
+
+    ``features`` and ``assignments`` (``customer_id``, ``segment``) are the new
+    run's, in memory: the segment stage names its segments before it writes them.
+    """
+    a = RunArtifacts.load(previous)
+    b = RunArtifacts(Path("."), "", features.assign(customer_id=features["customer_id"].astype(str)),
+                     assignments.assign(customer_id=assignments["customer_id"].astype(str)), [])
+    prof_a, prof_b = profile_matrix([a, b], reference=a)
+    pairs, _ = match_segments(prof_a, prof_b)
+    names_a = {int(s["id"]): s["name"] for s in a.segments}
+    return {sb: names_a[sa] for sa, sb, _ in pairs if sa in names_a}
 
 
 def write_comparison(previous: Path, run_dir: Path, language: str = "en") -> dict:

@@ -39,6 +39,7 @@ from seglab.features.build import build_features, features_from_aggregates
 from seglab.io.files import write_json
 from seglab.pipeline import drift
 from seglab.pipeline.runs import library_fingerprint
+from seglab.report.naming import name_segments
 from seglab.report.personas import build_personas
 from seglab.report.render import run_identity, write_report_direct
 from seglab.segment.fit import fit_segmentation
@@ -85,10 +86,13 @@ ASSIGNMENT_EXTRAS = ("rfm_segment", "lifecycle", "value_tier", "value_risk_cell"
 
 
 def segment(cfg: RunConfig, run_dir: Path, *, result=None):
-    """Fit the segmentation, save the model and one assignment per customer.
+    """Fit the segmentation, name its segments, save the model and one assignment per customer.
 
     ``result``: a segmentation already fitted to this run's features with these params (the
-    workbench's chosen candidate), saved instead of fitting again.
+    workbench's chosen candidate), saved instead of fitting again. Names are given here, once
+    (analyst's, a previous run's, the method's, or from the segment's traits:
+    seglab.report.naming), and every later artifact copies them: assignments.csv is written by
+    this stage only.
     """
 
     run_dir = Path(run_dir)
@@ -97,14 +101,18 @@ def segment(cfg: RunConfig, run_dir: Path, *, result=None):
         with lloyd.passes_for(cfg.compute) as passes:  # the final fit's passes: here or on the cluster
             result = fit_segmentation(table, cfg, passes=passes)
     assignments = pd.DataFrame({"customer_id": table["customer_id"].astype(str), "segment": result.labels.astype(int)})
-    # Provisional names; the personas stage replaces them with persona names.
-    assignments["segment_name"] = [result.names.get(int(s), f"Segment {int(s)}") for s in assignments["segment"]]
+    previous = drift.previous_run(cfg, run_dir)
+    inherited = drift.inherited_names(previous, table, assignments) if previous is not None else None
+    names = name_segments(table, assignments, cfg, method_names=result.names, inherited=inherited)
+    assignments["segment_name"] = assignments["segment"].map(names)
     # Portable rules that reproduce the segments (campaign.rules): their segment per customer.
     rules = fit_rules(table, result.labels, model_features=result.report.get("features"), seed=cfg.seed)
     assignments["rule_segment"] = rules.apply(table)
     for col in ASSIGNMENT_EXTRAS:
         if col in table.columns:
             assignments[col] = table[col].to_numpy()
+    for size in result.report.get("sizes", []):
+        size["name"] = names.get(int(size["segment"]), size.get("name"))
     assignments.to_csv(run_dir / "assignments.csv", index=False)
     # For machines and any size of base; segments.json names the segments.
     assignments.drop(columns="segment_name").to_parquet(run_dir / "assignments.parquet", index=False)
@@ -115,36 +123,19 @@ def segment(cfg: RunConfig, run_dir: Path, *, result=None):
 
 
 def personas(cfg: RunConfig, run_dir: Path) -> dict:
-    """Profile, name and describe each segment; recommend actions."""
+    """Profile and describe each segment under the name the segment stage gave it; recommend actions."""
 
     run_dir = Path(run_dir)
     table = pd.read_parquet(run_dir / "features.parquet")
     assignments = read_assignments(run_dir)
     as_of = read_artifact(run_dir, "features.json").as_of
-    segments = _write_personas(run_dir, build_personas(table, assignments, cfg, as_of=as_of), assignments)
-    previous = drift.previous_run(cfg, run_dir)
-    if previous is not None:
-        # Segments that match the previous run's keep their names; the analyst's names win.
-        taken = {n.casefold() for n in cfg.personas.names.values()}
-        names = {sid: name for sid, name in drift.inherited_names(previous, run_dir).items()
-                 if sid not in cfg.personas.names and name.casefold() not in taken}
-        if names:
-            kept = cfg.model_copy(update={"personas": cfg.personas.model_copy(
-                update={"names": {**names, **cfg.personas.names}})})
-            segments = _write_personas(run_dir, build_personas(table, assignments, kept, as_of=as_of),
-                                       assignments)
+    names = assignments.drop_duplicates("segment").set_index("segment")["segment_name"].to_dict()
+    segments = build_personas(table, assignments, cfg, as_of=as_of, names={int(k): v for k, v in names.items()})
+    write_artifact(run_dir, "segments.json", segments)
     write_targeting(run_dir, segments=segments["segments"], assignments=assignments, features=table,
                     control_share=cfg.targeting.control_share, seed=cfg.seed,
                     horizon_days=cfg.features.clv_horizon_days, language=cfg.language,
                     run_id=run_identity(run_dir), expected_rate=cfg.targeting.expected_response_rate)
-    return segments
-
-
-def _write_personas(run_dir: Path, segments: dict, assignments: pd.DataFrame) -> dict:
-    write_artifact(run_dir, "segments.json", segments)
-    names = {int(s["id"]): s["name"] for s in segments["segments"]}
-    assignments["segment_name"] = assignments["segment"].map(names)
-    assignments.to_csv(run_dir / "assignments.csv", index=False)
     return segments
 
 

@@ -3,7 +3,7 @@ the standalone compare page (the numbers come from :mod:`seglab.pipeline.drift`)
 
 from __future__ import annotations
 
-from seglab import i18n
+from seglab import i18n, numbers
 from seglab.report.style import report_css
 from seglab.report.templating import Markup, Table, render
 
@@ -26,22 +26,25 @@ def comparison_fragment(result: dict, language: str = "en") -> Markup:
     c = result["customers"]
     matched = Table([result["run_a"], result["run_b"], t("changes_size_before"), t("changes_size_after"),
                      t("changes_size_change"), t("changes_retention")],
-                    [[m["name_a"], m["name_b"], m["size_a"], m["size_b"], f"{m['size_change']:+d}", _percent(m["retention"])]
+                    [[m["name_a"], m["name_b"], numbers.integer(m["size_a"]), numbers.integer(m["size_b"]),
+                      ("+" if m["size_change"] > 0 else "") + numbers.integer(m["size_change"]),
+                      "" if m["retention"] is None else numbers.percent(m["retention"])]
                      for m in result["matches"]])
     lists = [(t("changes_merged"), [_merge_item(m, t) for m in result.get("merged", [])]),
              (t("changes_split"), [_split_item(sp, t) for sp in result.get("split", [])]),
              (t("changes_emerged"), [_emerged_item(s, t) for s in result["emerged"]]),
-             (t("changes_vanished"), [t(f"changes_vanished_{s.get('why', 'plain')}", name=s["name"], size=s["size"],
+             (t("changes_vanished"), [t(f"changes_vanished_{s.get('why', 'plain')}", name=s["name"], size=numbers.integer(s["size"]),
                                         still=_percent(s.get("still_here"))) for s in result["vanished"]])]
     if result.get("continued"):
         lists.insert(2, (t("changes_continued"), [t("changes_continued_item", name_a=c["name_a"], name_b=c["name_b"],
                                                     share=_percent(c["share"])) for c in result["continued"]]))
     mig = result["migration"]
     migration = Table(["", *(names_b.get(col, str(col)) for col in mig["columns"])],
-                      [[names_a.get(r, str(r)), *(f"{n} ({s:.0%})" for n, s in zip(cn, sh))]
+                      [[names_a.get(r, str(r)), *(f"{numbers.integer(n)} ({numbers.percent(s)})" for n, s in zip(cn, sh))]
                        for r, cn, sh in zip(mig["rows"], mig["counts"], mig["shares"])], cls="migration")
     return render("comparison.html.j2", t=t, run_a=result["run_a"], run_b=result["run_b"],
-                  customers=t("changes_customers", both=c["in_both"], only_a=c["only_a"], only_b=c["only_b"]),
+                  customers=t("changes_customers", both=numbers.integer(c["in_both"]), only_a=numbers.integer(c["only_a"]),
+                                only_b=numbers.integer(c["only_b"])),
                   matched=matched, lists=lists, migration=migration,
                   match_rule=t("changes_match_rule", threshold=result["threshold"]))
 
@@ -74,7 +77,7 @@ def _split_item(sp: dict, t) -> str:
 
 
 def _emerged_item(s: dict, t) -> str:
-    text = t("changes_emerged_item", name=s["name"], size=s["size"], new=_percent(s.get("new_customers")))
+    text = t("changes_emerged_item", name=s["name"], size=numbers.integer(s["size"]), new=_percent(s.get("new_customers")))
     if s.get("sources"):
         sources = [t("changes_share_of", name=f["name"], share=_percent(f["share"])) for f in s["sources"]]
         text += t("changes_emerged_from", sources=t("clause_sep").join(sources))
@@ -82,4 +85,4 @@ def _emerged_item(s: dict, t) -> str:
 
 
 def _percent(x) -> str:
-    return "" if x is None else f"{x:.0%}"
+    return "" if x is None else numbers.percent(x)

@@ -26,7 +26,7 @@ from matplotlib import font_manager
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from seglab import i18n
+from seglab import i18n, numbers
 from seglab.errors import SeglabError
 
 # Where a font with Chinese glyphs may be, in order: $SEGLAB_CJK_FONT; system
@@ -95,6 +95,11 @@ def cjk_font() -> str:
     """Register the Chinese font with matplotlib and return its family name."""
     path = cjk_font_path()
     font_manager.fontManager.addfont(str(path))
+    # Its bold face, where it sits beside it (Debian's fonts-noto-cjk): bold titles of English
+    # figures with Chinese values then use it instead of asking for a weight that is not there.
+    bold = path.with_name(path.name.replace("Regular", "Bold"))
+    if bold != path and bold.is_file():
+        font_manager.fontManager.addfont(str(bold))
     # A collection (.ttc) holds several faces: prefer the simplified-Chinese one.
     faces = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname) == path}
     return next((f for f in CJK_FAMILIES if f in faces), font_manager.FontProperties(fname=str(path)).get_name())
@@ -192,7 +197,8 @@ def segment_sizes(data: pd.DataFrame, *, palette: dict, language: str = "en", ax
     """Share of customers (solid) and of revenue (hatched) per segment.
 
     ``data`` has columns ``id``, ``name``, ``share`` and, when there are
-    transactions, ``revenue_share``.
+    transactions, ``revenue_share``; ``share_label`` and ``revenue_label``,
+    when given, are the percentages as the report prints them elsewhere.
     """
     data = data.reset_index(drop=True)
     with_revenue = "revenue_share" in data and data["revenue_share"].notna().any()
@@ -205,11 +211,14 @@ def segment_sizes(data: pd.DataFrame, *, palette: dict, language: str = "en", ax
     if with_revenue:
         ax.barh(y + height / 2, data["revenue_share"].fillna(0), height=height, color=colours, alpha=0.45,
                 hatch="//", edgecolor=colours, label=i18n.t("fig_revenue", language))
+    share_labels = data["share_label"] if "share_label" in data else data["share"].map(numbers.percent)
+    revenue_labels = (data["revenue_label"] if "revenue_label" in data
+                      else data.get("revenue_share", pd.Series(index=data.index, dtype=float)).map(numbers.percent))
     for i, row in data.iterrows():
-        ax.annotate(i18n.percent(row["share"]), (row["share"], y[i] - (height / 2 if with_revenue else 0)),
+        ax.annotate(share_labels[i], (row["share"], y[i] - (height / 2 if with_revenue else 0)),
                     xytext=(3, 0), textcoords="offset points", va="center", fontsize="small")
         if with_revenue and pd.notna(row["revenue_share"]):
-            ax.annotate(i18n.percent(row["revenue_share"]), (row["revenue_share"], y[i] + height / 2),
+            ax.annotate(revenue_labels[i], (max(row["revenue_share"], 0), y[i] + height / 2),
                         xytext=(3, 0), textcoords="offset points", va="center", fontsize="small")
     ax.set_yticks(y, [wrap(n, 26) for n in data["name"]])
     ax.invert_yaxis()
@@ -239,14 +248,14 @@ def profile_heatmap(matrix: pd.DataFrame, *, palette: dict, names: dict | None =
     names = names or {}
     ax = _axes(ax, (FIGURE_WIDTH, 0.27 * len(matrix) + 1.8))
     colour = np.log2(matrix.astype(float).clip(lower=12.5, upper=800) / 100)
-    annot = matrix.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
+    annot = matrix.map(lambda v: "" if pd.isna(v) else numbers.integer(v))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PendingDeprecationWarning)  # seaborn 0.13's own use of Colormap.set_bad
         sns.heatmap(colour, mask=mask if mask is not None else matrix.isna(), annot=annot, fmt="", cmap="vlag",
                     center=0, vmin=-2, vmax=2, linewidths=0.5, linecolor="white", ax=ax,
                     annot_kws={"fontsize": "x-small"},
                     cbar_kws={"label": i18n.t("fig_index", language), "ticks": [-2, -1, 0, 1, 2], "shrink": 0.6,
-                              "format": FuncFormatter(lambda v, _: f"{100 * 2.0 ** float(v):.0f}")})
+                              "format": FuncFormatter(lambda v, _: numbers.integer(100 * 2.0 ** float(v)))})
     ax.set_facecolor("#f2f2f2")
     for j, sid in enumerate(matrix.columns):
         ax.add_patch(Rectangle((j + 0.05, -0.45), 0.9, 0.35, color=palette[int(sid)], clip_on=False))
@@ -336,7 +345,7 @@ def quarantine_reasons(counts: pd.Series, *, language: str = "en", ax=None):
     ax = _axes(ax, (FIGURE_WIDTH, 0.4 * len(counts) + 1.2))
     sns.barplot(x=counts.to_numpy(), y=[wrap(r, 34) for r in counts.index], color=NEUTRAL, orient="h", ax=ax)
     for i, v in enumerate(counts.to_numpy()):
-        ax.annotate(i18n.integer(v), (v, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize="small")
+        ax.annotate(numbers.integer(v), (v, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize="small")
     ax.set_xlim(0, counts.max() * 1.15 if len(counts) and counts.max() > 0 else 1)
     ax.set_xlabel(i18n.t("fig_rows", language))
     ax.set_ylabel("")
@@ -427,7 +436,7 @@ def trait_bars(traits: pd.DataFrame, *, color, language: str = "en", ax=None):
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda *_: ""))
     ax.axvline(100, color="#333333", linewidth=1)
     for i, v in enumerate(idx):
-        ax.annotate(f"{v:.0f}", (v, i), xytext=(3 if v >= 100 else -3, 0), textcoords="offset points",
+        ax.annotate(numbers.integer(v), (v, i), xytext=(3 if v >= 100 else -3, 0), textcoords="offset points",
                     va="center", ha="left" if v >= 100 else "right", fontsize="x-small")
     ax.set_yticks(y, [wrap(label, 30) for label in traits["label"]], fontsize="small")
     ax.invert_yaxis()

@@ -20,12 +20,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from seglab import i18n
+from seglab import i18n, numbers
 from seglab.campaign.rules import SegmentRules, describe_segment
 from seglab.config import RunConfig, config_from_dict
 from seglab.errors import SeglabError
 from seglab.features import value_risk as targeting
-from seglab.report import figures, personas
+from seglab.report import figures, personas, profiles
 from seglab.report.compare import comparison_fragment
 from seglab.report.templating import Figure, Link, Markup, Table, render
 from seglab.segment.kchoice import K_CASES, k_reason_text, warning_text
@@ -34,6 +34,7 @@ log = logging.getLogger("seglab")
 
 MIX_LIMIT = 5      # categories shown per mix before "other"
 TRAIT_BARS = 8     # bars in a persona card's figure
+SPREAD_MIN = 0.05  # cells holding less of a segment are summed as "other"
 
 
 @dataclass
@@ -64,6 +65,11 @@ class ReportData:
     @property
     def names(self) -> dict:
         return {int(s["id"]): s["name"] for s in self.segment_list}
+
+    @cached_property
+    def shown(self) -> dict:
+        """Each segment's shares as printed everywhere (rounded together to add up to 100 %)."""
+        return personas.share_texts(self.segment_list)
 
 
 def load_report_data(run_dir) -> ReportData:
@@ -197,7 +203,7 @@ def summary(data: ReportData, language: str) -> str:
     base = data.segments.get("base", {})
     has_revenue = any(s.get("revenue_share") is not None for s in segs)
     method = data.segmentation.get("method") or data.cfg.segmentation.method
-    intro = t("summary_intro", customers=i18n.integer(base.get("customers")), k=len(segs),
+    intro = t("summary_intro", customers=numbers.integer(base.get("customers")), k=len(segs),
               method=i18n.get(f"method_{method}", language, method))
     header = [t("col_segment"), t("col_customers"), t("col_share")]
     header += [t("col_revenue_share")] if has_revenue else []
@@ -205,16 +211,26 @@ def summary(data: ReportData, language: str) -> str:
     rows = []
     for s in segs:
         vr = s.get("value_risk") or {}
-        row = [_segment_link(data, s), i18n.integer(s["size"]), i18n.percent(s["share"])]
-        row += [i18n.percent(s.get("revenue_share"))] if has_revenue else []
+        shown = data.shown[int(s["id"])]
+        row = [_segment_link(data, s), numbers.integer(s["size"]), shown["share"]]
+        row += [shown["revenue_share"]] if has_revenue else []
         row += [_cell_name(s, language), _priority(vr.get("priority"), language)]
         rows.append(row)
+    total = [t("col_total"), numbers.integer(sum(s["size"] for s in segs)), _total(s["share"] for s in segs)]
+    total += [_total(s.get("revenue_share") for s in segs)] if has_revenue else []
+    total += ["", ""]
     numeric = {1, 2, 3} if has_revenue else {1, 2}
     one_liners = [Link(s["persona"]["summary"], None, _swatch_colour(data, s["id"])) for s in segs]
     # Weak separation, instability, no clear k or fewer segments than asked: said before the table.
     cautions = [warning_text(w, language) for w in data.segmentation.get("warnings") or []]
     return _render("summary", language, intro=intro, warnings=cautions,
-                   main_table=Table(header, rows, frozenset(numeric), "summary"), one_liners=one_liners)
+                   main_table=Table(header, rows, frozenset(numeric), "summary", footer=[total]), one_liners=one_liners)
+
+
+def _total(shares) -> str:
+    """The total of a share column: 100 % when the shares make a whole (they are printed to add up)."""
+    known = [float(v) for v in shares if v is not None]
+    return numbers.percent(sum(known)) if known else "–"
 
 
 def objectives(data: ReportData, language: str) -> str:
@@ -239,41 +255,41 @@ def quality(data: ReportData, language: str) -> str:
     sources = q.get("sources") or {"customers": q}
     intro = []
     cust = sources.get("customers", q)
-    intro.append(t("quality_customers", rows_in=i18n.integer(cust.get("rows_in")),
-                   duplicates=i18n.integer(cust.get("duplicates_merged", 0)),
-                   quarantined=i18n.integer(cust.get("rows_quarantined", 0)),
-                   clean=i18n.integer(cust.get("rows_clean")),
-                   share=i18n.percent((cust.get("rows_clean") or 0) / cust["rows_in"]) if cust.get("rows_in") else "–"))
+    intro.append(t("quality_customers", rows_in=numbers.integer(cust.get("rows_in")),
+                   duplicates=numbers.integer(cust.get("duplicates_merged", 0)),
+                   quarantined=numbers.integer(cust.get("rows_quarantined", 0)),
+                   clean=numbers.integer(cust.get("rows_clean")),
+                   share=numbers.percent((cust.get("rows_clean") or 0) / cust["rows_in"]) if cust.get("rows_in") else "–"))
     tx = sources.get("transactions")
     if tx:
-        intro.append(t("quality_transactions", rows_in=i18n.integer(tx.get("rows_in")),
-                       clean=i18n.integer(tx.get("rows_clean")), duplicates=i18n.integer(tx.get("duplicates_merged", 0)),
-                       quarantined=i18n.integer(tx.get("rows_quarantined", 0))))
+        intro.append(t("quality_transactions", rows_in=numbers.integer(tx.get("rows_in")),
+                       clean=numbers.integer(tx.get("rows_clean")), duplicates=numbers.integer(tx.get("duplicates_merged", 0)),
+                       quarantined=numbers.integer(tx.get("rows_quarantined", 0))))
     rows = [[i18n.get(f"source_{name}", language, name),
-             i18n.integer(s.get("rows_in")), i18n.integer(s.get("duplicates_merged", 0)),
-             i18n.integer(s.get("rows_quarantined", 0)), i18n.integer(s.get("rows_clean"))]
+             numbers.integer(s.get("rows_in")), numbers.integer(s.get("duplicates_merged", 0)),
+             numbers.integer(s.get("rows_quarantined", 0)), numbers.integer(s.get("rows_clean"))]
             for name, s in sources.items() if isinstance(s, dict)]
     sources_table = Table([t("col_source"), t("col_rows_in"), t("col_duplicates"), t("col_quarantined"),
                            t("col_rows_used")], rows, frozenset({1, 2, 3, 4}))
 
     # Values, at one point of the pipeline: missing + unusable = filled + left empty + set aside.
     values = q.get("values") or {}
-    values_text = t("quality_values", repaired=i18n.integer(sum((cust.get("repaired") or {}).values())),
-                    capped=i18n.integer(sum((cust.get("capped") or {}).values())),
-                    filled=i18n.integer(sum(v["filled"] for v in values.values())))
+    values_text = t("quality_values", repaired=numbers.integer(sum((cust.get("repaired") or {}).values())),
+                    capped=numbers.integer(sum((cust.get("capped") or {}).values())),
+                    filled=numbers.integer(sum(v["filled"] for v in values.values())))
     repaired = {c: n for c, n in (cust.get("repaired") or {}).items() if n}
     values_note = values_table = None
     if values or repaired:
-        values_note = t("quality_values_note", checked=i18n.integer(q.get("values_checked")))
+        values_note = t("quality_values_note", checked=numbers.integer(q.get("values_checked")))
         keys = ("missing", "invalid", "filled", "left_missing", "set_aside", "repaired", "capped")
         rows = []
         nothing = {"missing": 0, "unusable": 0, "filled": 0, "left_missing": 0, "set_aside": 0, "capped": 0}
         for c in sorted(set(values) | set(repaired)):
             v = values.get(c, nothing)
             counts = {**v, "invalid": v["unusable"], "repaired": repaired.get(c, 0)}
-            rows.append([i18n.feature_label(c, language), *(i18n.integer(counts[k]) for k in keys[:3]),
+            rows.append([i18n.feature_label(c, language), *(numbers.integer(counts[k]) for k in keys[:3]),
                          _filled_with(c, (q.get("imputation") or {}).get(c), language),
-                         *(i18n.integer(counts[k]) for k in keys[3:])])
+                         *(numbers.integer(counts[k]) for k in keys[3:])])
         values_table = Table([t("col_column"), t("col_missing"), t("col_invalid"), t("col_filled"), t("col_filled_with"),
                               t("col_left_missing"), t("col_set_aside"), t("col_repaired"), t("col_capped")],
                              rows, frozenset({1, 2, 3, 5, 6, 7, 8}))
@@ -290,10 +306,10 @@ def quality(data: ReportData, language: str) -> str:
         counts = pd.Series([n for _, _, n in reasons], dtype=int,
                            index=[f"{src} · {label}" if len(sources) > 1 else label for src, label, _ in reasons])
         counts = counts.groupby(level=0, sort=False).sum()
-        alt = t("alt_quarantine", items=i18n.join([f"{k}: {i18n.integer(v)}" for k, v in counts.sort_values(ascending=False).items()], language))
+        alt = t("alt_quarantine", items=i18n.join([f"{k}: {numbers.integer(v)}" for k, v in counts.sort_values(ascending=False).items()], language))
         chart = _image(lambda: figures.quarantine_reasons(counts, language=language), alt, language)
         reasons_table = Table([t("col_source"), t("col_reason"), t("col_rows")],
-                              [[src, label, i18n.integer(n)] for src, label, n in sorted(reasons, key=lambda r: -r[2])],
+                              [[src, label, numbers.integer(n)] for src, label, n in sorted(reasons, key=lambda r: -r[2])],
                               frozenset({2}))
     return _render("quality", language, missing=None, intro=intro, sources_table=sources_table,
                    values_text=values_text, values_note=values_note, values_table=values_table,
@@ -308,7 +324,7 @@ def _filled_with(column: str, how: dict | None, language: str) -> str:
     def one(h):
         value = h.get("value")
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        shown = i18n.number(value) if is_number else i18n.value_label(column, value, language)
+        shown = numbers.number(value) if is_number else i18n.value_label(column, value, language)
         if h.get("explained_by"):
             return i18n.t("fill_explained_zero", language, other=i18n.feature_label(h["explained_by"], language))
         key = f"fill_{h.get('strategy')}"
@@ -330,16 +346,16 @@ def _plausibility(q: dict, language: str) -> dict | None:
         fields_ = {k: f.get(k) for k in ("means", "limit", "earliest")}
         low, high = (f.get("range") or [None, None])
         what = t(f"plaus_check_{f['check']}", means=i18n.get(f"means_{fields_['means']}", language, str(fields_["means"])),
-                 low=i18n.number(low), high=i18n.number(high), limit=i18n.number(fields_["limit"]),
+                 low=numbers.number(low), high=numbers.number(high), limit=numbers.number(fields_["limit"]),
                  earliest=fields_["earliest"] or "")
         done = f["action"]
         if done == "capped":
             done_text = t("plaus_done_capped_range") if f["check"] == "implausible_value" else \
-                t("plaus_done_capped", limit=i18n.number(fields_["limit"]))
+                t("plaus_done_capped", limit=numbers.number(fields_["limit"]))
         else:
             done_text = t(f"plaus_done_{done}")
         rows.append([i18n.get(f"source_{f['source']}", language, f["source"]), i18n.feature_label(f["column"], language),
-                     what, i18n.integer(f["count"]), ", ".join(f.get("examples") or []) or "–", done_text])
+                     what, numbers.integer(f["count"]), ", ".join(f.get("examples") or []) or "–", done_text])
     orders = [("customers", q.get("date_order") or {}),
               ("transactions", (q.get("sources", {}).get("transactions") or {}).get("date_order") or {})]
     notes = []
@@ -348,13 +364,13 @@ def _plausibility(q: dict, language: str) -> dict | None:
             if info.get("ambiguous"):
                 done = "plaus_done_quarantined" if source == "transactions" else "plaus_done_set_missing"
                 rows.append([i18n.get(f"source_{source}", language, source), i18n.feature_label(col, language),
-                             t("plaus_check_ambiguous_date"), i18n.integer(info["ambiguous"]), "–", t(done)])
+                             t("plaus_check_ambiguous_date"), numbers.integer(info["ambiguous"]), "–", t(done)])
             if info.get("assumed"):
                 notes.append(t("date_order_assumed", field=i18n.feature_label(col, language)))
     table = Table([t("col_source"), t("col_column"), t("col_finding"), t("col_values"), t("col_examples"),
                    t("col_done")], rows, frozenset({3})) if rows else None
     return {"title": t("plaus_title"),
-            "intro": t("plaus_intro", fields=i18n.integer(fields)) if rows else t("plaus_none", fields=i18n.integer(fields)),
+            "intro": t("plaus_intro", fields=numbers.integer(fields)) if rows else t("plaus_none", fields=numbers.integer(fields)),
             "table": table, "notes": notes}
 
 
@@ -363,11 +379,13 @@ def segments(data: ReportData, language: str) -> str:
     t = _tr(language)
     segs = data.segment_list
     sizes = pd.DataFrame([{"id": s["id"], "name": s["name"], "share": s["share"],
-                           "revenue_share": s.get("revenue_share")} for s in segs])
+                           "revenue_share": s.get("revenue_share"), "share_label": data.shown[int(s["id"])]["share"],
+                           "revenue_label": data.shown[int(s["id"])]["revenue_share"]} for s in segs])
     has_revenue = sizes["revenue_share"].notna().any()
     alt_sizes = t("alt_sizes", items=i18n.join(
-        [t("alt_size_item_revenue" if has_revenue else "alt_size_item", name=s["name"], share=i18n.percent(s["share"]),
-           revenue=i18n.percent(s.get("revenue_share"))) for s in segs], language))
+        [t("alt_size_item_revenue" if has_revenue else "alt_size_item", name=s["name"],
+           share=data.shown[int(s["id"])]["share"], revenue=data.shown[int(s["id"])]["revenue_share"])
+         for s in segs], language))
     sizes_chart = _image(lambda: figures.segment_sizes(sizes, palette=data.palette, language=language), alt_sizes, language)
     heatmap = None
     matrix, mask = _matrix(data, language)
@@ -377,7 +395,7 @@ def segments(data: ReportData, language: str) -> str:
             col = matrix[sid].where(~mask[sid]).dropna()
             if len(col):
                 top = col.map(_strength).idxmax()
-                high.append(t("alt_heatmap_item", name=data.names.get(int(sid), sid), trait=top, index=i18n.integer(col[top])))
+                high.append(t("alt_heatmap_item", name=data.names.get(int(sid), sid), trait=top, index=numbers.integer(col[top])))
         alt = t("alt_heatmap", items=i18n.join(high, language))
         heatmap = _image(lambda: figures.profile_heatmap(matrix, palette=data.palette, names=data.names, mask=mask,
                                                          language=language), alt, language, cls="figure wide")
@@ -388,7 +406,7 @@ def segments(data: ReportData, language: str) -> str:
 def _matrix(data: ReportData, language: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Profile indices per segment: from the customers when available, else from segments.json."""
     if data.features is not None and data.assignments is not None:
-        return personas.profile_matrix(data.features, data.assignments, data.cfg, language=language)
+        return profiles.profile_matrix(data.features, data.assignments, data.cfg, language=language)
     rows = {}
     for s in data.segment_list:
         for p in s["profile"]["numeric"]:
@@ -407,7 +425,7 @@ def _trait_table(s: dict, language: str) -> pd.DataFrame:
     rows = [{"label": i18n.feature_label(p["feature"], language), "index": p["index"]}
             for p in s["profile"]["numeric"] if p.get("index")]
     rows += [{"label": i18n.category_label(c["feature"], c["value"], language),
-              "index": 100 * c["lift"]} for c in s["profile"]["categorical"]]
+              "index": c.get("index", 100 * c["lift"])} for c in s["profile"]["categorical"]]
     frame = pd.DataFrame(rows, columns=["label", "index"])
     if frame.empty:
         return frame
@@ -425,36 +443,39 @@ def _mix(mix: dict | None, feature: str, language: str) -> dict | None:
     if rest > 0:
         rows.append((i18n.t("mix_other", language), rest))
     return {"title": i18n.feature_label(feature, language),
-            "rows": [{"label": label, "width": f"{100 * v:.1f}%", "value": i18n.percent(v)} for label, v in rows]}
+            "rows": [{"label": label, "width": f"{100 * v:.1f}%", "value": numbers.percent(v)} for label, v in rows]}
 
 
 def _persona_card(data: ReportData, s: dict, language: str) -> dict:
     """What one persona card shows."""
     t = _tr(language)
     sid = int(s["id"])
-    facts = [t("card_size", size=i18n.integer(s["size"]), share=i18n.percent(s["share"]))]
+    shown = data.shown[sid]
+    facts = [t("card_size", size=numbers.integer(s["size"]), share=shown["share"])]
     if s.get("revenue_share") is not None:
-        facts.append(t("card_revenue", revenue=i18n.percent(s["revenue_share"])))
+        facts.append(t("card_revenue", revenue=shown["revenue_share"]))
     if s.get("value_risk"):
         facts.append(t("card_cell", cell=_cell_name(s, language)))
     traits = _trait_table(s, language)
     chart = None
     if not traits.empty:
         alt = t("alt_traits", name=s["name"], items=i18n.join(
-            [f"{r.label} {i18n.integer(r.index)}" for r in traits.itertuples()], language))
+            [f"{r.label} {numbers.integer(r.index)}" for r in traits.itertuples()], language))
         chart = _image(lambda: figures.trait_bars(traits, color=data.palette[sid], language=language), alt,
                        language, cls="figure traits")
     num = [p for p in s["profile"]["numeric"] if p.get("index") is not None]
     numeric_table = Table(
-        [t("col_feature"), t("col_segment_mean"), t("col_base_mean"), t("col_index")],
-        [[i18n.feature_label(p["feature"], language), personas.format_value(p["feature"], p["mean"], language),
-          personas.format_value(p["feature"], p["base_mean"], language), i18n.integer(p["index"])] for p in num],
-        frozenset({1, 2, 3}), "profile") if num else None
+        [t("col_feature"), t("col_statistic"), t("col_segment_mean"), t("col_base_mean"), t("col_index")],
+        [[i18n.feature_label(p["feature"], language), t(f"stat_{p.get('statistic', 'mean')}"),
+          personas.format_value(p["feature"], p.get("typical", p.get("mean")), language),
+          personas.format_value(p["feature"], p.get("base_typical", p.get("base_mean")), language),
+          numbers.integer(p["index"])] for p in num],
+        frozenset({2, 3, 4}), "profile") if num else None
     cats = s["profile"]["categorical"]
     category_table = Table(
         [t("col_feature"), t("col_value"), t("col_segment_share"), t("col_base_share"), t("col_lift")],
         [[i18n.feature_label(c["feature"], language), i18n.value_label(c["feature"], c["value"], language),
-          i18n.percent(c["share"]), i18n.percent(c["base_share"]), i18n.number(c["lift"], 1)] for c in cats],
+          numbers.percent(c["share"]), numbers.percent(c["base_share"]), numbers.number(c["lift"], 1)] for c in cats],
         frozenset({2, 3, 4}), "profile") if cats else None
     persona = s["persona"]
     return {"id": sid, "name": s["name"], "colour": _swatch_colour(data, sid), "facts": t("fact_sep").join(facts),
@@ -496,12 +517,13 @@ def _action_items(s: dict, language: str) -> list[list[tuple[str, str]]]:
 
 def persona_cards(data: ReportData, language: str) -> str:
     """One card per segment: who, needs, behaviour, profile, mixes, actions."""
-    intro = i18n.t("personas_intro", language, min_count=i18n.integer(data.segments.get("base", {}).get("min_count")))
+    intro = i18n.t("personas_intro", language, min_count=numbers.integer(data.segments.get("base", {}).get("min_count")))
     return _render("personas", language, intro=intro, cards=[_persona_card(data, s, language) for s in data.segment_list])
 
 
 def value_risk(data: ReportData, language: str) -> str:
-    """The value × risk grid with every segment placed on it."""
+    """The value × risk grid: tier cut-offs, every segment in the cell most of its customers are in,
+    and how each segment's customers spread over the cells."""
 
     t = _tr(language)
     placed = [s for s in data.segment_list if s.get("value_risk")]
@@ -520,12 +542,72 @@ def value_risk(data: ReportData, language: str) -> str:
     rows = [[_segment_link(data, s), _cell_name(s, language),
              t(f"tier_value_{s['value_risk']['value_tier']}") if s["value_risk"].get("value_tier") else "–",
              t(f"tier_risk_{s['value_risk']['risk_tier']}") if s["value_risk"].get("risk_tier") else "–",
-             i18n.percent(s["value_risk"].get("cell_share")), s["value_risk"].get("strategy") or ""]
+             numbers.percent(s["value_risk"].get("cell_share")), numbers.percent(s["value_risk"].get("cell_revenue_share")),
+             s["value_risk"].get("strategy") or ""]
             for s in placed]
     table = Table([t("col_segment"), t("col_cell"), t("col_value_tier"), t("col_risk_tier"), t("col_cell_share"),
-                   t("col_strategy")], rows, frozenset({4}))
+                   t("col_cell_revenue_share"), t("col_strategy")], rows, frozenset({4, 5}))
     return _render("value_risk", language, empty=None, intro=t("value_risk_intro"),
-                   grid=_image(draw, alt, language, cls="figure grid"), main_table=table)
+                   tiers=_tier_cutoffs(data.features_meta, language), grid=_image(draw, alt, language, cls="figure grid"),
+                   main_table=table, notes=[n for n in (_placement_note(s, language) for s in placed) if n],
+                   **_spread(data, placed, language))
+
+
+def _tier_cutoffs(meta: dict, language: str) -> list[str]:
+    """The value and risk tier cut-offs of features.json, in money and probability."""
+    t = _tr(language)
+    out = []
+    value = meta.get("value_tiers") or {}
+    cuts, shares = value.get("thresholds") or {}, value.get("shares") or {}
+    if cuts.get("high") is not None and cuts.get("mid") is not None:
+        basis = i18n.feature_label(value.get("basis", "clv_predicted"), language)
+        days = (meta.get("clv") or {}).get("horizon_days")
+        if value.get("basis") == "clv_predicted" and days:
+            basis = t("value_risk_horizon_basis", label=basis, days=numbers.integer(days))
+        out.append(t("value_risk_value_tiers", basis=basis, high_share=numbers.percent(shares.get("high")),
+                     mid_share=numbers.percent(shares.get("mid")), high=numbers.number(cuts["high"]),
+                     mid=numbers.number(cuts["mid"])))
+    risk = meta.get("risk_tiers") or {}
+    cuts = risk.get("thresholds") or {}
+    if cuts.get("high") is not None and cuts.get("medium") is not None:
+        out.append(t("value_risk_risk_tiers", basis=i18n.feature_label(risk.get("basis", "churn_risk"), language),
+                     high=numbers.percent(cuts["high"]), medium=numbers.percent(cuts["medium"])))
+    return out
+
+
+def _placement_note(s: dict, language: str) -> str | None:
+    """Why a segment is shown in the top value tier although most of its customers are not."""
+    vr = s["value_risk"]
+    basis = vr.get("basis", "most_customers")
+    if basis == "most_customers" or not vr.get("spread"):
+        return None
+    return i18n.t(f"value_risk_basis_{basis}", language, name=s["name"], revenue=numbers.percent(s.get("revenue_share")),
+                  multiple=numbers.number(vr.get("revenue_per_customer_multiple"), 1), cell=vr["spread"][0]["name"])
+
+
+def _spread(data: ReportData, placed: list[dict], language: str) -> dict:
+    """How each segment's customers spread over the cells (largest first), and the segments that split."""
+    t = _tr(language)
+    rows = []
+    for s in placed:
+        vr = s["value_risk"]
+        cells = [c for c in vr.get("spread", []) if c.get("share")]
+        if not cells:
+            continue
+        shown = [c for c in cells if c["share"] >= SPREAD_MIN or c["cell"] == vr["cell"]]
+        rest = sum(c["share"] for c in cells if c not in shown)
+        items = [("● " if c["cell"] == vr["cell"] else "") + t("spread_item", cell=c["name"], share=numbers.percent(c["share"]))
+                 for c in shown]
+        if rest > 0:
+            items.append(t("spread_item", cell=t("mix_other"), share=numbers.percent(rest)))
+        rows.append([_segment_link(data, s), t("fact_sep").join(items)])
+    if not rows:
+        return {"spread_intro": None, "spread_table": None}
+    split = [t("value_risk_spread_item", name=s["name"], share=numbers.percent(s["value_risk"].get("cell_share")),
+               cell=_cell_name(s, language))
+             for s in placed if s["value_risk"].get("spread") and not s["value_risk"].get("majority", True)]
+    intro = t("value_risk_spread_intro", items=i18n.join(split, language)) if split else t("value_risk_spread_none")
+    return {"spread_intro": intro, "spread_table": Table([t("col_segment"), t("col_spread")], rows, cls="spread")}
 
 
 def _rank(p) -> float:
@@ -629,14 +711,14 @@ def method(data: ReportData, language: str) -> str:
         k = seg.get("k_fitted") or seg.get("k")
         given = (seg.get("k_choice") or {}).get("case") == "given"
         k_text = t("method_k_given" if given else "method_k", k=k, chosen=len(data.segment_list),
-                   min_share=i18n.percent(seg.get("min_segment_share", data.cfg.segmentation.min_segment_share)))
+                   min_share=numbers.percent(seg.get("min_segment_share", data.cfg.segmentation.min_segment_share)))
         if (seg.get("k_choice") or {}).get("case") in K_CASES:
             reason = k_reason_text(seg["k_choice"]["case"], seg["k_choice"], language)
         elif language == "en" and seg.get("k_reason"):
             reason = seg["k_reason"]
         if len(scores) > 1:
-            alt = t("alt_k", items=i18n.join([t("alt_k_item", k=int(r.k), silhouette=i18n.number(getattr(r, "silhouette", None), 2),
-                                                stability=i18n.number(getattr(r, "stability", None), 2))
+            alt = t("alt_k", items=i18n.join([t("alt_k_item", k=int(r.k), silhouette=numbers.number(getattr(r, "silhouette", None), 2),
+                                                stability=numbers.number(getattr(r, "stability", None), 2))
                                               for r in scores.itertuples()], language))
             chart = _image(lambda: figures.k_scores(scores, chosen_k=k, language=language), alt, language)
         # One column per test of the rule, so that the reason above can be checked against the table.
@@ -646,8 +728,8 @@ def method(data: ReportData, language: str) -> str:
         def yes_no(v):
             return t("yes") if v else t("no")
 
-        fmt = {"k": lambda v: str(int(v)), "cost": lambda v: i18n.number(v), "silhouette": lambda v: i18n.number(v, 3),
-               "stability": lambda v: i18n.number(v, 3), "smallest_share": lambda v: i18n.percent(v, 1),
+        fmt = {"k": lambda v: str(int(v)), "cost": lambda v: numbers.number(v), "silhouette": lambda v: numbers.number(v, 3),
+               "stability": lambda v: numbers.number(v, 3), "smallest_share": lambda v: numbers.percent(v, 1),
                **dict.fromkeys(flags, yes_no)}
         table = Table([t(f"col_{c}") for c in cols],
                       [[fmt[c](r[c]) if r[c] is not None and r[c] == r[c] else "–" for c in cols]
@@ -655,19 +737,19 @@ def method(data: ReportData, language: str) -> str:
     notes = []
     stab = seg.get("stability") or {}
     if isinstance(stab, dict) and stab.get("mean_ari") is not None:
-        notes.append(t("method_stability", ari=i18n.number(stab["mean_ari"], 2), runs=stab.get("runs", "–")))
+        notes.append(t("method_stability", ari=numbers.number(stab["mean_ari"], 2), runs=stab.get("runs", "–")))
     gamma = seg.get("gamma")
     if isinstance(gamma, dict) and gamma.get("value") is not None:
-        notes.append(t("method_gamma", gamma=i18n.number(gamma["value"], 3)))
+        notes.append(t("method_gamma", gamma=numbers.number(gamma["value"], 3)))
     base = data.segments.get("base", {})
-    personas_note = t("method_personas", min_count=i18n.integer(base.get("min_count")),
-                      min_lift=i18n.number(base.get("min_lift"), 2))
+    personas_note = t("method_personas", min_count=numbers.integer(base.get("min_count")),
+                      min_lift=numbers.number(base.get("min_lift"), 2))
     return _render("method", language, intro=intro, k_text=k_text, reason=reason, chart=chart, main_table=table,
                    notes=notes, lifetime=_lifetime_value_method(data.features_meta, language), personas_note=personas_note)
 
 
 def _signed_percent(share) -> str:
-    return ("+" if share > 0 else "") + i18n.percent(share)
+    return ("+" if share > 0 else "") + numbers.percent(share)
 
 
 def _lifetime_value_method(meta: dict, language: str) -> dict | None:
@@ -677,11 +759,11 @@ def _lifetime_value_method(meta: dict, language: str) -> dict | None:
     if not clv.get("horizon_days") or not life:
         return None
     t = _tr(language)
-    days = {"active": i18n.integer(life.get("active_days")), "churned": i18n.integer(life.get("churned_days"))}
+    days = {"active": numbers.integer(life.get("active_days")), "churned": numbers.integer(life.get("churned_days"))}
     holdout = (clv.get("health") or {}).get("holdout") or {}
-    when = {"date": holdout.get("calibration_end"), "days": i18n.integer(holdout.get("holdout_days"))}
+    when = {"date": holdout.get("calibration_end"), "days": numbers.integer(holdout.get("holdout_days"))}
     total = holdout.get("total") or {}
-    counts = {"predicted": i18n.integer(total.get("predicted")), "actual": i18n.integer(total.get("actual")),
+    counts = {"predicted": numbers.integer(total.get("predicted")), "actual": numbers.integer(total.get("actual")),
               "error": _signed_percent(total["relative_error"]) if total.get("relative_error") is not None else "–"}
     parts = []
     if clv.get("used"):
@@ -710,15 +792,15 @@ def _lifetime_value_method(meta: dict, language: str) -> dict | None:
         parts.append(t("method_clv_not_fitted", **days))
     risk = clv.get("churn_risk") or {}
     if risk.get("overdue_customers"):
-        parts.append(t("method_clv_overdue", multiple=i18n.integer(risk.get("overdue_multiple")),
-                       floor=i18n.percent(1 - risk.get("overdue_max_alive", 0.5)),
-                       n=i18n.integer(risk["overdue_customers"])))
+        parts.append(t("method_clv_overdue", multiple=numbers.integer(risk.get("overdue_multiple")),
+                       floor=numbers.percent(1 - risk.get("overdue_max_alive", 0.5)),
+                       n=numbers.integer(risk["overdue_customers"])))
     buckets = pd.DataFrame(holdout.get("buckets") or [])
     chart = None
     if not buckets.empty:
         alt = t("alt_holdout", **when, items=i18n.join(
-            [t("alt_holdout_item", frequency=b.frequency, predicted=i18n.number(b.predicted, 2),
-               actual=i18n.number(b.actual, 2)) for b in buckets.itertuples()], language))
+            [t("alt_holdout_item", frequency=b.frequency, predicted=numbers.number(b.predicted, 2),
+               actual=numbers.number(b.actual, 2)) for b in buckets.itertuples()], language))
         parts.append(t("method_clv_figure", **when))
         chart = _image(lambda: figures.holdout_fit(buckets, language=language), alt, language)
     return {"title": t("method_clv_title"), "paragraphs": parts, "chart": chart}
