@@ -93,7 +93,8 @@ def test_twice_the_average_revenue_per_customer_is_top_tier():
 def test_a_segment_of_prospects_counts_every_customer_in_its_cell_share():
     # 1,682 customers, 1,624 without a purchase: 97 %, not "3 % of the 58 buyers"
     part = pd.DataFrame({"value_tier": ["low"] * 1682, "risk_tier": [None] * 1624 + ["medium"] * 2 + ["low"] * 56,
-                         "value_risk_cell": ["prospect"] * 1624 + ["low_value_medium_risk"] * 2 + ["low_value_low_risk"] * 56,
+                         "value_risk_cell": (["prospect"] * 1624 + ["low_value_medium_risk"] * 2
+                                             + ["low_value_low_risk"] * 56),
                          "monetary": [0.0] * 1624 + [50.0] * 58})
     vr = placement.place(part, share=0.12, revenue_share=0.001, language="en")
     assert vr["cell"] == "prospect" and vr["cell_share"] == pytest.approx(1624 / 1682, abs=1e-4)
@@ -103,8 +104,9 @@ def test_a_segment_of_prospects_counts_every_customer_in_its_cell_share():
 @pytest.fixture(scope="module")
 def grid_section(tmp_path_factory, planted):
     features, assignments, _ = planted
-    folder = write_run(tmp_path_factory.mktemp("grid") / "run", **{"columns.numeric": ["age"], "columns.categorical": []})
-    cfg = make_cfg(folder, **{"columns.numeric": ["age"], "columns.categorical": []})
+    columns = {"columns.numeric": ["age"], "columns.categorical": []}
+    folder = write_run(tmp_path_factory.mktemp("grid") / "run", **columns)
+    cfg = make_cfg(folder, **columns)
     features.to_parquet(folder / "features.parquet", index=False)
     assignments.to_csv(folder / "assignments.csv", index=False)
     (folder / "segments.json").write_text(json.dumps(build_personas(features, assignments, cfg)), encoding="utf-8")

@@ -40,11 +40,12 @@ def comparison_fragment(result: dict, language: str = "en") -> Markup:
                                                     share=_percent(c["share"])) for c in result["continued"]]))
     mig = result["migration"]
     migration = Table(["", *(names_b.get(col, str(col)) for col in mig["columns"])],
-                      [[names_a.get(r, str(r)), *(f"{numbers.integer(n)} ({numbers.percent(s)})" for n, s in zip(cn, sh))]
+                      [[names_a.get(r, str(r)),
+                        *(f"{numbers.integer(n)} ({numbers.percent(s)})" for n, s in zip(cn, sh))]
                        for r, cn, sh in zip(mig["rows"], mig["counts"], mig["shares"])], cls="migration")
     return render("comparison.html.j2", t=t, run_a=result["run_a"], run_b=result["run_b"],
-                  customers=t("changes_customers", both=numbers.integer(c["in_both"]), only_a=numbers.integer(c["only_a"]),
-                                only_b=numbers.integer(c["only_b"])),
+                  customers=t("changes_customers", both=numbers.integer(c["in_both"]),
+                              only_a=numbers.integer(c["only_a"]), only_b=numbers.integer(c["only_b"])),
                   matched=matched, lists=lists, migration=migration,
                   match_rule=t("changes_match_rule", threshold=result["threshold"]))
 

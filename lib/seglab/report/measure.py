@@ -19,6 +19,7 @@ from seglab.report import figures
 from seglab.report.style import report_css
 from seglab.report.templating import Markup, render
 
+
 def render_measure(doc: dict, language: str = "en") -> str:
     """The page of one measured campaign (``doc`` is the content of measure.json)."""
 

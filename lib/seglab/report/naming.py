@@ -14,8 +14,15 @@ import pandas as pd
 
 from seglab import i18n
 from seglab.errors import ParamsError
-from seglab.report.profiles import (Trait, category_profile, customer_frame, numeric_profile, over_represented,
-                                    profile_columns, traits)
+from seglab.report.profiles import (
+    Trait,
+    category_profile,
+    customer_frame,
+    numeric_profile,
+    over_represented,
+    profile_columns,
+    traits,
+)
 
 __all__ = ["BEHAVIOUR_CATEGORICAL", "BEHAVIOUR_NUMERIC", "generate_name", "name_parts", "name_segments",
            "segment_traits"]
@@ -87,7 +94,9 @@ def _name_segments(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, me
         for sid, name in (method_names or {}).items():
             if isinstance(name, str) and name.strip():
                 # RFM map groups are the map's words; rule names are the analyst's and stay as written.
-                label = i18n.value_label("rfm_segment", name.strip(), lang) if cfg.segmentation.method == "rfm" else name.strip()
+                label = name.strip()
+                if cfg.segmentation.method == "rfm":
+                    label = i18n.value_label("rfm_segment", label, lang)
                 given.setdefault(int(sid), label)
     for sid in sorted(ids - set(chosen)):
         name = given.get(sid)

@@ -15,10 +15,9 @@ import re
 import pandas as pd
 
 from seglab import i18n, numbers
-from seglab.report import naming, placement
+from seglab.report import naming, placement, profiles
 from seglab.report.naming import BEHAVIOUR_CATEGORICAL, BEHAVIOUR_NUMERIC
-from seglab.report.profiles import (PROBABILITIES, Trait, category_profile, customer_frame, numeric_profile,
-                                    over_represented, profile_columns, traits)
+from seglab.report.profiles import Trait
 
 ALWAYS_DESCRIBED = ("frequency", "aov", "recency")
 INTEREST_FEATURES = {"interest", "interests", "category", "preferred_category", "hobby"}
@@ -68,11 +67,11 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
         Every number is stored at the precision the report rounds from.
     """
     lang = cfg.language
-    frame = customer_frame(features, assignments, cfg)
-    numeric, categorical = profile_columns(frame, cfg)
-    num = numeric_profile(frame, numeric)
-    cat = category_profile(frame, categorical)
-    over = over_represented(cat, cfg.personas.min_count, cfg.personas.min_lift)
+    frame = profiles.customer_frame(features, assignments, cfg)
+    numeric, categorical = profiles.profile_columns(frame, cfg)
+    num = profiles.numeric_profile(frame, numeric)
+    cat = profiles.category_profile(frame, categorical)
+    over = profiles.over_represented(cat, cfg.personas.min_count, cfg.personas.min_lift)
     sizes = frame["segment"].value_counts().sort_index()
     n = int(len(frame))
     revenue = frame["monetary"].astype(float) if "monetary" in frame.columns else None
@@ -112,7 +111,7 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
                            if has_tx else None),
             "notes": cfg.personas.notes.get(int(seg)),
         }
-        segments.append((entry, traits(seg_num, seg_over), part))
+        segments.append((entry, profiles.traits(seg_num, seg_over), part))
 
     shown = share_texts([entry for entry, _, _ in segments])
     for entry, found, part in segments:
@@ -166,7 +165,7 @@ def format_value(feature: str, x, lang: str) -> str:
     """A feature's value as the report prints it (days, probabilities, plain numbers)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    if feature in PROBABILITIES:
+    if feature in profiles.PROBABILITIES:
         return numbers.percent(x)
     key = f"unit_{feature}"
     return i18n.t(key, lang, x=numbers.number(x)) if i18n.has(key, lang) else numbers.number(x)

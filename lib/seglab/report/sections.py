@@ -596,8 +596,8 @@ def _spread(data: ReportData, placed: list[dict], language: str) -> dict:
             continue
         shown = [c for c in cells if c["share"] >= SPREAD_MIN or c["cell"] == vr["cell"]]
         rest = sum(c["share"] for c in cells if c not in shown)
-        items = [("● " if c["cell"] == vr["cell"] else "") + t("spread_item", cell=c["name"], share=numbers.percent(c["share"]))
-                 for c in shown]
+        items = [("● " if c["cell"] == vr["cell"] else "")
+                 + t("spread_item", cell=c["name"], share=numbers.percent(c["share"])) for c in shown]
         if rest > 0:
             items.append(t("spread_item", cell=t("mix_other"), share=numbers.percent(rest)))
         rows.append([_segment_link(data, s), t("fact_sep").join(items)])
@@ -745,7 +745,8 @@ def method(data: ReportData, language: str) -> str:
     personas_note = t("method_personas", min_count=numbers.integer(base.get("min_count")),
                       min_lift=numbers.number(base.get("min_lift"), 2))
     return _render("method", language, intro=intro, k_text=k_text, reason=reason, chart=chart, main_table=table,
-                   notes=notes, lifetime=_lifetime_value_method(data.features_meta, language), personas_note=personas_note)
+                   notes=notes, lifetime=_lifetime_value_method(data.features_meta, language),
+                   personas_note=personas_note)
 
 
 def _signed_percent(share) -> str:
