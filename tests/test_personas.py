@@ -375,3 +375,17 @@ def test_profile_matrix_masks_small_cells(base, tmp_path):
     share = (df.loc[df["segment"] == 3, "interest"] == "running").mean() / (df["interest"] == "running").mean()
     assert matrix.loc["interest: running", 3] == pytest.approx(100 * share, abs=0.051)
     assert mask.shape == matrix.shape
+
+
+def test_lapsed_leads_a_name_only_when_most_of_the_segment_has_lapsed(base, tmp_path):
+    features, assignments = base
+    features = features.copy()
+    hikers = assignments["segment"].to_numpy() == 0
+    # Hikers last bought later than most, yet all within the active window: late, not lapsed.
+    features.loc[hikers, "recency"] = np.random.default_rng(2).uniform(150, 179, hikers.sum()).round()
+    features.loc[hikers, "lifecycle"] = "active"
+    segs = _by_id(build_personas(features, assignments, make_cfg(tmp_path)))
+    recency = next(p for p in segs[0]["profile"]["numeric"] if p["feature"] == "recency")
+    assert recency["index"] > 125  # the planted pattern: a clearly later last purchase
+    assert "lapsed" not in segs[0]["name"].lower()
+    assert "lapsed" in segs[2]["name"].lower()  # 100 % churned

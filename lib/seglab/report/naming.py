@@ -33,18 +33,33 @@ BEHAVIOUR_NUMERIC = ("frequency", "purchase_rate", "aov", "recency", "monetary",
 BEHAVIOUR_CATEGORICAL = {"channel", "buyer_type"}
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
+# Lifecycle stages of customers who have stopped buying, for now or for good.
+LAPSED_STAGES = ("dormant", "churned")
 # Methods whose segments come with names of their own.
 NAMED_METHODS = {"rules", "rfm"}
 
 
 def segment_traits(features: pd.DataFrame, assignments: pd.DataFrame, cfg) -> dict[int, list[Trait]]:
-    """Every segment's notable traits, most distinctive first (what names and narratives are made of)."""
+    """Every segment's notable traits for its name, most distinctive first.
+
+    "Lapsed" leads a name only when it is true of most of the segment: where
+    lifecycle stages are known, a segment with less than half of its customers
+    dormant or churned keeps its later-than-average last purchase out of its
+    name (the cards still say it).
+    """
     frame = customer_frame(features, assignments, cfg)
     numeric, categorical = profile_columns(frame, cfg)
     num = numeric_profile(frame, numeric)
     over = over_represented(category_profile(frame, categorical), cfg.personas.min_count, cfg.personas.min_lift)
-    return {int(sid): traits(num[num["segment"] == sid], over[over["segment"] == sid])
-            for sid in sorted(frame["segment"].unique())}
+    lapsed = (frame["lifecycle"].astype("string").isin(LAPSED_STAGES).groupby(frame["segment"]).mean()
+              if "lifecycle" in frame.columns else None)
+    out = {}
+    for sid in sorted(frame["segment"].unique()):
+        found = traits(num[num["segment"] == sid], over[over["segment"] == sid])
+        if lapsed is not None and lapsed.get(sid, 0.0) < 0.5:
+            found = [tr for tr in found if not (tr.feature == "recency" and tr.high)]
+        out[int(sid)] = found
+    return out
 
 
 def name_segments(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, method_names: dict | None = None,
