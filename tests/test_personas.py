@@ -389,3 +389,13 @@ def test_lapsed_leads_a_name_only_when_most_of_the_segment_has_lapsed(base, tmp_
     assert recency["index"] > 125  # the planted pattern: a clearly later last purchase
     assert "lapsed" not in segs[0]["name"].lower()
     assert "lapsed" in segs[2]["name"].lower()  # 100 % churned
+
+
+def test_a_run_without_attributes_does_not_call_customers_average(base, tmp_path):
+    features, assignments = base
+    behaviour = features[["customer_id", "frequency", "aov", "monetary", "recency", "n_returns", "tenure_days",
+                          "rfm_segment", "lifecycle", "churn_risk", "value_tier", "risk_tier", "value_risk_cell"]]
+    cfg = make_cfg(tmp_path, **{"columns.numeric": [], "columns.categorical": []})
+    for s in build_personas(behaviour, assignments, cfg)["segments"]:
+        assert "close to the average customer" not in s["persona"]["who"]
+        assert i18n.t("who_no_attributes", "en") in s["persona"]["who"]

@@ -114,8 +114,11 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
         segments.append((entry, profiles.traits(seg_num, seg_over), part))
 
     shown = share_texts([entry for entry, _, _ in segments])
+    # Who customers are can only be described from attributes (age, city), not from purchases.
+    attributes = ([c for c in numeric if c not in BEHAVIOUR_NUMERIC]
+                  + [c for c in categorical if c not in BEHAVIOUR_CATEGORICAL])
     for entry, found, part in segments:
-        entry["persona"] = _persona(entry, found, shown[entry["id"]], lang)
+        entry["persona"] = _persona(entry, found, shown[entry["id"]], lang, attributes=bool(attributes))
         entry["actions"] = _actions(entry, found, part, lang)
 
     return {
@@ -247,8 +250,12 @@ def _needs(traits: list[Trait], lang: str) -> list[str]:
     return out[:4]
 
 
-def _persona(entry: dict, traits: list[Trait], shown: dict, lang: str) -> dict:
-    """who / needs / behaviour paragraphs and a one-sentence summary (``shown``: :func:`share_texts`)."""
+def _persona(entry: dict, traits: list[Trait], shown: dict, lang: str, *, attributes: bool = True) -> dict:
+    """who / needs / behaviour paragraphs and a one-sentence summary (``shown``: :func:`share_texts`).
+
+    ``attributes``: whether the run holds any attribute of customers; without
+    one, nothing is said of who they are beyond size and revenue.
+    """
     size = dict(size=numbers.integer(entry["size"]), share=shown["share"])
     who = [i18n.t("who_size_revenue" if entry["revenue_share"] is not None else "who_size", lang,
                   revenue=shown["revenue_share"], **size)]
@@ -264,7 +271,7 @@ def _persona(entry: dict, traits: list[Trait], shown: dict, lang: str) -> dict:
     if attr_cat:
         who.append(i18n.t("who_categorical", lang, items=i18n.join([trait_phrase(tr, lang) for tr in attr_cat[:4]], lang)))
     if not attr_num and not attr_cat:
-        who.append(i18n.t("who_average", lang))
+        who.append(i18n.t("who_average" if attributes else "who_no_attributes", lang))
 
     behaviour = []
     has_tx = any(f in rows for f in BEHAVIOUR_NUMERIC)
