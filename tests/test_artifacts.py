@@ -108,10 +108,7 @@ def _writers_of(writers: dict, pattern: str) -> set[str] | None:
     return set().union(*found) if found else None
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="the personas stage writes persona names into "
-                                            "assignments.csv (branch report-truth moves them)"))
-    if n == "assignments.csv" else n for n in _STAGE_FILES])
+@pytest.mark.parametrize("name", _STAGE_FILES)
 def test_each_artifact_is_written_by_its_one_writer_stage(runs, name):
     _, _, writers = runs
     spec = ARTIFACTS[name]

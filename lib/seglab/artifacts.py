@@ -633,12 +633,20 @@ class SegmentRulesDoc(Block):
 # ================================================================== segments.json (personas)
 
 class NumericProfile(Block):
+    """A number of the profile: the segment's typical value against the base's (seglab.report.profiles)."""
+
     feature: str
-    mean: Number | None
-    base_mean: Number | None
+    statistic: Literal["median", "mean"]
+    """Which typical value: the median, or the mean with the extreme 1 % at each end capped."""
+    typical: Number | None
+    base_typical: Number | None
     index: Number | None
+    """typical / base_typical × 100."""
     p25: Number | None
     p75: Number | None
+    mean: Number | None
+    """The plain mean, for reference."""
+    base_mean: Number | None
 
 
 class CategoryProfile(Block):
@@ -648,11 +656,20 @@ class CategoryProfile(Block):
     share: Number
     base_share: Number
     lift: Number
+    index: Number
+    """lift × 100, as the report shows it."""
 
 
 class Profile(Block):
     numeric: list[NumericProfile]
     categorical: list[CategoryProfile]
+
+
+class CellShare(Block):
+    cell: str
+    name: str
+    share: Number | None
+    revenue_share: Number | None
 
 
 class Placement(Block):
@@ -664,9 +681,20 @@ class Placement(Block):
     name: str
     strategy: str
     priority: int | None
-    value_score: Number | None
-    risk_score: Number | None
     cell_share: Number | None
+    """Share of the segment's customers in the cell."""
+    cell_revenue_share: Number | None
+    """Share of the segment's revenue in the cell."""
+    basis: Literal["most_customers", "top_revenue", "top_value_per_customer"]
+    """Why the segment is in this cell (seglab.report.placement)."""
+    revenue_per_customer_multiple: Number | None
+    majority: bool
+    """At least half of the segment's customers are in the cell."""
+    spread: list[CellShare]
+    """Every cell holding customers of the segment, largest first."""
+    value_score: Number | None
+    """The cell's place on the grid figure (0 = low … 2 = high); null for prospects."""
+    risk_score: Number | None
 
 
 class Persona(Block):
@@ -707,6 +735,8 @@ class Segment(Block):
 
 class BaseMean(Block):
     feature: str
+    statistic: Literal["median", "mean"]
+    typical: Number | None
     mean: Number | None
 
 

@@ -563,14 +563,14 @@ def _tier_cutoffs(meta: dict, language: str) -> list[str]:
         basis = i18n.feature_label(value.get("basis", "clv_predicted"), language)
         days = (meta.get("clv") or {}).get("horizon_days")
         if value.get("basis") == "clv_predicted" and days:
-            basis = t("value_risk_horizon_basis", label=basis, days=numbers.integer(days))
-        out.append(t("value_risk_value_tiers", basis=basis, high_share=numbers.percent(shares.get("high")),
+            basis = t("grid_horizon_basis", label=basis, days=numbers.integer(days))
+        out.append(t("grid_value_tiers", basis=basis, high_share=numbers.percent(shares.get("high")),
                      mid_share=numbers.percent(shares.get("mid")), high=numbers.number(cuts["high"]),
                      mid=numbers.number(cuts["mid"])))
     risk = meta.get("risk_tiers") or {}
     cuts = risk.get("thresholds") or {}
     if cuts.get("high") is not None and cuts.get("medium") is not None:
-        out.append(t("value_risk_risk_tiers", basis=i18n.feature_label(risk.get("basis", "churn_risk"), language),
+        out.append(t("grid_risk_tiers", basis=i18n.feature_label(risk.get("basis", "churn_risk"), language),
                      high=numbers.percent(cuts["high"]), medium=numbers.percent(cuts["medium"])))
     return out
 
@@ -581,7 +581,7 @@ def _placement_note(s: dict, language: str) -> str | None:
     basis = vr.get("basis", "most_customers")
     if basis == "most_customers" or not vr.get("spread"):
         return None
-    return i18n.t(f"value_risk_basis_{basis}", language, name=s["name"], revenue=numbers.percent(s.get("revenue_share")),
+    return i18n.t(f"grid_basis_{basis}", language, name=s["name"], revenue=numbers.percent(s.get("revenue_share")),
                   multiple=numbers.number(vr.get("revenue_per_customer_multiple"), 1), cell=vr["spread"][0]["name"])
 
 
@@ -603,10 +603,10 @@ def _spread(data: ReportData, placed: list[dict], language: str) -> dict:
         rows.append([_segment_link(data, s), t("fact_sep").join(items)])
     if not rows:
         return {"spread_intro": None, "spread_table": None}
-    split = [t("value_risk_spread_item", name=s["name"], share=numbers.percent(s["value_risk"].get("cell_share")),
+    split = [t("grid_spread_item", name=s["name"], share=numbers.percent(s["value_risk"].get("cell_share")),
                cell=_cell_name(s, language))
              for s in placed if s["value_risk"].get("spread") and not s["value_risk"].get("majority", True)]
-    intro = t("value_risk_spread_intro", items=i18n.join(split, language)) if split else t("value_risk_spread_none")
+    intro = t("grid_spread_intro", items=i18n.join(split, language)) if split else t("grid_spread_none")
     return {"spread_intro": intro, "spread_table": Table([t("col_segment"), t("col_spread")], rows, cls="spread")}
 
 
