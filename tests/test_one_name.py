@@ -87,6 +87,7 @@ def test_rfm_and_lifecycle_values_are_the_same_words_in_the_report_and_the_files
 
 
 def test_the_personas_stage_leaves_assignments_csv_to_the_segment_stage(run, tmp_path):
+    from seglab.artifacts import stage_outputs
     from seglab.pipeline import stages
 
     _, run_dir = run
@@ -95,7 +96,8 @@ def test_the_personas_stage_leaves_assignments_csv_to_the_segment_stage(run, tmp
     work = tmp_path / "copy"
     work.mkdir()
     for stage in ("clean", "features", "segment"):
-        for name in stages.ARTIFACTS[stage]:
+        for name in stage_outputs(stage):
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
             (work / name).write_bytes((run_dir / name).read_bytes())
     (work / "params.yaml").write_bytes((run_dir / "params.yaml").read_bytes())
     stages.personas(cfg.model_copy(update={"compare_to": None}), work)
