@@ -42,7 +42,7 @@ from seglab.io.files import file_sha256, portable_path, write_json
 from seglab.pipeline import stages
 from seglab.pipeline.runs import library_fingerprint, list_runs
 from seglab.report import casestudy, display, figures
-from seglab.report.personas import profile_matrix
+from seglab.report.profiles import profile_matrix
 from seglab.segment.fit import SegmentationResult, fit_segmentation
 
 log = logging.getLogger("seglab")
