@@ -7,14 +7,18 @@ runs are checked in tests/test_engine_cluster.py.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 from seglab.compute import duck
+from seglab.config import load_config
 from seglab.errors import DataError
 from seglab.features import aggregates, clv
 from seglab.features.build import build_features, features_from_aggregates
+from seglab.pipeline.stages import STAGE_FUNCTIONS
 from seglab.segment.fit import lloyd_buckets, sample_rows
 from seglab.segment.kprototypes import KPrototypes
 
@@ -175,3 +179,27 @@ def test_bucketed_passes_give_the_fit_of_all_rows_at_once():
     assert bucketed.cost_ == pytest.approx(plain.cost_, rel=1e-12) and bucketed.n_iter_ == plain.n_iter_ > 1
     with pytest.raises(ValueError, match="explicit init"):
         KPrototypes(n_clusters=3, n_init=1).fit(X, categorical=[2], buckets=buckets)
+
+
+@pytest.mark.slow
+def test_transactions_split_over_a_hive_folder_give_the_features_of_one_file(tmp_path):
+    """The demo's lines as three CSV files under key=value folders: the same clean rows and features."""
+    whole = (ROOT / "data" / "demo" / "transactions.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header, body = whole[0], whole[1:]
+    third = len(body) // 3 + 1
+    for i in range(3):
+        folder = tmp_path / "lines" / f"batch={i}"
+        folder.mkdir(parents=True)
+        (folder / "part-0.csv").write_text(header + "".join(body[i * third:(i + 1) * third]), encoding="utf-8")
+    folders = {}
+    for name, transactions in (("file", ROOT / "data" / "demo" / "transactions.csv"), ("folder", tmp_path / "lines")):
+        cfg = load_config(ROOT / "params" / "demo.yaml", [f"data.transactions={transactions}"])
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        for stage in ("clean", "features"):
+            STAGE_FUNCTIONS[stage](cfg, folders[name])
+    one, many = (json.loads((folders[n] / "quality.json").read_text())["sources"]["transactions"] for n in folders)
+    assert {k: many[k] for k in ("rows_in", "rows_clean", "rows_quarantined")} == \
+           {k: one[k] for k in ("rows_in", "rows_clean", "rows_quarantined")}
+    pd.testing.assert_frame_equal(pd.read_parquet(folders["file"] / "features.parquet"),
+                                  pd.read_parquet(folders["folder"] / "features.parquet"), check_exact=True)

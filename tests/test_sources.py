@@ -269,3 +269,47 @@ def test_chinese_stock_list_in_gbk(shared_data):
     assert list(table.columns) == ["Unnamed: 0", "TS代码", "股票代码", "股票名称", "行业"]
     assert table["股票代码"][0] == "000001" and table["股票名称"][0] == "平安银行"
     assert (table["行业"] == "").sum() == 1
+
+
+# ---------------------------------------------------------------- several files: folders and patterns
+
+LINES = "customer_id,order_id,date,amount\n0001,A1,2024-01-05,10.50\n0002,A2,2024-01-06,3.00\n"
+
+
+def test_a_glob_of_csv_files_reads_as_one_table_in_name_order(tmp_path):
+    write(tmp_path, "b.csv", b"customer_id,order_id,date,amount\n0003,B1,2024-02-01,1.00\n0004,x,y,1,2,3\n0005,B2,2024-02-02,2.00\n")
+    write(tmp_path, "a.csv", LINES.encode())
+    write(tmp_path, "notes.md", b"not data")
+    table, info = read_source(tmp_path / "*.csv", role="transactions")
+    assert table["customer_id"].tolist() == ["0001", "0002", "0003", "0005"] and info["files"] == 2
+    assert info["rows"] == 5 and info["format"] == "csv" and info["path"] == str(tmp_path / "*.csv")
+    # The malformed line is row 4 counted through the files; the good rows keep their numbers.
+    assert [row for row, _ in info["malformed"]] == [4] and info["row_numbers"].tolist() == [1, 2, 3, 5]
+
+
+def test_a_hive_partitioned_parquet_folder_gives_its_partitions_as_columns(tmp_path):
+    frame = pd.read_csv(pd.io.common.StringIO(LINES), dtype=str)
+    for month, part in (("01", frame.iloc[:1]), ("02", frame.iloc[1:])):
+        folder = tmp_path / "lines" / "year=2024" / f"month={month}"
+        folder.mkdir(parents=True)
+        part.to_parquet(folder / "part-0.parquet", index=False)
+    write(tmp_path / "lines", "_SUCCESS", b"")
+    table, info = read_source(tmp_path / "lines", role="transactions")
+    assert info["format"] == "parquet" and info["files"] == 2
+    assert table[["customer_id", "year", "month"]].values.tolist() == [["0001", "2024", "01"], ["0002", "2024", "02"]]
+
+
+def test_folders_and_patterns_that_cannot_be_one_table_are_refused(tmp_path):
+    with pytest.raises(DataError, match=r"pattern matches no data file"):
+        read_source(tmp_path / "*.csv", role="transactions")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"folder holds no data file"):
+        read_source(tmp_path / "empty", role="transactions")
+    write(tmp_path, "a.csv", LINES.encode())
+    write(tmp_path, "b.csv", b"customer_id,date,amount\n0003,2024-02-01,1.00\n")
+    with pytest.raises(DataError, match=r"b\.csv: its columns differ .*missing \['order_id'\]"):
+        read_source(tmp_path / "*.csv", role="transactions")
+    (tmp_path / "b.csv").unlink()
+    pd.DataFrame({"customer_id": ["9"]}).to_parquet(tmp_path / "c.parquet")
+    with pytest.raises(DataError, match=r"mixes csv and parquet"):
+        read_source(tmp_path, role="transactions")

@@ -13,8 +13,8 @@ import hashlib
 
 from seglab.errors import DataError, ParamsError, did_you_mean
 from seglab.features.build import DERIVED_COLUMNS
-from seglab.io.files import file_sha256
-from seglab.io.sources import as_spec, read_source
+from seglab.io.files import file_sha256, files_sha256
+from seglab.io.sources import as_spec, glob_root, read_source, source_files
 
 
 def validate(cfg) -> list[dict]:
@@ -54,11 +54,21 @@ def check_inputs(cfg) -> list[dict]:
             raise DataError(f"{info['path']}: has a header but no data rows; export the {role} again with its rows")
         out.append({
             "role": role, "path": info["path"],
-            "sha256": file_sha256(spec.path) if spec.kind == "file" else hashlib.sha256(spec.sql.encode("utf-8")).hexdigest(),
+            "sha256": _sha256(spec),
             "rows": info["rows"], "encoding": info["encoding"], "delimiter": info["delimiter"],
             "columns": info["columns"],
         })
     return out
+
+
+def _sha256(spec) -> str:
+    """The input's fingerprint: its file's bytes, the files behind a folder or pattern, or the query."""
+    if spec.kind != "file":
+        return hashlib.sha256(spec.sql.encode("utf-8")).hexdigest()
+    files = source_files(spec.path)
+    if files is None:
+        return file_sha256(spec.path)
+    return files_sha256(files, spec.path if spec.path.is_dir() else glob_root(spec.path))
 
 
 # ------------------------------------------------------- declared columns

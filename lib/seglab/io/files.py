@@ -95,6 +95,14 @@ def tree_sha256(root: Path, suffixes: tuple[str, ...]) -> str:
     return h.hexdigest()
 
 
+def files_sha256(files: list[Path], root: Path) -> str:
+    """SHA-256 over the paths (from ``root``: hive folders carry values) and bytes of several input files."""
+    h = hashlib.sha256()
+    for path in files:
+        h.update(Path(path).relative_to(root).as_posix().encode("utf-8") + b"\0" + file_sha256(path).encode("ascii"))
+    return h.hexdigest()
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, read in blocks (inputs can be gigabytes)."""
     h = hashlib.sha256()

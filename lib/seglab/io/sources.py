@@ -14,6 +14,7 @@ import csv
 import dataclasses
 import datetime as _dt
 import difflib
+import glob
 import io
 import itertools
 import math
@@ -22,6 +23,7 @@ import unicodedata
 import warnings
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 from typing import Callable
 
 import numpy as np
@@ -109,14 +111,111 @@ def read_source(source, *, role: str, encoding: str = "auto", id_columns=(), col
     """
     spec = as_spec(source)
     id_columns, columns = tuple(id_columns), tuple(columns)
-    fmt = "sql" if spec.kind == "sql" else _format_of(spec)
-    table, info = READERS[fmt](spec, encoding=spec.encoding or encoding, id_columns=id_columns, columns=columns, as_text=as_text)
+    files = source_files(spec.path) if spec.kind == "file" else None
+    kw = {"encoding": spec.encoding or encoding, "id_columns": id_columns, "columns": columns, "as_text": as_text}
+    if files is not None:
+        fmt, (table, info) = _read_files(spec, files, **kw)
+    else:
+        fmt = "sql" if spec.kind == "sql" else _format_of(spec)
+        table, info = READERS[fmt](spec, **kw)
     table.columns = _clean_header(list(table.columns))
     info.setdefault("malformed", [])
     info.update(role=role, path=spec.label, format=fmt, rows=len(table) + len(info["malformed"]), columns=list(table.columns))
     for key in ("encoding", "delimiter", "header_row"):
         info.setdefault(key, None)
     return table, info
+
+
+# ------------------------------------------------------------------ several files
+
+GLOB_CHARS = ("*", "?", "[")
+
+
+def source_files(path: Path | None) -> list[Path] | None:
+    """The data files behind a folder or a glob pattern, in name order; None for one file.
+
+    A folder is read with everything under it (hive-partitioned exports such as
+    ``lines/year=2024/month=01/part-0.parquet``); names starting with ``.`` or ``_`` (Spark's
+    ``_SUCCESS``, checksums) and files of other suffixes are left out. A pattern such as
+    ``exports/*.csv`` or ``lake/**/*.parquet`` takes the files it matches.
+    """
+    if path is None:
+        return None
+    text = str(path)
+    if path.is_dir():
+        root, found = path, path.rglob("*")
+    elif not path.exists() and any(c in text for c in GLOB_CHARS):
+        root, found = glob_root(path), (Path(p) for p in glob.glob(text, recursive=True))
+    else:
+        return None
+    files = sorted(p for p in found if p.is_file() and p.suffix.lower() in FORMAT_BY_SUFFIX
+                   and not any(part.startswith((".", "_")) for part in p.relative_to(root).parts))
+    if not files:
+        what = "folder holds" if path.is_dir() else "pattern matches"
+        raise DataError(f"{path}: this {what} no data file ({', '.join(sorted(set(FORMAT_BY_SUFFIX)))}); "
+                        "check the path under data: in the params")
+    return files
+
+
+def glob_root(pattern: Path) -> Path:
+    """The folder a glob pattern starts from: its parts before the first wildcard."""
+    parts = []
+    for part in pattern.parts:
+        if any(c in part for c in GLOB_CHARS):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")
+
+
+def partition_values(file: Path, root: Path) -> dict[str, str]:
+    """Hive partition columns of ``file`` from the ``key=value`` folders between ``root`` and it."""
+    out = {}
+    for part in file.relative_to(root).parts[:-1]:
+        key, eq, value = part.partition("=")
+        if eq and key:
+            out[unquote(key)] = None if value == "__HIVE_DEFAULT_PARTITION__" else unquote(value)
+    return out
+
+
+def _read_files(spec: Spec, files: list[Path], **kw) -> tuple[str, tuple[pd.DataFrame, dict]]:
+    """All ``files`` as one table: rows in file-name order, hive partition folders as text columns.
+
+    The files must be of one format and have the same columns; the first file's reading
+    (encoding, delimiter, header row) is reported, and row numbers run on through the files.
+    """
+    root = spec.path if spec.path.is_dir() else glob_root(spec.path)
+    fmt = None
+    tables, malformed, row_numbers, offset, first_info, names = [], [], [], 0, None, None
+    for file in files:
+        one = dataclasses.replace(spec, path=file)
+        this = _format_of(one)
+        if fmt is not None and this != fmt:
+            raise DataError(f"{spec.path}: mixes {fmt} and {this} files ({files[0].name}, {file.name}); "
+                            "keep one format under data:")
+        fmt = this
+        table, info = READERS[fmt](one, **kw)
+        table.columns = _clean_header(list(table.columns))
+        for key, value in partition_values(file, root).items():
+            if key not in table.columns:
+                table[key] = pd.Series([value] * len(table), dtype="str" if kw["as_text"] else object)
+        if names is None:
+            names, first_info = list(table.columns), info
+        elif set(table.columns) != set(names):
+            missing, extra = sorted(set(names) - set(table.columns)), sorted(set(table.columns) - set(names))
+            raise DataError(f"{file}: its columns differ from {files[0]}'s (missing {missing}, extra {extra}); "
+                            "every file under data: needs the same header")
+        bad = info.get("malformed", [])
+        n = len(table) + len(bad)
+        malformed += [(offset + row, msg) for row, msg in bad]
+        row_numbers.append(offset + np.asarray(info.get("row_numbers", np.arange(1, len(table) + 1)), dtype=np.int64))
+        tables.append(table[names])
+        offset += n
+    table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    info = {k: first_info.get(k) for k in ("encoding", "delimiter", "header_row")}
+    info.update(malformed=malformed, files=len(files))
+    if malformed:
+        info["row_numbers"] = np.concatenate(row_numbers)
+    return fmt, (table, info)
 
 
 # ------------------------------------------------------------------ formats

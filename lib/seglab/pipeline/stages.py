@@ -36,7 +36,9 @@ from seglab.config import (
     load_config,
 )
 from seglab.features.build import build_features, features_from_aggregates
+from seglab.errors import DataError
 from seglab.io.files import write_json
+from seglab.io.sources import source_files
 from seglab.pipeline import drift
 from seglab.pipeline.runs import library_fingerprint
 from seglab.report.naming import name_segments
@@ -199,6 +201,13 @@ def scratch_key(cfg: RunConfig) -> dict:
         if path is not None and path.is_file():
             st = path.stat()
             inputs[role] = {"path": str(path.resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+        elif path is not None:  # a folder or a glob pattern: every file behind it
+            try:
+                files = source_files(path) or []
+            except DataError:  # nothing there: the clean stage says so
+                files = []
+            inputs[role] = {"path": str(path), "files": [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns]
+                                                         for f in files]}
     return {"params_sha256": hashlib.sha256(params.encode("utf-8")).hexdigest(), "inputs": inputs,
             "seglab": __version__, "seglab_source": library_fingerprint()}
 
