@@ -111,3 +111,12 @@ def test_a_requested_k_reduced_by_the_minimum_share_is_said():
     collapsed = next(w for w in report["warnings"] if w["code"] == "collapsed")
     assert (collapsed["asked"], collapsed["found"], collapsed["merged"]) == (2, 1, 1)
     assert "1 held fewer customers than the minimum segment share" in warning_text(collapsed, "en")
+
+
+def test_a_warning_rounds_the_measured_score_once_as_the_method_section_does():
+    # 0.7452 reads 0.75 in the method section; rounded first to 0.745 it would read 0.74 here.
+    report = {"quality": {"silhouette": 0.2449}, "stability": {"mean_ari": 0.7452}, "k_choice": {"case": "rule"},
+              "k_requested": "auto", "k_fitted": 5, "k": 5}
+    stability = next(w for w in segmentation_warnings(report) if w["code"] == "unstable")
+    assert stability["stability"] == 0.7452
+    assert "0.75" in warning_text(stability, "en") and "0.74" not in warning_text(stability, "en")

@@ -283,15 +283,16 @@ def segmentation_warnings(report: dict) -> list[dict]:
 
     ``weak_separation`` (silhouette below :data:`WEAK_SILHOUETTE`), ``unstable`` (bootstrap
     ARI below :data:`STABLE_ARI`), ``no_clear_k`` (no k passed the rule) and ``collapsed``
-    (fewer segments with customers than were asked for or fitted).
+    (fewer segments with customers than were asked for or fitted). Scores are kept as
+    measured, so that the report rounds them once, as everywhere else it shows them.
     """
     out = []
     sil = (report.get("quality") or {}).get("silhouette")
     if sil is not None and sil < WEAK_SILHOUETTE:
-        out.append({"code": "weak_separation", "silhouette": round(float(sil), 3), "threshold": WEAK_SILHOUETTE})
+        out.append({"code": "weak_separation", "silhouette": float(sil), "threshold": WEAK_SILHOUETTE})
     ari = (report.get("stability") or {}).get("mean_ari")
     if ari is not None and ari < STABLE_ARI:
-        out.append({"code": "unstable", "stability": round(float(ari), 3), "threshold": STABLE_ARI})
+        out.append({"code": "unstable", "stability": float(ari), "threshold": STABLE_ARI})
     case = (report.get("k_choice") or {}).get("case")
     if case in ("best_score", "merged"):
         out.append({"code": "no_clear_k", "k": report.get("k_fitted")})
