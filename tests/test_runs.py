@@ -92,7 +92,7 @@ def test_index_lists_runs_newest_first_with_links(tmp_path):
     page = write_index(tmp_path).read_text()
     assert page.index("20260301-000000") < page.index("20260101-000000")
     assert 'href="demo/20260301-000000/report.html"' in page
-    assert "http" not in page
+    assert "http://" not in page and "https://" not in page  # offline
 
 
 def test_prune_removes_only_interrupted_working_folders(tmp_path):

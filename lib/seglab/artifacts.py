@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from seglab.errors import DataError, did_you_mean
 from seglab.io.files import json_ready, write_json
+from seglab.io.outputs import read_csv
 
 #: A number kept as written: an integer stays an integer and a float a float, so a file
 #: read and written again is byte-identical.
@@ -1264,7 +1265,7 @@ def _first_error(exc: ValidationError) -> str:
 
 def read_assignments(run_dir) -> pd.DataFrame:
     """assignments.csv with identifiers and names kept as text."""
-    return pd.read_csv(Path(run_dir) / "assignments.csv", dtype={"customer_id": str, "segment_name": str})
+    return read_csv(Path(run_dir) / "assignments.csv", dtype={"customer_id": str, "segment_name": str})
 
 
 class RunArtifacts:

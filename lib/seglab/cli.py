@@ -306,14 +306,15 @@ def cmd_schema(args) -> int:
 
 
 def cmd_assign(args) -> int:
+    from seglab.io.outputs import write_csv  # lazy: start-up time
     from seglab.pipeline.assign import assign_file  # lazy: start-up time
 
     out = assign_file(args.model, args.data, transactions=args.transactions, as_of=args.as_of)
     if args.out:
-        out.to_csv(args.out, index=False)
+        write_csv(out, args.out)
         print(args.out)
     else:
-        out.to_csv(sys.stdout, index=False)
+        write_csv(out, sys.stdout)
     return 0
 
 

@@ -44,7 +44,7 @@ from seglab.clean.standardise import (
     token_set,
 )
 from seglab.errors import DataError
-from seglab.io import privacy, sources
+from seglab.io import outputs, privacy, sources
 from seglab.io.files import finite
 
 MAX_UNPARSEABLE_SHARE = 0.5  # above this, a column is mis-declared, not dirty
@@ -475,11 +475,11 @@ def _write_outputs(cfg, run_dir, customers: Customers, tx_table, ledgers, key, h
     quarantine = [led.quarantine_frame(hash_value) for led in ledgers]
     q_cols = ["source", "source_row", "rule", "column", "reason"]
     q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=q_cols)
-    q.to_csv(run_dir / "quarantine.csv", index=False, encoding="utf-8")
+    outputs.write_csv(q, run_dir / "quarantine.csv")
     maps = [m for led in ledgers for m in led.id_map]
     id_map = pd.concat(maps, ignore_index=True) if maps else pd.DataFrame(columns=ID_MAP_COLUMNS)
     id_map = id_map.reindex(columns=ID_MAP_COLUMNS)
-    id_map.to_csv(run_dir / "id_map.csv", index=False, encoding="utf-8")
+    outputs.write_csv(id_map, run_dir / "id_map.csv")
     repairs = [r for led in ledgers for r in led.repairs]
     rep = pd.concat(repairs, ignore_index=True) if repairs else pd.DataFrame(
         columns=["source", "source_row", "column", "rule", "old", "new"])
@@ -487,7 +487,7 @@ def _write_outputs(cfg, run_dir, customers: Customers, tx_table, ledgers, key, h
         for col in set(c.pii) & set(rep["column"]):
             is_col = rep["column"] == col
             rep.loc[is_col, "old"] = hash_value(col, rep.loc[is_col, "old"].astype("str")).fillna("").to_numpy()
-    rep.to_csv(run_dir / "repairs.csv", index=False, encoding="utf-8")
+    outputs.write_csv(rep, run_dir / "repairs.csv")
 
 
 def _quality(cfg, customers: Customers, lines: Lines | None, derived: bool, as_of, future_after) -> dict:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from seglab.artifacts import write_artifact
+from seglab.artifacts import read_assignments, write_artifact
 from seglab.errors import SeglabError
 from seglab.io.files import write_text
 from seglab.pipeline.runs import list_runs
@@ -63,7 +63,7 @@ class RunArtifacts:
             raise SeglabError(f"{path}: run status is {manifest.get('status')!r}; compare complete runs only")
         features = pd.read_parquet(path / "features.parquet")
         features["customer_id"] = features["customer_id"].astype(str)
-        assignments = pd.read_csv(path / "assignments.csv", dtype={"customer_id": str})
+        assignments = read_assignments(path)
         segments = json.loads((path / "segments.json").read_text(encoding="utf-8"))["segments"]
         return cls(path, manifest.get("run_id", path.name), features, assignments, segments)
 

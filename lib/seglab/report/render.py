@@ -21,7 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from seglab import i18n
+from seglab.artifacts import read_assignments
 from seglab.io.files import write_text
+from seglab.io.outputs import read_csv, write_workbook as write_sheets
+from seglab.report.inert import CONTENT_SECURITY_POLICY, sanitise_html
 from seglab.report.sections import load_report_data, render_section
 from seglab.report.style import report_css
 from seglab.report.templating import Markup, render
@@ -63,14 +66,19 @@ def notebook_body(nb_path: Path) -> str:
 
 
 def export_appendix(nb_path: Path, out_path: Path) -> Path:
-    """An executed stage notebook as a standalone HTML page with its code."""
+    """An executed stage notebook as a standalone HTML page with its code.
+
+    Outputs and Markdown are sanitised (no script, no event handler can come from data
+    shown in a notebook) and the page forbids scripts (:mod:`seglab.report.inert`).
+    """
     import nbformat  # lazy: start-up time (nbformat loads jsonschema's format checkers, seconds of CPU)
     from nbconvert import HTMLExporter  # lazy: start-up time; only exports need nbconvert
 
     nb = nbformat.read(nb_path, as_version=4)
     exporter = HTMLExporter(template_name="lab", extra_template_paths=[str(TEMPLATES)],
-                            template_file="appendix.html.j2")
-    body, _ = exporter.from_notebook_node(nb)
+                            template_file="appendix.html.j2", sanitize_html=True,
+                            filters={"clean_html": sanitise_html})
+    body, _ = exporter.from_notebook_node(nb, resources={"seglab_csp": CONTENT_SECURITY_POLICY})
     out_path.write_text(body, encoding="utf-8")
     return out_path
 
@@ -168,21 +176,17 @@ def write_workbook(run_dir: Path) -> Path:
     personas = pd.DataFrame([{"id": s["id"], "name": s["name"], **(s.get("persona") or {}),
                               "actions": "; ".join(" / ".join(str(v) for v in a.values()) for a in s.get("actions", []))}
                              for s in segments])
-    assignments = pd.read_csv(run_dir / "assignments.csv", dtype={"customer_id": str})
+    assignments = read_assignments(run_dir)
     if len(assignments) > WORKBOOK_MAX_ROWS:
         # Excel holds about a million rows and openpyxl writes ~10k rows a second:
         # a large base's assignments stay in assignments.csv.
         assignments = pd.DataFrame({"note": [f"{len(assignments):,} customers: see assignments.csv beside this workbook"]})
     plan_path = run_dir / "targeting" / "campaign_plan.csv"
-    plan = pd.read_csv(plan_path) if plan_path.exists() else None
-    out = run_dir / "segments.xlsx"
-    with pd.ExcelWriter(out, engine="openpyxl") as xl:
-        summary.to_excel(xl, sheet_name="segments", index=False)
-        personas.to_excel(xl, sheet_name="personas", index=False)
-        if plan is not None:
-            plan.to_excel(xl, sheet_name="campaign plan", index=False)
-        assignments.to_excel(xl, sheet_name="assignments", index=False)
-    return out
+    sheets = {"segments": summary, "personas": personas}
+    if plan_path.exists():
+        sheets["campaign plan"] = read_csv(plan_path)
+    sheets["assignments"] = assignments
+    return write_sheets(run_dir / "segments.xlsx", sheets)
 
 
 def chromium_binary() -> str | None:

@@ -21,10 +21,12 @@ import pandas as pd
 import yaml
 
 from seglab import i18n, numbers
+from seglab.artifacts import read_assignments
 from seglab.campaign.rules import SegmentRules, describe_segment
 from seglab.config import RunConfig, config_from_dict
 from seglab.errors import SeglabError
 from seglab.features import value_risk as targeting
+from seglab.io.outputs import read_csv
 from seglab.report import figures, personas, profiles
 from seglab.report.compare import comparison_fragment
 from seglab.report.templating import Figure, Link, Markup, Table, render
@@ -93,11 +95,11 @@ def load_report_data(run_dir) -> ReportData:
     if not params.exists():
         raise SeglabError(f"{params}: not found; {run_dir} is not a run folder")
     cfg = config_from_dict(yaml.safe_load(params.read_text(encoding="utf-8")), base_dir=run_dir, source=params)
-    assignments = (pd.read_csv(run_dir / "assignments.csv", dtype={"customer_id": str, "segment_name": str})
+    assignments = (read_assignments(run_dir)
                    if (run_dir / "assignments.csv").exists() else None)
     features = pd.read_parquet(run_dir / "features.parquet") if (run_dir / "features.parquet").exists() else None
     plan_path = run_dir / "targeting" / "campaign_plan.csv"
-    plan = pd.read_csv(plan_path) if plan_path.exists() else None
+    plan = read_csv(plan_path) if plan_path.exists() else None
     return ReportData(cfg=cfg, segments=read_json("segments.json", required=True),
                       segmentation=read_json("segmentation.json"), features_meta=read_json("features.json"),
                       quality=read_json("quality.json"), assignments=assignments, features=features,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from seglab.report.inert import CONTENT_SECURITY_POLICY
+
 __all__ = ["Figure", "Link", "Markup", "Table", "render"]
 
 ENV = Environment(
@@ -24,6 +26,8 @@ ENV = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+# Every page forbids scripts, plug-ins and requests to other hosts (seglab.report.inert).
+ENV.globals["content_security_policy"] = CONTENT_SECURITY_POLICY
 
 
 @dataclass(frozen=True)
