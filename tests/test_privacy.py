@@ -91,3 +91,30 @@ def test_no_personal_value_reaches_any_artifact(tmp_path, monkeypatch):
     hashed = dict(zip(table["customer_id"], table["email"]))
     row = quarantine[quarantine["customer_id"] == "C9"].iloc[0]
     assert row["email"] == hashed["C0"] and row["name"] == table.loc[table["customer_id"] == "C0", "name"].iloc[0]
+
+
+def test_the_key_file_is_never_seen_empty_by_a_concurrent_run(tmp_path, monkeypatch):
+    """Issue 13, finding 8: the key used to be created empty and filled afterwards."""
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    import threading
+
+    failures, keys = [], []
+    for trial in range(150):
+        cfg = cfg_in(tmp_path / str(trial))
+        barrier = threading.Barrier(3)
+
+        def take():
+            barrier.wait()
+            try:
+                keys.append(get_secret(cfg))
+            except Exception as exc:  # noqa: BLE001 - counted, not raised, so every trial runs
+                failures.append(repr(exc))
+
+        threads = [threading.Thread(target=take) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(set(keys[-3:])) <= 1, "two runs of one project got different keys"
+    assert failures == []
+    assert not list(tmp_path.rglob(".seglab-secret-*")), "temporary key files are cleaned up"

@@ -940,6 +940,13 @@ class RunSummary(Block):
     customers: int | None = None
 
 
+class ModelRecord(Block):
+    """What seglab assign checks before it opens model.joblib (seglab.io.models)."""
+
+    file: str
+    sha256: str
+
+
 class Manifest(Block):
     """manifest.json: a run's status, resolved params, inputs, versions and timings."""
 
@@ -963,6 +970,8 @@ class Manifest(Block):
     warnings: list[str] | None = None
     """What the run could not do as asked (e.g. the PDF), also in run.log."""
     summary: RunSummary | None = None
+    model: ModelRecord | None = None
+    """The SHA-256 of model.joblib as the run saved it."""
 
 
 # ================================================================== compare.json (report)
@@ -1138,6 +1147,7 @@ ARTIFACTS: dict[str, Artifact] = {a.name: a for a in (
     Artifact("assignments.parquet", "segment", "the assignments for machines and any size of base: segment "
                                                "number and context columns; segments.json names the segments"),
     Artifact("model.joblib", "segment", "the fitted segmentation model, for seglab assign"),
+    Artifact("model.joblib.sig", "segment", "the model's signature with the project key (seglab.io.models)"),
     Artifact("segmentation.json", "segment", "method, k choice with scores, stability, sizes", SegmentationReport),
     Artifact("segment_rules.json", "segment", "portable rules reproducing the segments, with their agreement",
              SegmentRulesDoc),

@@ -11,13 +11,14 @@ import json
 import tempfile
 from pathlib import Path
 
-import joblib
 import pandas as pd
 
 from seglab.campaign.handover import RULES_FILE
 from seglab.campaign.rules import SegmentRules
 from seglab.config import FileSource
 from seglab.errors import SeglabError
+from seglab.io import privacy
+from seglab.io.models import load_model
 from seglab.pipeline import stages
 
 
@@ -42,12 +43,15 @@ def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
         rules) and, where computed, ``rfm_segment, lifecycle, value_tier, value_risk_cell``.
     """
 
-    model_path = Path(model)
+    model_path = Path(model).resolve()
     run_dir = model_path if model_path.is_dir() else model_path.parent
     model_path = run_dir / "model.joblib" if model_path.is_dir() else model_path
     for needed in (model_path, run_dir / "params.yaml", run_dir / "features.json"):
         if not needed.exists():
             raise SeglabError(f"{needed}: not found; give the model.joblib of a complete seglab run folder")
+    # Verified before anything else is read or run: unpickling an unverified file runs its code.
+    fitted = load_model(model_path, privacy.project_key(run_dir.parent.parent, create=False),
+                        expected_sha256=_recorded_sha256(run_dir))
     if not Path(data).exists():
         raise SeglabError(f"{data}: customers file not found")
     cfg = stages.load_run_config(run_dir)
@@ -62,13 +66,15 @@ def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
     }
     if cfg.data.customers is None:  # a transactions-only run: the data file holds transactions
         data_update["transactions"] = _same_options(cfg.data.transactions, Path(data).resolve())
-    cfg = cfg.model_copy(update={"data": cfg.data.model_validate({**cfg.data.model_dump(), **data_update})})
+    # The project is where the run folder lies (its key hashes ids as the run did), not what
+    # the params file that travels with a copied folder says.
+    cfg = cfg.model_copy(update={"data": cfg.data.model_validate({**cfg.data.model_dump(), **data_update}),
+                                 "output_dir": run_dir.parent.parent})
     with tempfile.TemporaryDirectory(prefix="seglab-assign-") as tmp:
         work = Path(tmp)
         (work / "params.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
         stages.clean(cfg, work)
         table = stages.features(cfg, work)
-    fitted = joblib.load(model_path)
     labels = fitted.predict(table)
     names = _segment_names(run_dir)
     out = pd.DataFrame({"customer_id": table["customer_id"].astype(str), "segment": labels.astype(int)})
@@ -80,6 +86,16 @@ def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
         if col in table.columns:
             out[col] = table[col].to_numpy()
     return out
+
+
+def _recorded_sha256(run_dir: Path) -> str | None:
+    """The model hash in the run's manifest (runs made before manifests recorded it: None)."""
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    record = manifest.get("model") if isinstance(manifest, dict) else None
+    return record.get("sha256") if isinstance(record, dict) else None
 
 
 def _same_options(template, path: Path):

@@ -18,6 +18,7 @@ from seglab.artifacts import RunArtifacts
 from seglab.compute import cluster
 from seglab.config import RunConfig
 from seglab.errors import SeglabError
+from seglab.io.files import file_sha256
 from seglab.pipeline.runs import Run, write_index
 from seglab.pipeline.stages import STAGE_FUNCTIONS, STAGES
 from seglab.report.render import export_appendix, write_report_from_notebook
@@ -92,6 +93,7 @@ def _execute(cfg: RunConfig, *, out: Path | None, notebooks: bool, progress: boo
             if nb_dir is not None:
                 _finish_notebook_outputs(cfg, run)
         run.manifest["summary"] = _summary(run.work_dir)
+        run.manifest["model"] = _model_record(run.work_dir)
         final = run.finish("complete")
     except SeglabError as exc:
         run.finish("failed", str(exc))
@@ -171,6 +173,12 @@ def _finish_notebook_outputs(cfg: RunConfig, run: Run) -> None:
         write_report_from_notebook(cfg, run.work_dir, nb_out / NOTEBOOKS["report"])
         for name in NOTEBOOKS.values():
             export_appendix(nb_out / name, nb_out / name.replace(".ipynb", ".html"))
+
+
+def _model_record(run_dir: Path) -> dict | None:
+    """The SHA-256 of model.joblib: ``seglab assign`` opens only the file the run saved."""
+    path = run_dir / "model.joblib"
+    return {"file": path.name, "sha256": file_sha256(path)} if path.exists() else None
 
 
 def _summary(run_dir: Path) -> dict:

@@ -13,7 +13,6 @@ import logging
 import shutil
 from pathlib import Path
 
-import joblib
 import pandas as pd
 import yaml
 
@@ -37,7 +36,10 @@ from seglab.config import (
 )
 from seglab.features.build import build_features, features_from_aggregates
 from seglab.errors import DataError
+from seglab.io import privacy
 from seglab.io.files import write_json
+from seglab.io.models import save_model
+from seglab.io.outputs import write_csv
 from seglab.io.sources import source_files
 from seglab.pipeline import drift
 from seglab.pipeline.runs import library_fingerprint
@@ -115,10 +117,10 @@ def segment(cfg: RunConfig, run_dir: Path, *, result=None):
             assignments[col] = table[col].to_numpy()
     for size in result.report.get("sizes", []):
         size["name"] = names.get(int(size["segment"]), size.get("name"))
-    assignments.to_csv(run_dir / "assignments.csv", index=False)
+    write_csv(assignments, run_dir / "assignments.csv")
     # For machines and any size of base; segments.json names the segments.
     assignments.drop(columns="segment_name").to_parquet(run_dir / "assignments.parquet", index=False)
-    joblib.dump(result.model, run_dir / "model.joblib")
+    save_model(result.model, run_dir / "model.joblib", privacy.get_secret(cfg))
     write_artifact(run_dir, "segmentation.json", result.report)
     write_artifact(run_dir, RULES_FILE, rules.as_dict())
     return result
