@@ -44,6 +44,26 @@ def test_western_exports_are_not_mistaken_for_chinese(tmp_path):
     assert read_source(path, role="customers")[1]["encoding"] == "cp1252"
 
 
+def test_classic_mac_exports_read_as_mac_roman(tmp_path):
+    """Issue 13: superstore_orders.csv (Mac Roman, CR line ends) was read as cp1252: "Franzšsisch"."""
+    text = "id,name,city\r1,Neil Französisch,Zürich\r2,Anna Häberlin,Köln\r3,Bob Bühler,Genève\r"
+    table, info = read_source(write(tmp_path, "mac.csv", text.encode("mac_roman")), role="customers")
+    assert info["encoding"] == "mac_roman" and table["name"].tolist()[0] == "Neil Französisch"
+    # the same words in Windows-1252 are still read as Windows-1252, whatever the line ends
+    for ends in ("\r", "\n", "\r\n"):
+        path = write(tmp_path, "win.csv", text.replace("\r", ends).encode("cp1252"))
+        table, info = read_source(path, role="customers")
+        assert info["encoding"] == "cp1252" and table["city"].tolist() == ["Zürich", "Köln", "Genève"]
+
+
+def test_real_superstore_file_is_mac_roman(shared_data):
+    table, info = read_source(shared_data / "superstore_orders.csv", role="transactions")
+    assert info["encoding"] == "mac_roman" and info["rows"] == 5009
+    names = set(table["customer"])
+    assert {"Neil Französisch", "Anthony Häberlin"} & names or any("ö" in n for n in names)
+    assert not any(ch in "".join(names) for ch in "šŠŸ")
+
+
 def test_encoding_override(tmp_path):
     path = write(tmp_path, "c.csv", TABLE.encode("utf-8"))
     table, info = read_source(path, role="customers", encoding="latin-1")

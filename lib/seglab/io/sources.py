@@ -432,7 +432,39 @@ def detect_encoding(sample: bytes, path: Path | str = "input", complete: bool = 
     _refuse_mixed(sample, path)
     if _looks_chinese(head) and _decodes(sample, "gb18030", complete):
         return "gb18030"
-    return "cp1252" if _decodes(sample, "cp1252", True) else "latin-1"
+    return _western_encoding(sample)
+
+
+# Accented letters of Western European languages: what a right decoding shows between letters.
+_WESTERN_LETTERS = set("àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßœÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝŒ")
+
+
+def _western_encoding(sample: bytes) -> str:
+    """Windows-1252 or Mac Roman (classic Mac exports), by which reads as words.
+
+    The same high byte is a letter in one and a symbol in the other (0x9A: ``ö`` in
+    Mac Roman, ``š`` in Windows-1252), so each decoding is scored by the accented
+    letters it puts inside words, minus the symbols it puts there. Line ends made of
+    carriage returns alone (classic Mac OS) decide a tie for Mac Roman.
+    """
+    scores = {}
+    for enc in ("cp1252", "mac_roman"):
+        try:
+            text = sample.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        score = 0
+        for m in re.finditer(r"(?<=[A-Za-z])[^\x00-\x7f]+|[^\x00-\x7f]+(?=[A-Za-z])", text):
+            for ch in m.group():
+                score += 1 if ch in _WESTERN_LETTERS else -1 if not ch.isalpha() else 0
+        scores[enc] = score
+    if not scores:
+        return "latin-1"
+    classic_mac = b"\r" in sample and b"\n" not in sample
+    if "mac_roman" in scores and (scores["mac_roman"] > scores.get("cp1252", -10**9) or (
+            classic_mac and scores["mac_roman"] >= scores.get("cp1252", -10**9))):
+        return "mac_roman"
+    return "cp1252" if "cp1252" in scores else "mac_roman"
 
 
 def _decodes(sample: bytes, enc: str, complete: bool) -> bool:
