@@ -8,6 +8,7 @@ import pytest
 from seglab.clean.stage import clean_stage
 from seglab.config import load_config
 from seglab.errors import SeglabError
+from seglab.validation import validate
 
 BAD = Path(__file__).parent / "data" / "bad"
 
@@ -42,12 +43,12 @@ def test_corpus_file(name, role, extra, expected, tmp_path, monkeypatch):
     overrides = [f"data.{role}={name}", *extra, f"output_dir={tmp_path}"]
     if expected != "ok":
         with pytest.raises(SeglabError) as err:
-            clean_stage(load_config(BAD / "params.yaml", overrides), tmp_path / "run")
+            _validated_clean(overrides, tmp_path)
         message = str(err.value)
         assert expected in message and "\n" not in message
         assert Path(name).name in message or "good" in message  # names the file it is about
         return
-    quality = clean_stage(load_config(BAD / "params.yaml", overrides), tmp_path / "run")
+    quality = _validated_clean(overrides, tmp_path)
     parts = [quality, *quality["sources"].values()]
     for part in parts:
         assert part["rows_in"] == part["rows_clean"] + part["duplicates_merged"] + part["rows_quarantined"]
@@ -60,9 +61,16 @@ def test_corpus_file(name, role, extra, expected, tmp_path, monkeypatch):
         assert (id_map["source"] == src).sum() == part["duplicates_merged"]
 
 
+def _validated_clean(overrides, tmp_path):
+    """What seglab run does before it segments: validate, then clean."""
+    cfg = load_config(BAD / "params.yaml", overrides)
+    validate(cfg, check_output=False, fitting=False)
+    return clean_stage(cfg, tmp_path / "run")
+
+
 def _clean(name, role="customers", *extra, tmp_path):
     overrides = [f"data.{role}={name}", *extra, f"output_dir={tmp_path}"]
-    quality = clean_stage(load_config(BAD / "params.yaml", overrides), tmp_path / "run")
+    quality = _validated_clean(overrides, tmp_path)
     return quality, pd.read_parquet(tmp_path / "run" / "customers_clean.parquet")
 
 
@@ -73,7 +81,8 @@ def _key(monkeypatch):
 
 
 def test_leading_zeros_survive(tmp_path):
-    _, table = _clean("leading_zero_ids.csv", "customers", "data.transactions=null", tmp_path=tmp_path)
+    _, table = _clean("leading_zero_ids.csv", "customers", "data.transactions=null",
+                      "segmentation.features=[age,income]", tmp_path=tmp_path)
     assert table["customer_id"].tolist()[:3] == ["0001", "0002", "0003"]
 
 

@@ -16,6 +16,7 @@ from seglab.clean.standardise import (
 )
 from seglab.config import config_from_dict, load_config
 from seglab.errors import DataError
+from seglab.validation import validate
 
 ROOT = Path(__file__).parents[1]
 TOKENS = token_set(["", "unknown", "n/a", "na", "-", "null", "none", "nan", "未知"])
@@ -46,6 +47,7 @@ def run(tmp_path, customers=None, transactions=None, **sections):
         raw.setdefault(key, {}).update(value)
     cfg = config_from_dict(raw, base_dir=tmp_path)
     out = tmp_path / "run"
+    validate(cfg, check_output=False, fitting=False)  # what seglab run does first
     return clean_stage(cfg, out), out
 
 

@@ -8,13 +8,17 @@ import pandas as pd
 import pytest
 from seglab.clean.stage import clean_stage
 from seglab.config import config_from_dict
+from seglab.errors import DataError
 from seglab.io.privacy import (
     HASH_CHARS,
     SECRET_ENV,
+    find_personal_data,
     get_secret,
+    personal_kind,
     pseudonymise,
     secret_path,
 )
+from seglab.validation import validate
 
 ROOT = Path(__file__).parents[1]
 PEOPLE = [("王伟", "Wang.Wei@QQ.com", "+86 138-1234-5678"), ("Zoë Núñez", "zoe@example.com", "13900000000"),
@@ -118,3 +122,112 @@ def test_the_key_file_is_never_seen_empty_by_a_concurrent_run(tmp_path, monkeypa
         assert len(set(keys[-3:])) <= 1, "two runs of one project got different keys"
     assert failures == []
     assert not list(tmp_path.rglob(".seglab-secret-*")), "temporary key files are cleaned up"
+
+
+# ------------------------------------------------------------ issue 13, finding 5
+
+def _files_text(out):
+    for path in sorted(out.iterdir()):
+        if path.is_file():
+            yield path.name, (pd.read_parquet(path).to_csv() if path.suffix == ".parquet"
+                              else path.read_bytes().decode("utf-8", errors="ignore"))
+
+
+def _email_ids(tmp_path, **extra):
+    rows = ["customer_id,name,age,city,contact"]
+    rows += [f"{e},{n},{30 + i},Shanghai,{p}" for i, (n, e, p) in enumerate(PEOPLE)]
+    rows += ["nobody@example.com,Li Lei,,Beijing,+86 139 0000 0000"]  # quarantined: no age
+    (tmp_path / "customers.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "transactions.csv").write_text(
+        "customer_id,order_id,order_date,amount\n"
+        + "".join(f"{e},O{i},2024-01-0{i + 1},5\n" for i, (_, e, _) in enumerate(PEOPLE))
+        + "stranger@example.com,O9,2024-01-05,5\n", encoding="utf-8")
+    raw = {"run_name": "p", "data": {"customers": "customers.csv", "transactions": "transactions.csv"},
+           "columns": {"pii": ["name"], "numeric": ["age"], "categorical": ["city", "contact"],
+                       "transactions": {"customer_id": "customer_id", "date": "order_date", "amount": "amount",
+                                        "order_id": "order_id"}},
+           "cleaning": {"missing": {"numeric": "quarantine"}}, **extra}
+    return config_from_dict(raw, base_dir=tmp_path, source=tmp_path / "params" / "p.yaml")
+
+
+def test_ids_are_pseudonymised_alike_in_every_file(tmp_path, monkeypatch):
+    monkeypatch.setenv(SECRET_ENV, "test-key")
+    cfg = _email_ids(tmp_path, privacy={"pseudonymise_ids": True, "undeclared": "hash"})
+    out = tmp_path / "run"
+    validate(cfg, check_output=False, fitting=False)
+    clean_stage(cfg, out)
+    emails = [e for _, e, _ in PEOPLE] + ["nobody@example.com", "stranger@example.com"]
+    for name, text in _files_text(out):
+        leaked = [e for e in emails if e in text or e.upper() in text]
+        assert not leaked, f"{name} holds ids: {leaked}"
+    customers = pd.read_parquet(out / "customers_clean.parquet")
+    lines = pd.read_parquet(out / "transactions_clean.parquet")
+    assert customers["customer_id"].str.fullmatch(f"[0-9a-f]{{{HASH_CHARS}}}").all()
+    assert set(lines["customer_id"]) <= set(customers["customer_id"]) and len(set(lines["customer_id"])) == 3
+    quarantine = pd.read_csv(out / "quarantine.csv", dtype=str)
+    expected = pseudonymise(pd.Series(["nobody@example.com"], dtype="str"), b"test-key")[0]
+    assert expected in set(quarantine["customer_id"])  # the same hash the id would have had everywhere
+
+
+def test_an_id_column_listed_as_personal_data_means_pseudonymised_ids(tmp_path):
+    cfg = _email_ids(tmp_path)
+    cfg = config_from_dict({**cfg.model_dump(mode="json", exclude={"source_path"}),
+                            "columns": {**cfg.columns.model_dump(), "pii": ["customer_id", "name"]}},
+                           base_dir=tmp_path)
+    assert cfg.privacy.pseudonymise_ids and cfg.columns.pii == ["name"]
+
+
+@pytest.mark.parametrize("mode", ["warn", "hash", "error"])
+def test_undeclared_personal_data_is_handled_as_asked(tmp_path, monkeypatch, mode):
+    monkeypatch.setenv(SECRET_ENV, "test-key")
+    cfg = _email_ids(tmp_path, privacy={"pseudonymise_ids": True, "undeclared": mode})
+    out = tmp_path / "run"
+    if mode == "error":
+        with pytest.raises(DataError) as err:
+            validate(cfg, check_output=False, fitting=False)
+        message = str(err.value)
+        assert "column 'contact' holds personal data" in message and "phone" in message
+        assert not any(p in message for _, _, p in PEOPLE) and "\n" not in message
+        return
+    validate(cfg, check_output=False, fitting=False)
+    quality = clean_stage(cfg, out)
+    (finding,) = quality["personal_data"]["findings"]
+    assert finding["column"] == "contact" and finding["kinds"] == {"phone": 4}
+    contact = pd.read_parquet(out / "customers_clean.parquet")["contact"]
+    if mode == "warn":
+        assert finding["handled"] == "kept (warning)" and contact.str.contains(r"\d{4}").all()
+    else:
+        assert finding["handled"] == "hashed" and contact.str.fullmatch(f"[0-9a-f]{{{HASH_CHARS}}}").all()
+        for name, text in _files_text(out):
+            assert "139 0000 0000" not in text and "13900000000" not in text, name
+
+
+def test_repairs_and_quarantine_never_hold_a_personal_value_typed_in_another_column(tmp_path, monkeypatch):
+    monkeypatch.setenv(SECRET_ENV, "test-key")
+    rows = ["customer_id,name,age,income"] + [f"C{i},P{i},{30 + i},{100 + i}" for i in range(8)]
+    rows += ["C8,P8,40,wang.wei@qq.com", "C9,P9,41,4111 1111 1111 1111", "C10,P10,,11010519491231002X"]
+    (tmp_path / "customers.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    raw = {"run_name": "p", "data": {"customers": "customers.csv"},
+           "columns": {"pii": ["name"], "numeric": ["age", "income"]},
+           "cleaning": {"missing": {"numeric": "median", "columns": {"age": "quarantine"}}}}
+    cfg = config_from_dict(raw, base_dir=tmp_path, source=tmp_path / "params" / "p.yaml")
+    validate(cfg, check_output=False, fitting=False)
+    clean_stage(cfg, tmp_path / "run")
+    repairs = (tmp_path / "run" / "repairs.csv").read_text(encoding="utf-8")
+    quarantine = (tmp_path / "run" / "quarantine.csv").read_text(encoding="utf-8")
+    assert "bad_number" in repairs or "imputed" in repairs
+    for value in ("wang.wei@qq.com", "4111 1111 1111 1111", "11010519491231002X"):
+        assert value not in repairs and value not in quarantine, value
+    assert pseudonymise(pd.Series(["wang.wei@qq.com"], dtype="str"), b"test-key")[0] in repairs
+
+
+def test_personal_data_is_recognised_by_its_shape():
+    kinds = [personal_kind(v) for v in ("Wang.Wei@QQ.com", "+86 138-1234-5678", "13812345678", "(555) 123-4567",
+                                          "11010519491231002X", "4111 1111 1111 1111", "6200000000000005")]
+    assert kinds == ["e-mail", "phone", "phone", "phone", "resident ID", "bank card", "bank card"]
+    for harmless in ("110105194912310021", "1234567812345678", "2024-01-05", "C000123", "0001", "-1234.50", "Shanghai"):
+        assert personal_kind(harmless) is None, harmless
+    ids = pd.Series([str(10**15 + 7919 * i) for i in range(500)])  # 16-digit ids: a tenth pass Luhn by chance
+    assert find_personal_data(ids) == {}
+    assert find_personal_data(pd.Series(["4111111111111111", "5500005555555559", "378282246310005"])) == {"bank card": 3}
+    assert find_personal_data(pd.Series(["Dennis Kane", "Neil Französisch", "Ed Braxton"])) == {"personal name": 3}

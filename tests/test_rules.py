@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from seglab.artifacts import dump_artifact, validate_artifact
-from seglab.config import config_from_dict
+from seglab.config import check_rule_params, config_from_dict
 from seglab.errors import DataError, ParamsError
 from seglab.io.files import json_ready
 from seglab.segment.fit import fit_segmentation
@@ -151,12 +151,12 @@ def test_rules_model_round_trip(people, tmp_path):
         loaded.predict(new.drop(columns="interest"))
 
 
-def test_method_rules_needs_rules_or_bins_not_both(people):
+def test_method_rules_needs_rules_or_bins_not_both():
+    """Checked once, by seglab.validation (seglab validate and seglab run), not by the fit."""
     with pytest.raises(ParamsError, match="needs segmentation.rules"):
-        fit_segmentation(people, make_cfg(), progress=False)
+        check_rule_params(make_cfg().segmentation)
     with pytest.raises(ParamsError, match="either rules or bins"):
-        fit_segmentation(people, make_cfg(rules=[{"name": "a", "when": "age > 1"}], bins=[{"column": "age"}]),
-                         progress=False)
+        check_rule_params(make_cfg(rules=[{"name": "a", "when": "age > 1"}], bins=[{"column": "age"}]).segmentation)
 
 
 def test_duplicate_rule_names_rejected():

@@ -162,6 +162,27 @@ class SourceQuality(RowAccounting):
     header_row: int | None = None
 
 
+class PersonalDataFinding(Block):
+    """A column not declared as personal whose values look personal (seglab.validation); counts only, no value."""
+
+    source: str
+    column: str
+    kinds: dict[str, int]
+    """Kind (e-mail, phone, resident ID, bank card, personal name) -> distinct values of that shape."""
+    handled: str | None = None
+    """hashed, or kept (warning) (privacy.undeclared)."""
+    path: str | None = None
+    fix: str | None = None
+
+
+class PersonalDataReport(Block):
+    """How personal data was kept out of the outputs (privacy in the params)."""
+
+    ids_pseudonymised: bool
+    undeclared: str
+    findings: list[PersonalDataFinding]
+
+
 class QualityReport(RowAccounting):
     """quality.json: the customers' row accounting (top level), each source's, and the cleaning record."""
 
@@ -186,6 +207,7 @@ class QualityReport(RowAccounting):
     future_after: str
     """Dates after this day are in the future: bad data."""
     sources: dict[Literal["customers", "transactions"], SourceQuality]
+    personal_data: PersonalDataReport | None = None
 
 
 # ================================================================== features.json (features)
@@ -905,6 +927,8 @@ class InputFile(Block):
     encoding: str | None = None
     delimiter: str | None = None
     columns: list[str] | None = None
+    personal_data: list[PersonalDataFinding] | None = None
+    """Columns whose values look personal but are not declared as such (seglab validate warns)."""
 
 
 class Host(Block):

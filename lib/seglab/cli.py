@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--out", type=Path, required=True, help="params file to write, e.g. params/mydata.yaml")
     i.add_argument("--force", action="store_true", help="replace --out if it exists")
 
-    v = sub.add_parser("validate", help="check params and input files; runs nothing")
+    v = sub.add_parser("validate", help="check params, input files and the output folder; runs nothing")
     v.add_argument("params", type=Path)
+    v.add_argument("--out", type=Path, help="reports root the run will use (default: as seglab run)")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
 
     d = sub.add_parser("demo-data", help="write the demo data set")
@@ -188,10 +189,16 @@ def cmd_validate(args) -> int:
     from seglab.validation import validate  # lazy: start-up time
 
     cfg = load_config(args.params, args.overrides)
-    inputs = validate(cfg)
+    inputs = validate(cfg, out=args.out)
     for item in inputs:
         print(f"{item['role']}: {item['path']} — {item['rows']} rows, {len(item.get('columns') or [])} columns"
               f"{', encoding ' + item['encoding'] if item.get('encoding') else ''}")
+        for finding in item.get("personal_data", []):
+            kinds = ", ".join(f"{n} {kind}" for kind, n in finding["kinds"].items())
+            print(f"seglab: warning: {item['path']}: column '{finding['column']}' looks like personal data ({kinds} "
+                  f"values) and is not declared under columns.pii (privacy.undeclared: {cfg.privacy.undeclared})",
+                  file=sys.stderr)
+    print(f"output: {args.out or cfg.reports_root()} (writable)")
     print(f"{args.params}: ok")
     return 0
 

@@ -8,16 +8,18 @@ default.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import json
 import os
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -59,6 +61,11 @@ class FileSource(_Strict):
     delimiter: str | None = Field(None, description="Column delimiter; sniffed when null.")
     encoding: str | None = Field(None, description="Overrides data.encoding for this file.")
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v):
+        return None if v is None else check_encoding_name(v)
+
 
 Source = Union[Path, FileSource, SqlSource]
 
@@ -70,6 +77,11 @@ class DataConfig(_Strict):
     transactions: Source | None = Field(None, description="Transaction lines; enables RFM, lifecycle, value and risk.")
     encoding: str = Field("auto", description="auto detects utf-8, utf-8-sig, gb18030, utf-16.")
     as_of: date | None = Field(None, description="Reference date for recency and tenure; default: last transaction date.")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v):
+        return check_encoding_name(v)
 
     @model_validator(mode="after")
     def _need_one(self) -> "DataConfig":
@@ -143,6 +155,16 @@ class PlausibilityConfig(_Strict):
         default_factory=dict, description="Per numeric or date column (transaction amount and date included): its own policy.")
 
 
+def _date_format(fmt: str) -> str:
+    problem = date_format_problem(fmt)
+    if problem:
+        raise ValueError(problem)
+    return fmt
+
+
+DateFormat = Annotated[str, AfterValidator(_date_format)]
+
+
 class CleaningConfig(_Strict):
     """Stage 01: how values are repaired, duplicates merged and unusable rows set aside."""
 
@@ -156,10 +178,11 @@ class CleaningConfig(_Strict):
     required: list[str] = Field(default_factory=list, description="Rows missing any of these are quarantined.")
     ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict, description="Per numeric column [low, high] (null: open): values outside are invalid and handled as missing, e.g. {age: [16, 100]}.")
     categories: dict[str, dict[str, str]] = Field(default_factory=dict, description="Per column: raw value -> canonical value.")
-    date_formats: dict[str, str] = Field(default_factory=dict, description="Per column strftime format; inferred when absent.")
+    date_formats: dict[str, DateFormat] = Field(default_factory=dict, description="Per column strftime format; inferred when absent.")
     missing_tokens: list[str] = Field(default_factory=lambda: ["", "unknown", "n/a", "na", "-", "null", "none", "nan", "未知"], description="Values that mean 'missing' (compared trimmed and in lower case).")
     missing: MissingConfig = Field(default_factory=MissingConfig, description="How missing values are filled or set aside.")
     plausibility: PlausibilityConfig = Field(default_factory=PlausibilityConfig, description="What happens to implausible values (outliers, impossible ages, placeholder dates).")
+
 
 
 class LifecycleConfig(_Strict):
@@ -279,6 +302,18 @@ class TargetingConfig(_Strict):
         "each segment's split can detect."))
 
 
+class PrivacyConfig(_Strict):
+    """What happens to personal data that reaches an output (docs/architecture.md §3)."""
+
+    pseudonymise_ids: bool = Field(False, description="Replace customer ids by keyed hashes in every output "
+                                   "(customers, transactions, assignments, seglab assign), e.g. when the id is an "
+                                   "e-mail address or a name.")
+    undeclared: Literal["warn", "hash", "error"] = Field(
+        "warn", description="Values that look like e-mails, phone numbers, Chinese resident ID or bank card numbers "
+        "in a column not declared under columns.pii: warn (keep them, say so in the log and quality.json), "
+        "hash (pseudonymise that column) or error (stop before the run).")
+
+
 class ReportConfig(_Strict):
     """Stage 05: what the client report holds."""
 
@@ -375,21 +410,35 @@ class RunConfig(_Strict):
     targeting: TargetingConfig = Field(default_factory=TargetingConfig, description="Audiences with control groups for the campaign team.")
     report: ReportConfig = Field(default_factory=ReportConfig, description="Stage 05: the report's sections and objective.")
     compute: ComputeConfig = Field(default_factory=ComputeConfig, description="Where the features are aggregated: locally (DuckDB) or on a Dask cluster.")
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Personal data: pseudonymised ids and what happens to undeclared e-mails, phones, ID and card numbers.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ids_listed_as_personal_data(cls, raw):
+        """An id column under columns.pii means: pseudonymise the ids (they are hashed as
+        ids, consistently in every file, not as a personal column that is dropped)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict):
+            return raw
+        columns = raw["columns"]
+        pii = columns.get("pii")
+        if not isinstance(pii, list):
+            return raw
+        tx = columns.get("transactions") if isinstance(columns.get("transactions"), dict) else {}
+        ids = {columns.get("customer_id", "customer_id"), tx.get("customer_id", "customer_id")} - {None}
+        if not ids & set(pii):
+            return raw
+        privacy = raw.get("privacy") if isinstance(raw.get("privacy"), dict) else {}
+        return {**raw, "columns": {**columns, "pii": [c for c in pii if c not in ids]},
+                "privacy": {**privacy, "pseudonymise_ids": True}}
 
     @field_validator("run_name")
     @classmethod
     def _folder_name(cls, v):
         if not re.fullmatch(r"[a-z0-9_-]+", v):
             raise ValueError(f"must use only a-z, 0-9, _ and - (it names a folder), got {v!r}")
+        if v.startswith("_"):  # reports/_scratch and the like are seglab's own folders, never listed as runs
+            raise ValueError(f"must not start with '_' (folders starting with _ are seglab's own), got {v!r}")
         return v
-
-    @model_validator(mode="after")
-    def _cleaning_names_declared_columns(self) -> "RunConfig":
-        try:
-            check_cleaning_keys(self)
-        except ParamsError as exc:
-            raise ValueError(str(exc)) from None
-        return self
 
     # Set by load_config, not by the YAML: where relative paths were resolved from.
     source_path: Path | None = Field(None, exclude=True, description="internal")
@@ -436,10 +485,17 @@ def load_config(path, overrides=()) -> RunConfig:
         ``key.path=value`` strings (values parsed as YAML), applied before validation.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ParamsError(f"{path}: params file not found; give the path of a YAML file such as params/demo.yaml")
+    if path.is_dir():
+        raise ParamsError(f"{path}: is a folder; give the path of a params YAML file in it (seglab run takes folders)")
+    if not path.is_file():  # a FIFO or a device would block or never end
+        raise ParamsError(f"{path}: is not a regular file (a pipe or a device?); save the params as a YAML file")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ParamsError(f"{path}: params file cannot be read ({exc.strerror or type(exc).__name__}); "
+                          "check its permissions") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -716,3 +772,54 @@ def _is_date(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+
+
+def check_run_params(cfg) -> None:
+    """Checks that relate several keys of a whole params file (no data read).
+
+    :mod:`seglab.validation` calls this after it has checked that the declared columns
+    are in the files, so that a typo in a column name is blamed on the key where it
+    was written (``columns.numeric: [agee]``), not on another key that names the column
+    correctly (``cleaning.ranges.age``).
+    """
+    check_rule_params(cfg.segmentation)
+    check_cleaning_keys(cfg)
+
+
+# strptime's directives (what pandas' to_datetime(format=...) accepts), and pandas' own two formats.
+_DATE_DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")
+_PANDAS_FORMATS = {"ISO8601", "mixed"}
+
+
+def date_format_problem(fmt: str) -> str | None:
+    """What is wrong with a strftime format for reading dates, or None."""
+    if fmt in _PANDAS_FORMATS:
+        return None
+    directives = re.findall(r"%(:?.)", fmt)
+    for d in directives:
+        if d.lstrip(":") not in _DATE_DIRECTIVES or (d.startswith(":") and d != ":z"):
+            return (f"'%{d}' is not a date directive; use e.g. %Y-%m-%d, %d/%m/%Y or %m/%d/%y "
+                    "(https://docs.python.org/3/library/datetime.html#format-codes)")
+    if fmt.endswith("%") and not fmt.endswith("%%"):
+        return "the format ends with a lone '%'; use e.g. %Y-%m-%d"
+    if not set(directives) & set("dbBmyYjUWcxGuVaA"):
+        return "the format has no day, month or year directive; use e.g. %Y-%m-%d or %d/%m/%Y"
+    return None
+
+
+def check_encoding_name(name: str) -> str:
+    """An encoding Python knows (or ``auto``); raises :class:`ValueError` with the fix."""
+    if name == "auto":
+        return name
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        close = difflib.get_close_matches(name.lower().replace("_", "-"),
+                                          ["utf-8", "utf-8-sig", "utf-16", "gb18030", "gbk", "big5", "cp1252",
+                                           "latin-1", "mac-roman", "shift-jis", "euc-kr", "auto"], n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ValueError(f"unknown encoding; {hint}use e.g. utf-8, utf-8-sig, gb18030, utf-16, mac_roman "
+                         "or auto") from None
+    return name

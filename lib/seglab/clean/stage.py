@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +48,7 @@ from seglab.errors import DataError
 from seglab.io import outputs, privacy, sources
 from seglab.io.files import finite
 
-MAX_UNPARSEABLE_SHARE = 0.5  # above this, a column is mis-declared, not dirty
-
+log = logging.getLogger("seglab")
 
 # =================================================================== customers
 
@@ -112,7 +112,6 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
         if col == "age" and cols.birth_date and col not in led.raw:
             continue
         parsed = parse_numbers(led.raw[col], tokens)
-        _check_parsed(parsed, path, col, "numbers", "declare it under columns.categorical or fix the values")
         led.count_missing(col, parsed.missing)
         if parsed.info.get("reformatted"):
             led.extra.setdefault("reformatted_numbers", {})[col] = parsed.info["reformatted"]
@@ -134,7 +133,6 @@ def clean_customers(cfg, raw: pd.DataFrame, info: dict, *, as_of: pd.Timestamp, 
     date_info = {}
     for col in list(cols.dates) + ([cols.birth_date] if cols.birth_date else []):
         parsed = parse_dates(led.raw[col], tokens, rules.date_formats.get(col))
-        _check_parsed(parsed, path, col, "dates", f"set cleaning.date_formats.{col} (e.g. '%d/%m/%Y') or fix the values")
         date_info[col] = parsed.info
         led.count_missing(col, parsed.missing)
         _flag_bad_dates(led, col, parsed)
@@ -210,13 +208,6 @@ def _flag_bad_dates(led: Ledger, col: str, parsed: Parsed) -> None:
     led.flag_invalid(bad, col, "bad_date", led.raw_text(col, bad))
 
 
-def _check_parsed(parsed: Parsed, path, col, what, todo) -> None:
-    present = int((~parsed.missing).sum())
-    bad = int((parsed.invalid & ~parsed.why.get("ambiguous_date", False)).sum())
-    if present and bad > MAX_UNPARSEABLE_SHARE * present:
-        raise DataError(f"{path}: column '{col}': {bad} of {present} values are not {what}; {todo}")
-
-
 def _empty_rows(raw: pd.DataFrame, tokens) -> np.ndarray:
     if raw.shape[1] == 0:
         return np.ones(len(raw), bool)
@@ -259,7 +250,6 @@ def clean_lines(cfg, raw: pd.DataFrame, info: dict, *, future_after: pd.Timestam
     frame["customer_id"] = normalise_ids(led.raw[tx.customer_id], tokens)
     led.count_missing(tx.customer_id, frame["customer_id"].isna().to_numpy())
     dates = parse_dates(led.raw[tx.date], tokens, rules.date_formats.get(tx.date))
-    _check_parsed(dates, path, tx.date, "dates", f"set cleaning.date_formats.{tx.date} (e.g. '%d/%m/%Y') or fix the values")
     led.count_missing(tx.date, dates.missing)
     led.extra["date_order"] = {tx.date: dates.info}
     future = dates.values > future_after.to_datetime64()
@@ -308,13 +298,11 @@ def _amounts(cfg, led: Ledger, tokens, path):
         q = parse_numbers(led.raw[tx.quantity], tokens)
         p = parse_numbers(led.raw[tx.unit_price], tokens)
         for col, parsed in ((tx.quantity, q), (tx.unit_price, p)):
-            _check_parsed(parsed, path, col, "numbers", "fix the values or the column names under columns.transactions")
             led.count_missing(col, parsed.missing)
         amount = q.values * p.values
         qty_negative = q.values < 0
         return amount, q.invalid | p.invalid, q.missing | p.missing, qty_negative
     a = parse_numbers(led.raw[tx.amount], tokens)
-    _check_parsed(a, path, tx.amount, "numbers", "fix the values or columns.transactions.amount")
     led.count_missing(tx.amount, a.missing)
     return a.values.copy(), a.invalid, a.missing, qty_negative
 
@@ -343,9 +331,9 @@ def resolve_customers(lines: Lines, customers: Customers | None) -> pa.Table:
         gone = found & ~known
         live = led.alive & ids.notna().to_numpy()
         if live.any() and not (known & live).any():
-            sample = ids[live].iloc[0]
-            raise DataError(f"{led.info.get('path')}: column '{column}': no line names a customer of the "
-                            f"customer table (e.g. '{sample}'); check that both files use the same ids")
+            raise DataError(f"{led.info.get('path')}: column '{column}': no line names a kept customer of the "
+                            "customer table; check that both files use the same ids (quarantine.csv says why "
+                            "customers were set aside)")
         led.quarantine([("customer_quarantined", column, gone), ("unknown_customer", column, ~found)])
         if merged:  # unknown lines are quarantined: whatever id they get here is never used
             ids = string_series(pa.array(target, type=a.type).take(pa.array(np.where(known, index, 0))), ids.index)
@@ -392,9 +380,6 @@ def clean_stage(cfg, run_dir: Path) -> dict:
     run_dir = Path(run_dir)
     today = pd.Timestamp(dt.date.today())
     future_after = pd.Timestamp(cfg.data.as_of) if cfg.data.as_of else today
-    if cfg.data.transactions is not None and not cfg.columns.customer_id and cfg.data.customers is not None:
-        raise DataError("columns.customer_id: transactions need a customer id column in the customer table; "
-                        "name it instead of null")
     inputs = {}
     for role in ("customers", "transactions"):
         src = getattr(cfg.data, role)
@@ -403,9 +388,6 @@ def clean_stage(cfg, run_dir: Path) -> dict:
         raw, info = sources.read_source(src, role=role, encoding=cfg.data.encoding,
                                         id_columns=validation.id_columns(cfg, role),
                                         columns=[c for c, _ in validation.declared_columns(cfg, role)], as_text=False)
-        validation.check_columns(cfg, role, info)
-        if info["rows"] == 0:
-            raise DataError(f"{info['path']}: has a header but no data rows; export the {role} again with its rows")
         inputs[role] = (raw, info)
 
     lines = None
@@ -427,34 +409,81 @@ def clean_stage(cfg, run_dir: Path) -> dict:
         customers = clean_customers(cfg, *inputs["customers"], as_of=as_of, future_after=future_after)
     tx_table = resolve_customers(lines, customers) if lines is not None else None
 
-    key = privacy.get_secret(cfg) if cfg.columns.pii else b""
-    hash_value = _hasher(cfg, key)
+    guard = PersonalData(cfg, privacy.get_secret(cfg), validation.personal_data_findings(cfg, inputs))
     ledgers = ([customers.ledger] if not derived else []) + ([lines.ledger] if lines else [])
-    _write_outputs(cfg, run_dir, customers, tx_table, ledgers, key, hash_value)
+    _write_outputs(cfg, run_dir, customers, tx_table, ledgers, guard)
     quality = _quality(cfg, customers, lines, derived, as_of, future_after)
+    quality["personal_data"] = guard.summary()
     write_artifact(run_dir, "quality.json", quality)
     return quality
 
 
-def _hasher(cfg, key: bytes):
-    pii = set(cfg.columns.pii)
-    tokens = _tokens(cfg)
+class PersonalData:
+    """What of the inputs must not reach a file as written, and its keyed hash.
 
-    def hash_value(column: str, values: pd.Series) -> pd.Series:
-        if column not in pii:
+    - columns.pii: hashed in their matching form (``A@X.COM`` = ``a@x.com``);
+    - customer ids when privacy.pseudonymise_ids (or an id column listed as pii): hashed
+      as normalised ids, so customers, transactions, id_map, quarantine, assignments and
+      ``seglab assign`` all carry the same hash for one customer;
+    - undeclared columns whose values look personal (:func:`seglab.validation.personal_data_findings`):
+      hashed with privacy.undeclared: hash, kept with a warning otherwise;
+    - any other value that looks personal on its own (an e-mail typed into an income
+      column) is hashed in quarantine.csv and repairs.csv.
+    """
+
+    def __init__(self, cfg, key: bytes, findings: list[dict]):
+        self.cfg, self.key, self.findings = cfg, key, findings
+        self.tokens = _tokens(cfg)
+        self.pii = set(cfg.columns.pii)
+        self.id_columns = {cfg.columns.customer_id, cfg.columns.transactions.customer_id, "customer_id"} - {None}
+        flagged = {f["column"] for f in findings}
+        hashing = cfg.privacy.undeclared == "hash"
+        self.hash_ids = cfg.privacy.pseudonymise_ids or (hashing and bool(flagged & self.id_columns))
+        typed = set(cfg.columns.numeric) | set(cfg.columns.dates) | {cfg.columns.birth_date} | {
+            cfg.columns.transactions.date, cfg.columns.transactions.amount, cfg.columns.transactions.quantity,
+            cfg.columns.transactions.unit_price}
+        self.hashed = (flagged - self.id_columns - typed) if hashing else set()
+        for f in findings:
+            if not hashing:
+                kinds = ", ".join(f"{n} {kind}" for kind, n in f["kinds"].items())
+                log.warning("%s: column '%s' looks like personal data (%s distinct values) and is not declared under "
+                            "columns.pii; set privacy.undeclared: hash or error to keep it out of the outputs",
+                            f["path"], f["column"], kinds)
+
+    def ids(self, values: pd.Series) -> pd.Series:
+        """Customer ids as every output writes them."""
+        if not self.hash_ids:
             return values
-        norm, _ = mask_missing(normalise_text(values.astype("str")), tokens)
-        matching, _ = normalise_pii(norm, column, cfg.cleaning.phone_country_code)
-        return privacy.pseudonymise(matching.fillna(normalise_pii_text(norm)), key)
+        return privacy.pseudonymise(normalise_ids(values.astype("str"), self.tokens), self.key)
 
-    return hash_value
+    def value(self, column: str, values: pd.Series) -> pd.Series:
+        """A raw column of quarantine.csv or repairs.csv as it may be written."""
+        if column in self.pii:
+            norm, _ = mask_missing(normalise_text(values.astype("str")), self.tokens)
+            matching, _ = normalise_pii(norm, column, self.cfg.cleaning.phone_country_code)
+            return privacy.pseudonymise(matching.fillna(normalise_pii_text(norm)), self.key)
+        if column in self.id_columns:
+            return self.ids(values)  # raw ids stay as readable as in every other output
+        if column in self.hashed:
+            norm, _ = mask_missing(normalise_text(values.astype("str")), self.tokens)
+            return privacy.pseudonymise(normalise_pii_text(norm), self.key)
+        return privacy.mask_personal_values(values, self.key)
+
+    def summary(self) -> dict:
+        """For quality.json: what was found and done, with counts and no value."""
+        return {"ids_pseudonymised": self.hash_ids, "undeclared": self.cfg.privacy.undeclared,
+                "findings": [{k: f[k] for k in ("source", "column", "kinds")} | {
+                    "handled": "hashed" if f["column"] in self.hashed or (
+                        f["column"] in self.id_columns and self.hash_ids) else "kept (warning)"}
+                             for f in self.findings]}
 
 
-def _write_outputs(cfg, run_dir, customers: Customers, tx_table, ledgers, key, hash_value) -> None:
+def _write_outputs(cfg, run_dir, customers: Customers, tx_table, ledgers, guard: PersonalData) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     c = cfg.columns
+    key = guard.key
     table = customers.table
-    out = pd.DataFrame({"customer_id": table["customer_id"].astype("str")})
+    out = pd.DataFrame({"customer_id": guard.ids(table["customer_id"].astype("str"))})
     for col in c.pii:
         if f"__pii_{col}" in table:
             out[col] = privacy.pseudonymise(table[f"__pii_{col}"], key)
@@ -463,7 +492,7 @@ def _write_outputs(cfg, run_dir, customers: Customers, tx_table, ledgers, key, h
             out[col] = pd.to_numeric(table[col]).astype("float64")
     for col in c.categorical:
         if col in table:
-            out[col] = table[col].astype("str")
+            out[col] = guard.value(col, table[col].astype("str")) if col in guard.hashed else table[col].astype("str")
     for col in c.dates:
         if col in table:
             out[col] = pd.to_datetime(table[col]).astype("datetime64[ns]")
@@ -471,22 +500,30 @@ def _write_outputs(cfg, run_dir, customers: Customers, tx_table, ledgers, key, h
         out["age"] = pd.to_numeric(table["age"]).astype("float64")
     out.to_parquet(run_dir / "customers_clean.parquet", index=False)
     if tx_table is not None:
+        if guard.hash_ids:
+            ids = guard.ids(tx_table.column("customer_id").to_pandas())
+            tx_table = tx_table.set_column(0, "customer_id", pa.array(ids.to_numpy(dtype=object), type=pa.string()))
         pq.write_table(tx_table, run_dir / "transactions_clean.parquet")
-    quarantine = [led.quarantine_frame(hash_value) for led in ledgers]
+    quarantine = [led.quarantine_frame(guard.value) for led in ledgers]
     q_cols = ["source", "source_row", "rule", "column", "reason"]
     q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=q_cols)
     outputs.write_csv(q, run_dir / "quarantine.csv")
     maps = [m for led in ledgers for m in led.id_map]
     id_map = pd.concat(maps, ignore_index=True) if maps else pd.DataFrame(columns=ID_MAP_COLUMNS)
     id_map = id_map.reindex(columns=ID_MAP_COLUMNS)
+    for col in ("merged_id", "survivor_id"):
+        id_map[col] = guard.ids(id_map[col])
     outputs.write_csv(id_map, run_dir / "id_map.csv")
     repairs = [r for led in ledgers for r in led.repairs]
     rep = pd.concat(repairs, ignore_index=True) if repairs else pd.DataFrame(
         columns=["source", "source_row", "column", "rule", "old", "new"])
-    if len(rep):
-        for col in set(c.pii) & set(rep["column"]):
-            is_col = rep["column"] == col
-            rep.loc[is_col, "old"] = hash_value(col, rep.loc[is_col, "old"].astype("str")).fillna("").to_numpy()
+    for col in set(rep["column"]) if len(rep) else ():
+        is_col = (rep["column"] == col).to_numpy()
+        for side in ("old", "new"):
+            values = rep.loc[is_col, side]
+            written = guard.value(col, values.astype("str")) if col in guard.pii | guard.hashed else \
+                privacy.mask_personal_values(values, key)
+            rep.loc[is_col, side] = pd.Series(written, index=values.index).where(values.notna()).to_numpy(dtype=object)
     outputs.write_csv(rep, run_dir / "repairs.csv")
 
 

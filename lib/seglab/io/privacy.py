@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import os
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -137,4 +138,110 @@ def pseudonymise_frame(frame: pd.DataFrame, columns, key: bytes) -> pd.DataFrame
     for col in columns:
         if col in out.columns:
             out[col] = pseudonymise(out[col], key)
+    return out
+
+
+# ------------------------------------------------------------ undeclared personal data
+
+# Kinds of personal data recognised by their shape (privacy.undeclared). A "strong" shape
+# is personal on its own: one such value in a column is a finding. A "weak" shape (a bare
+# run of digits that passes a checksum, a two-word capitalised name) also fits ordinary
+# ids and numbers, so only a column where most values have it is a finding.
+EMAIL = r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$"
+CN_MOBILE = r"^(\+?86[\s\-]?|0086[\s\-]?)?1[3-9]\d([\s\-]?\d{4}){2}$"
+PHONE = (r"^(\+|00)\d{1,3}[\s\-.(]*\d[\d\s\-.()]{5,16}\d$"          # +44 20 7946 0958, 0049 30 123456
+         r"|^\(?\d{3}\)?[\s\-.]\d{3}[\s\-.]\d{4}$"                   # (555) 123-4567, 555-123-4567
+         r"|^0\d{2,3}[\s\-]\d{7,8}$")                                # 010-12345678 (Chinese landline)
+CN_ID = r"^[1-9]\d{5}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx]$"
+CARD = r"^\d{4}([\s\-]?\d{4}){2}[\s\-]?\d{1,7}$"
+PERSON_NAME = r"^[A-ZÀ-Þ][a-zß-ÿ'\-]+( [A-ZÀ-Þ][a-zß-ÿ'\-]+){1,2}$"
+STRONG = {"e-mail": EMAIL, "phone": CN_MOBILE + "|" + PHONE, "resident ID": CN_ID}
+WEAK_SHARE = 0.8  # a column whose values mostly have a weak shape
+_CN_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+
+
+def _cn_id_valid(text: str) -> bool:
+    """The ISO 7064 MOD 11-2 check digit of a Chinese resident ID number."""
+    digits = np.frombuffer(text[:17].encode("ascii"), dtype=np.uint8) - 48
+    return "10X98765432"[int((digits * _CN_ID_WEIGHTS).sum() % 11)] == text[17].upper()
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check of a bank card number (digits only)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def personal_kind(value) -> str | None:
+    """The kind of personal data one value looks like (strong shapes and card numbers), or None.
+
+    Used to keep values out of repairs.csv and quarantine.csv one by one, where a single
+    e-mail address typed into an income column must not appear raw.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not 6 <= len(text) <= 254:
+        return None
+    for kind, pattern in STRONG.items():
+        if re.match(pattern, text) and (kind != "resident ID" or _cn_id_valid(text)):
+            return kind
+    if re.match(CARD, text):
+        digits = re.sub(r"\D", "", text)
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            return "bank card"
+    return None
+
+
+def find_personal_data(values: pd.Series, *, sample: int = 200_000) -> dict[str, int]:
+    """Kinds of personal data in a column and how many distinct values have each.
+
+    Strong shapes (e-mail, phone, resident ID with a valid check digit) count one by one,
+    over every distinct value; weak shapes (bank card numbers that pass the Luhn check,
+    "Firstname Lastname") count only when at least :data:`WEAK_SHARE` of the column's
+    distinct values (a sample of ``sample``) have them.
+
+    Returns
+    -------
+    dict
+        ``{kind: number of distinct values}``, empty when nothing was found.
+    """
+    text = values.dropna()
+    if not len(text):
+        return {}
+    uniques = pd.Series(pd.unique(text.astype("str").str.strip()), dtype="str")
+    uniques = uniques[uniques.str.len().between(6, 254)]
+    found = {}
+    for kind, pattern in STRONG.items():
+        hit = uniques[uniques.str.match(pattern).fillna(False).to_numpy(bool)]
+        if kind == "resident ID":
+            hit = hit[[_cn_id_valid(v) for v in hit]]
+        if len(hit):
+            found[kind] = int(len(hit))
+    probe = uniques.sample(sample, random_state=0) if len(uniques) > sample else uniques
+    if len(probe):
+        cards = probe[probe.str.match(CARD).fillna(False).to_numpy(bool)].str.replace(r"\D", "", regex=True)
+        cards = cards[cards.str.len().between(13, 19)]
+        passing = sum(luhn_valid(d) for d in cards)
+        if passing >= max(1, WEAK_SHARE * len(probe)):
+            found["bank card"] = int(round(passing * len(uniques) / len(probe)))
+        names = int(probe.str.match(PERSON_NAME).fillna(False).sum())
+        if names >= max(2, WEAK_SHARE * len(probe)):
+            found["personal name"] = int(round(names * len(uniques) / len(probe)))
+    return found
+
+
+def mask_personal_values(values: pd.Series, key: bytes) -> pd.Series:
+    """``values`` with every value that looks personal (:func:`personal_kind`) replaced by its keyed hash."""
+    text = values.astype("str")
+    mask = text.map(personal_kind, na_action="ignore").notna().to_numpy(bool)
+    if not mask.any():
+        return values
+    out = values.astype(object).copy()
+    out[mask] = pseudonymise(text[mask].str.strip().str.lower(), key).to_numpy(dtype=object)
     return out

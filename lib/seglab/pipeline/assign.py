@@ -20,6 +20,7 @@ from seglab.errors import SeglabError
 from seglab.io import privacy
 from seglab.io.models import load_model
 from seglab.pipeline import stages
+from seglab.validation import validate
 
 
 def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
@@ -70,6 +71,7 @@ def assign_file(model, data, *, transactions=None, as_of=None) -> pd.DataFrame:
     # the params file that travels with a copied folder says.
     cfg = cfg.model_copy(update={"data": cfg.data.model_validate({**cfg.data.model_dump(), **data_update}),
                                  "output_dir": run_dir.parent.parent})
+    validate(cfg, check_output=False, fitting=False)  # the new data, against the run's params, as seglab run would
     with tempfile.TemporaryDirectory(prefix="seglab-assign-") as tmp:
         work = Path(tmp)
         (work / "params.yaml").write_text(cfg.to_yaml(), encoding="utf-8")

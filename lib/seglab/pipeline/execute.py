@@ -68,7 +68,7 @@ def execute(cfg: RunConfig, *, out: Path | None = None, notebooks: bool = True, 
 
 def _execute(cfg: RunConfig, *, out: Path | None, notebooks: bool, progress: bool) -> Path:
 
-    inputs = validate(cfg)
+    inputs = validate(cfg, out=out)
     nb_dir = notebooks_dir() if notebooks else None
     root = Path(out) if out else cfg.reports_root()
     cfg = cfg.model_copy(update={"output_dir": root.resolve()})

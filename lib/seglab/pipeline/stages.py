@@ -47,6 +47,7 @@ from seglab.report.naming import name_segments
 from seglab.report.personas import build_personas
 from seglab.report.render import run_identity, write_report_direct
 from seglab.segment.fit import fit_segmentation
+from seglab.validation import validate
 
 log = logging.getLogger("seglab")
 
@@ -181,6 +182,8 @@ def open_stage(stage: str, params_path, run_dir=None) -> tuple[RunConfig, Path]:
         cfg = load_config(params_path)
         run_dir = Path(run_dir) if run_dir is not None else cfg.reports_root() / "_scratch" / cfg.run_name
         cfg = cfg.model_copy(update={"output_dir": cfg.reports_root()})
+        if _is_stale(run_dir, cfg):
+            validate(cfg)  # what seglab run checks first, before a scratch folder is (re)made
         _reset_if_stale(run_dir, cfg)
     for earlier in STAGES[: STAGES.index(stage)]:
         if not all((run_dir / name).exists() for name in stage_outputs(earlier)):
@@ -225,16 +228,20 @@ def _source_file(src) -> Path | None:
     return None
 
 
+def _is_stale(run_dir: Path, cfg: RunConfig) -> bool:
+    """True when a scratch folder is missing or was made from other params, inputs or seglab code."""
+    try:
+        return json.loads((run_dir / SCRATCH_KEY).read_text(encoding="utf-8")) != scratch_key(cfg)
+    except (OSError, ValueError):
+        return True
+
+
 def _reset_if_stale(run_dir: Path, cfg: RunConfig) -> None:
     """A scratch folder made from other params, inputs or seglab code holds stale artifacts: empty it."""
     key = scratch_key(cfg)
     saved = run_dir / SCRATCH_KEY
     if run_dir.exists():
-        try:
-            stale = json.loads(saved.read_text(encoding="utf-8")) != key
-        except (OSError, ValueError):
-            stale = True
-        if stale:
+        if _is_stale(run_dir, cfg):
             log.info("scratch folder %s was made from other params, inputs or seglab code: emptied", run_dir)
             shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from seglab.conditions import COMPARISONS, condition_columns, parse_condition
-from seglab.config import check_rule_params
 from seglab.errors import DataError, ParamsError, did_you_mean
 from seglab.segment.preprocess import as_text, column_kind
 
@@ -85,8 +84,10 @@ def _as_mask(value, frame, where) -> np.ndarray:
 
 
 def fit_rules(features: pd.DataFrame, seg):
-    """The fitted rule or bin segmenter that ``seg`` (``cfg.segmentation``) describes."""
-    check_rule_params(seg)
+    """The fitted rule or bin segmenter that ``seg`` (``cfg.segmentation``) describes.
+
+    ``seg`` has passed :func:`seglab.config.check_rule_params` (``seglab.validation``).
+    """
     if seg.rules:
         return RuleSegmenter([(r.name, r.when) for r in seg.rules], seg.default_segment).fit(features)
     return BinSegmenter([s.model_dump() for s in seg.bins]).fit(features)

@@ -56,7 +56,7 @@ CASES = [
     ("title_block.xlsx", "customers", "", "ok", "an Excel sheet with a title block above the header"),
     ("excel_saved_as_csv.csv", "customers", "", "ok", "an .xlsx workbook renamed to .csv: read by its content"),
     ("title_block.xlsx", "customers", 'data.customers={"path":"title_block.xlsx","sheet":"Sheet9"}', "sheet 'Sheet9' not found", "a sheet name that does not exist"),
-    ("leading_zero_ids.csv", "customers", "data.transactions=null", "ok", "ids 0001, 0002 ... keep their zeros (customers only)"),
+    ("leading_zero_ids.csv", "customers", "data.transactions=null segmentation.features=[age,income]", "ok", "ids 0001, 0002 ... keep their zeros (customers only)"),
     ("number_formats.csv", "customers", "", "ok", "incomes like ¥1,234.50, $2,000, １２３ (full-width)"),
     ("european_numbers.csv", "customers", "", "ok", "';'-separated with 1.234,50 € amounts"),
     ("date_formats.csv", "customers", "", "ok", "dates as 2024/1/5, 05.01.2024, 2024年1月5日, 45296 (Excel serial)"),
