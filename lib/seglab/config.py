@@ -431,6 +431,14 @@ class RunConfig(_Strict):
         return {**raw, "columns": {**columns, "pii": [c for c in pii if c not in ids]},
                 "privacy": {**privacy, "pseudonymise_ids": True}}
 
+    @model_validator(mode="after")
+    def _cleaning_names_declared_columns(self) -> "RunConfig":
+        try:
+            check_cleaning_keys(self, undeclared=False)
+        except ParamsError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
     @field_validator("run_name")
     @classmethod
     def _folder_name(cls, v):
@@ -725,11 +733,32 @@ def check_rule_params(seg, *, method: bool = True) -> None:
                               "segmentation.bins (one or two binned columns)")
 
 
-def check_cleaning_keys(cfg) -> None:
-    """Cleaning rules must name columns of the right kind; a params error before any data is read."""
+def check_cleaning_keys(cfg, *, undeclared: bool = True) -> None:
+    """Cleaning rules must name columns of the right kind.
+
+    Parameters
+    ----------
+    undeclared : bool, default=True
+        Also refuse a column that no ``columns.*`` key declares. The params schema
+        passes False: whether ``cleaning.ranges.age`` or ``columns.numeric: [agee]`` holds
+        the typo only the file can tell, so :mod:`seglab.validation` checks the files'
+        columns first and then calls this with True.
+    """
     c, k = cfg.columns, cfg.cleaning
     kinds = {"numeric": set(c.numeric) | ({"age"} if c.birth_date else set()), "categorical": set(c.categorical),
              "dates": set(c.dates) | {c.birth_date, c.transactions.date} - {None}}
+    tx = c.transactions
+    declared = set().union(*kinds.values(), c.pii, {c.customer_id, tx.customer_id, tx.amount, tx.quantity,
+                                                     tx.unit_price, tx.order_id} - {None})
+    named = [col for key in ("ranges", "categories", "date_formats", "plausibility") for col in (
+        getattr(k, key).columns if key == "plausibility" else getattr(k, key))] + list(k.missing.columns)
+    if not undeclared and any(col not in declared for col in named):
+        k = k.model_copy(update={key: {col: v for col, v in getattr(k, key).items() if col in declared}
+                                 for key in ("ranges", "categories", "date_formats")} | {
+            "missing": k.missing.model_copy(update={"columns": {col: v for col, v in k.missing.columns.items()
+                                                                if col in declared}}),
+            "plausibility": k.plausibility.model_copy(update={"columns": {
+                col: v for col, v in k.plausibility.columns.items() if col in declared}})})
     for key, kind in (("ranges", "numeric"), ("categories", "categorical"), ("date_formats", "dates")):
         for col in getattr(k, key):
             if col not in kinds[kind]:
@@ -756,7 +785,6 @@ def check_cleaning_keys(cfg) -> None:
     for kind in ("categorical", "dates"):
         if getattr(k.missing, kind) == "zero":
             raise ParamsError(f"cleaning.missing.{kind}: strategy zero fills numbers; choose another for {kind} columns")
-    tx = c.transactions
     checked = kinds["numeric"] | kinds["dates"] | ({tx.amount or tx.quantity} - {None})
     for col in k.plausibility.columns:
         if col not in checked:

@@ -261,7 +261,13 @@ def _column_hint(col: str, key: str, have: list[str]) -> str:
 
 def _check_method_params(cfg) -> None:
     """Segmentation keys that only make sense with other keys (no data read)."""
-    seg = cfg.segmentation
+    seg, k = cfg.segmentation, cfg.cleaning
+    if k.fuzzy_names:
+        name = k.name_column or next((c for c in cfg.columns.pii
+                                      if any(w in c.casefold() for w in ("name", "姓名", "名字"))), None)
+        if name is None or (name not in cfg.columns.pii and name not in k.dedupe_on):
+            raise ParamsError("cleaning.fuzzy_names: needs a name column to compare; set cleaning.name_column to a "
+                              "column under columns.pii")
     if seg.method == "rfm" and cfg.data.transactions is None:
         raise ParamsError("segmentation.method: 'rfm' needs transactions (data.transactions); "
                           "choose kmeans, kprototypes or rules for a customer table alone")
@@ -395,9 +401,11 @@ def _check_dates(cfg, values: pd.Series, tokens, path, col: str, *, personal: bo
     present = int((~parsed.missing).sum())
     if not present:
         raise DataError(f"{path}: column '{col}' has no usable value in any row; fill it or remove it from the params")
-    bad = int(parsed.invalid.sum())
+    # ambiguous dates (06/05/2024 in a column with both orders) are set aside one by one, not a misdeclaration
+    unreadable = parsed.invalid & ~parsed.why.get("ambiguous_date", np.zeros(len(values), bool))
+    bad = int(unreadable.sum())
     if bad > MAX_UNPARSEABLE_SHARE * present:
-        texts = normalise_text(values[parsed.invalid]).dropna()
+        texts = normalise_text(values[unreadable]).dropna()
         example = _shape(texts.iloc[0]) if personal else texts.iloc[0]
         suggestion = suggest_date_format(normalise_text(values[~parsed.missing]).dropna())
         advice = (f"the values look like '{suggestion}'; set cleaning.date_formats.{col}: '{suggestion}'" if suggestion

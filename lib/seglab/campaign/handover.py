@@ -20,6 +20,7 @@ from seglab.artifacts import dump_artifact, read_artifact, write_artifact
 from seglab.campaign import audiences
 from seglab.campaign.rules import SegmentRules, to_sql
 from seglab.io.files import write_text
+from seglab.io.outputs import read_csv, write_csv
 
 FOLDER = "targeting"
 RULES_FILE = "segment_rules.json"
@@ -54,13 +55,13 @@ def write_targeting(run_dir, *, segments: list[dict], assignments: pd.DataFrame,
     names = {int(s["id"]): s.get("name", f"Segment {s['id']}") for s in segments}
     groups["segment_name"] = groups["segment"].map(names)
     for sid, part in groups.groupby("segment", sort=True):
-        _write_csv(part[["customer_id", "segment", "segment_name", "group"]], run_dir / audiences.audience_file(sid))
+        write_csv(part[["customer_id", "segment", "segment_name", "group"]], run_dir / audiences.audience_file(sid))
 
     by_id = features.set_index(features["customer_id"].astype("str"))
     value, basis = audiences.segment_value(by_id.reindex(ids.to_numpy()).reset_index(drop=True), horizon_days)
     plan = audiences.campaign_plan(segments, groups, value, basis, horizon_days=horizon_days, language=language,
                                    expected_rate=expected_rate)
-    _write_csv(plan, out / "campaign_plan.csv")
+    write_csv(plan, out / "campaign_plan.csv")
 
     rules = SegmentRules.from_dict(dump_artifact(read_artifact(run_dir, RULES_FILE)))
     write_text(out / "segment_rules.sql", to_sql(rules, names=names, run_id=run_id))
@@ -84,11 +85,6 @@ def read_groups(run_dir) -> pd.DataFrame:
     """Every customer of a run's audiences: ``customer_id, segment, segment_name, group``."""
     run_dir = Path(run_dir)
     meta = read_artifact(run_dir, f"{FOLDER}/targeting.json")
-    parts = [pd.read_csv(run_dir / s.file, dtype={"customer_id": str, "segment_name": str}) for s in meta.segments]
+    parts = [read_csv(run_dir / s.file, dtype={"customer_id": str, "segment_name": str}) for s in meta.segments]
     return pd.concat(parts, ignore_index=True)
 
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index=False, encoding="utf-8")
-    tmp.replace(path)
