@@ -1,6 +1,9 @@
-"""The bad-input corpus (tests/data/bad/README.md) at the level of cleaning: each file either
-cleans with every row accounted for, or stops with one line naming the file and the problem."""
+"""The bad-input corpus (tests/data/bad/README.md) in-process: validate, then clean, as
+``seglab run`` does. Each case either cleans with every row accounted for, or stops with
+one line naming the file or the params key and the problem."""
 
+import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -8,9 +11,13 @@ import pytest
 from seglab.clean.stage import clean_stage
 from seglab.config import load_config
 from seglab.errors import SeglabError
+from seglab.io.privacy import personal_kind
 from seglab.validation import validate
 
 BAD = Path(__file__).parent / "data" / "bad"
+NO_FILE = "-"  # a params mistake on the good data: no input replaced
+PARAMS_KEY = re.compile(r"\b(run_name|language|seed|unknown key|(data|columns|cleaning|segmentation|features|personas|"
+                        r"privacy|report)\.[\w.\[\]]+)")
 
 
 def corpus():
@@ -18,53 +25,88 @@ def corpus():
     rows = []
     for line in (BAD / "README.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
-        if len(cells) == 5 and cells[0] not in ("file", "---") and not cells[0].startswith("-"):
+        if len(cells) == 5 and cells[0] != "file" and not cells[0].startswith("---"):
             name, role, extra, expected, _ = cells
             rows.append(pytest.param(name, role, extra.split() if extra else [], expected, id=f"{name}-{len(rows)}"))
     return rows
 
 
-# Data rows in the replaced input (blank and malformed lines included): nothing may go missing.
+def overrides_for(name, role, extra):
+    """The --set list a case stands for (corpus paths are relative to the corpus folder)."""
+    return ([] if name == NO_FILE else [f"data.{role}={name}"]) + list(extra)
+
+
+# Data rows in the replaced input where it is not the corpus' usual 12 customers (blank and
+# malformed lines count): nothing may go missing. Transaction files are counted with csv below.
 ROWS_IN = {"duplicate_ids_conflict.csv": 13, "single_customer.csv": 1, "fewer_than_k.csv": 2, "blank_lines.csv": 15,
-           "tx_bad_lines.csv": 28, "tx_month_first.csv": 30, "tx_quantity_price.csv": 24, "tx_only.csv": 30}
+           "exact_copies.csv": 24, "same_email_two_ids.csv": 13}
+
+
+def expected_rows(name, role) -> int:
+    if name in ROWS_IN:
+        return ROWS_IN[name]
+    if role == "customers":
+        return 12
+    with open(BAD / name, encoding="utf-8", newline="") as fh:
+        return sum(1 for _ in csv.reader(fh)) - 1
 
 
 def test_the_corpus_is_big_enough_and_its_files_exist():
     cases = corpus()
-    assert len({c.values[0] for c in cases}) >= 25
+    assert len(cases) >= 100
+    ok = sum(c.values[3] == "ok" for c in cases)
+    assert ok >= 30 and len(cases) - ok >= 30  # both outcomes well covered
+    counts = re.search(r"\*\*(\d+) cases: (\d+) clean runs, (\d+) clear errors\*\*",
+                       (BAD / "README.md").read_text(encoding="utf-8"))
+    assert counts and tuple(map(int, counts.groups())) == (len(cases), ok, len(cases) - ok)
     for case in cases:
         name = case.values[0]
-        assert (BAD / name).exists() or name == "no_such_file.csv", name
+        assert name == NO_FILE or (BAD / name).exists() or name == "no_such_file.csv", name
 
 
 @pytest.mark.parametrize("name, role, extra, expected", corpus())
-def test_corpus_file(name, role, extra, expected, tmp_path, monkeypatch):
+def test_corpus_case(name, role, extra, expected, tmp_path, monkeypatch):
     monkeypatch.setenv("SEGLAB_SECRET", "test-key")
-    overrides = [f"data.{role}={name}", *extra, f"output_dir={tmp_path}"]
+    overrides = [*overrides_for(name, role, extra), f"output_dir={tmp_path}"]
     if expected != "ok":
         with pytest.raises(SeglabError) as err:
             _validated_clean(overrides, tmp_path)
         message = str(err.value)
-        assert expected in message and "\n" not in message
-        assert Path(name).name in message or "good" in message  # names the file it is about
+        assert expected in message and "\n" not in message, message
+        names_it = (name != NO_FILE and Path(name).name in message) or "good" in message or PARAMS_KEY.search(message)
+        assert names_it, f"the message should name the file or the params key: {message}"
+        assert not (tmp_path / "run").exists()  # nothing written
         return
     quality = _validated_clean(overrides, tmp_path)
     parts = [quality, *quality["sources"].values()]
     for part in parts:
         assert part["rows_in"] == part["rows_clean"] + part["duplicates_merged"] + part["rows_quarantined"]
-    source = quality["sources"][role]
-    assert source["rows_in"] == ROWS_IN.get(name, 12 if role == "customers" else source["rows_in"])
+    if name != NO_FILE:
+        assert quality["sources"].get(role, quality)["rows_in"] == expected_rows(name, role)
     quarantine = pd.read_csv(tmp_path / "run" / "quarantine.csv", dtype=str)
     id_map = pd.read_csv(tmp_path / "run" / "id_map.csv", dtype=str)
     for src, part in quality["sources"].items():
         assert (quarantine["source"] == src).sum() == part["rows_quarantined"]
         assert (id_map["source"] == src).sum() == part["duplicates_merged"]
+    if any(x in " ".join(extra) for x in ("privacy.undeclared=hash", "pseudonymise_ids=true", "pii=[customer_id")):
+        _assert_no_personal_value_from(BAD / name, tmp_path / "run")
+
+
+def _assert_no_personal_value_from(source: Path, run_dir: Path) -> None:
+    """Every value of the input that looks personal is absent from every file of the run."""
+    raw = pd.read_csv(source, dtype=str, keep_default_na=False)
+    personal = {v.strip() for col in raw.columns for v in raw[col] if personal_kind(v)}
+    assert personal, f"{source.name} holds no personal-looking value to look for"
+    for path in run_dir.iterdir():
+        text = pd.read_parquet(path).to_csv() if path.suffix == ".parquet" else path.read_text("utf-8", "ignore")
+        leaked = sorted(v for v in personal if v in text)
+        assert not leaked, f"{path.name} holds {leaked[:3]}"
 
 
 def _validated_clean(overrides, tmp_path):
     """What seglab run does before it segments: validate, then clean."""
     cfg = load_config(BAD / "params.yaml", overrides)
-    validate(cfg, check_output=False, fitting=False)
+    validate(cfg, check_output=False)  # --out is checked by the CLI sample and tests/test_validation.py
     return clean_stage(cfg, tmp_path / "run")
 
 

@@ -102,7 +102,7 @@ def test_invalid_conditions_say_what_is_allowed(text, match):
 
 
 def test_unsafe_rule_fails_when_params_load():
-    with pytest.raises(ParamsError, match=r"segmentation: rules\[1\]\.when: function calls cannot be used"):
+    with pytest.raises(ParamsError, match=r"segmentation\.rules\[1\]\.when: function calls cannot be used"):
         make_cfg(rules=[{"name": "a", "when": "age > 3"}, {"name": "b", "when": "eval('1') == 1"}])
 
 

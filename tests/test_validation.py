@@ -163,7 +163,7 @@ def test_rule_on_an_unknown_column_is_found_by_validate(capsys, tmp_path):
 
 def test_too_few_customers_for_k_is_found_by_validate(capsys, tmp_path):
     run_and_validate(capsys, tmp_path, f"data.customers={BAD / 'single_customer.csv'}",
-                     expected=("segmentation.k", "1 customer"))
+                     expected=("segmentation.k", "single_customer.csv has 1 customer"))
 
 
 # ------------------------------------------------------------ finding 5: no data in error lines

@@ -278,7 +278,7 @@ class SegmentationConfig(_Strict):
         try:
             check_rule_params(self, method=False)
         except ParamsError as exc:
-            raise ValueError(re.sub(r"^segmentation[.:]\s*", "", str(exc))) from None
+            raise ValueError(str(exc)) from None
         return self
 
 
@@ -646,7 +646,7 @@ def _describe(err: dict, raw: dict) -> str:
     value = _value_at(raw, loc)
     msg = err["msg"]
     msg = re.sub(r"^Value error, ", "", msg)
-    if not loc:  # a check across sections names its own keys
+    if not loc or re.match(rf"{re.escape(dotted)}[.:\[]", msg):  # a check that names its own keys
         return msg
     return f"{dotted}: {msg}" if "got" in msg else f"{dotted}: {msg} (got {value!r})"
 

@@ -221,7 +221,7 @@ def check_columns(cfg, role: str, info: dict) -> None:
             if have.count(col) > 1:
                 raise DataError(f"{info['path']}: column '{col}' appears {have.count(col)} times in the header; rename the copies")
             continue
-        raise DataError(f"{info['path']}: column '{col}' ({key}) not found; {_column_hint(col, key, have)}")
+        raise DataError(f"{info['path']}: column '{col}' ({key}) not found; {_column_hint(col, key, have, role)}")
 
 
 def _header_is_data(have: list[str]) -> bool:
@@ -238,12 +238,12 @@ def _is_number_or_date(text: str) -> bool:
     return bool(pd.Series([t]).str.match(r"^[-+]?[\d.,/: -]+$").iloc[0]) and any(ch.isdigit() for ch in t)
 
 
-def _column_hint(col: str, key: str, have: list[str]) -> str:
+def _column_hint(col: str, key: str, have: list[str], role: str) -> str:
     if _header_is_data(have):
         return (f"the file's first row looks like data, not column names (no header row?); add a header row "
                 f"naming the {len(have)} columns, e.g. {col}")
     folded = {h.casefold(): h for h in have}
-    close = folded.get(col.casefold()) or next(iter(difflib.get_close_matches(col, have, n=1, cutoff=0.6)), None)
+    close = folded.get(col.casefold()) or next(iter(difflib.get_close_matches(col, have, n=1, cutoff=0.7)), None)
     if close:
         return f"did you mean '{close}'? (set {key} to the file's name)"
     if len(have) == 1:
@@ -251,7 +251,7 @@ def _column_hint(col: str, key: str, have: list[str]) -> str:
         if other:
             shown = {"\t": "\\t", " ": " "}.get(other[0], other[0])
             return (f"the header was read as one column: the file seems separated by '{shown}'; "
-                    f"give data.<role>: {{path: ..., delimiter: '{shown}'}}")
+                    f"give data.{role}: {{path: ..., delimiter: '{shown}'}}")
     if key == "columns.customer_id":
         return f"the file has columns {', '.join(have[:12])}; set columns.customer_id to one of them, or to null to number the rows"
     return f"the file has columns {', '.join(have[:12])}{' …' if len(have) > 12 else ''}; fix the name in the params"
@@ -482,16 +482,16 @@ def check_fit(cfg, tables: dict, inputs: list[dict]) -> None:
                               "(nor recency/frequency/monetary) is in the feature table; list the columns to use")
     tokens = token_set(cfg.cleaning.missing_tokens)
     if "customers" in tables:
-        table, _ = tables["customers"]
+        table, info = tables["customers"]
         col = cfg.columns.customer_id
     else:
-        table, _ = tables["transactions"]
+        table, info = tables["transactions"]
         col = cfg.columns.transactions.customer_id
     n = normalise_ids(table[col], tokens).nunique() if col else len(table)
     k, key = (seg.k, "segmentation.k") if isinstance(seg.k, int) else (seg.k_range[0], "segmentation.k_range")
     if n <= k:
-        raise DataError(f"{key}: the data has {n} customer(s), too few for {k} segments; give more customers or "
-                        f"a smaller {key.split('.')[1]}")
+        raise DataError(f"{key}: {info['path']} has {n} customer(s), too few for {k} segments; give more customers "
+                        f"or a smaller {key.split('.')[1]}")
 
 
 # ------------------------------------------------------------ personal data

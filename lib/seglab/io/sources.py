@@ -113,11 +113,14 @@ def read_source(source, *, role: str, encoding: str = "auto", id_columns=(), col
     id_columns, columns = tuple(id_columns), tuple(columns)
     files = source_files(spec.path) if spec.kind == "file" else None
     kw = {"encoding": spec.encoding or encoding, "id_columns": id_columns, "columns": columns, "as_text": as_text}
-    if files is not None:
-        fmt, (table, info) = _read_files(spec, files, **kw)
-    else:
-        fmt = "sql" if spec.kind == "sql" else _format_of(spec)
-        table, info = READERS[fmt](spec, **kw)
+    try:
+        if files is not None:
+            fmt, (table, info) = _read_files(spec, files, **kw)
+        else:
+            fmt = "sql" if spec.kind == "sql" else _format_of(spec)
+            table, info = READERS[fmt](spec, **kw)
+    except DataError as exc:  # the readers do not know the role: name the params key exactly
+        raise DataError(str(exc).replace("data.<role>", f"data.{role}")) from None
     table.columns = _clean_header(list(table.columns))
     info.setdefault("malformed", [])
     info.update(role=role, path=spec.label, format=fmt, rows=len(table) + len(info["malformed"]), columns=list(table.columns))
