@@ -18,6 +18,7 @@ import difflib
 import hashlib
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -235,15 +236,18 @@ def _header_is_data(have: list[str]) -> bool:
 
 def _is_number_or_date(text: str) -> bool:
     t = text.strip()
-    return bool(pd.Series([t]).str.match(r"^[-+]?[\d.,/: -]+$").iloc[0]) and any(ch.isdigit() for ch in t)
+    return bool(re.match(r"^[-+]?[\d.,/: -]+$", t)) and any(ch.isdigit() for ch in t)
 
 
 def _column_hint(col: str, key: str, have: list[str], role: str) -> str:
     if _header_is_data(have):
         return (f"the file's first row looks like data, not column names (no header row?); add a header row "
                 f"naming the {len(have)} columns, e.g. {col}")
-    folded = {h.casefold(): h for h in have}
-    close = folded.get(col.casefold()) or next(iter(difflib.get_close_matches(col, have, n=1, cutoff=0.7)), None)
+    # Compared without case, spaces and punctuation: CustomerID is customer_id; name is not income.
+    folded = {re.sub(r"[\W_]+", "", h.casefold()): h for h in reversed(have)}
+    key_of = re.sub(r"[\W_]+", "", col.casefold())
+    close = folded.get(key_of) or next((folded[m] for m in difflib.get_close_matches(key_of, list(folded), n=1,
+                                                                                      cutoff=0.7)), None)
     if close:
         return f"did you mean '{close}'? (set {key} to the file's name)"
     if len(have) == 1:
@@ -514,7 +518,9 @@ def personal_data_findings(cfg, tables: dict) -> list[dict]:
                 continue
             kinds = privacy.find_personal_data(table[col])
             if kinds:
-                out.append({"source": role, "path": info["path"], "column": col, "kinds": kinds})
+                fix = ("set privacy.pseudonymise_ids: true" if col in id_columns(cfg, role)[:1] else
+                       "declare it under columns.pii or set privacy.undeclared: hash")
+                out.append({"source": role, "path": info["path"], "column": col, "kinds": kinds, "fix": fix})
     return out
 
 

@@ -446,9 +446,8 @@ class PersonalData:
         for f in findings:
             if not hashing:
                 kinds = ", ".join(f"{n} {kind}" for kind, n in f["kinds"].items())
-                log.warning("%s: column '%s' looks like personal data (%s distinct values) and is not declared under "
-                            "columns.pii; set privacy.undeclared: hash or error to keep it out of the outputs",
-                            f["path"], f["column"], kinds)
+                log.warning("%s: column '%s' looks like personal data (%s distinct values) and reaches the outputs "
+                            "as it is; %s", f["path"], f["column"], kinds, f["fix"])
 
     def ids(self, values: pd.Series) -> pd.Series:
         """Customer ids as every output writes them."""

@@ -19,6 +19,7 @@ from seglab.campaign.responses import read_responses
 from seglab.errors import DataError, SeglabError
 from seglab.artifacts import dump_artifact, read_artifact, write_artifact
 from seglab.io.files import write_text
+from seglab.io.outputs import read_csv, write_csv
 from seglab.pipeline.stages import load_run_config
 from seglab.report.measure import render_measure
 from seglab.report.render import run_identity
@@ -77,7 +78,7 @@ def measure_run(run, responses, *, out=None, start=None, end=None, columns: dict
                             columns=columns, id_hint=cfg.columns.customer_id or cfg.columns.transactions.customer_id,
                             date_format=date_format, encoding=encoding, missing_tokens=cfg.cleaning.missing_tokens)
     plan_path = run_dir / meta.files["plan"]
-    plan = pd.read_csv(plan_path) if plan_path.exists() else None
+    plan = read_csv(plan_path) if plan_path.exists() else None
     measured = measure_campaign(groups, result.customers, plan=plan, has_revenue=bool(result.columns["revenue"]),
                                 cost_per_contact=cost_per_contact, confidence=confidence)
     accounting = result.accounting
@@ -102,7 +103,7 @@ def measure_run(run, responses, *, out=None, start=None, end=None, columns: dict
         doc["group_check"] = group_mismatches(groups, result.group_column)
     doc = write_artifact(out_dir, JSON, doc)
     if len(result.quarantine):
-        result.quarantine.to_csv(out_dir / QUARANTINE, index=False, encoding="utf-8")
+        write_csv(result.quarantine, out_dir / QUARANTINE)
     elif (out_dir / QUARANTINE).exists():
         (out_dir / QUARANTINE).unlink()  # from an earlier measurement of other results
     write_text(out_dir / HTML, render_measure(dump_artifact(doc), cfg.language))
