@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from seglab.errors import SeglabError
 
@@ -202,37 +204,44 @@ def find_personal_data(values: pd.Series, *, sample: int = 200_000) -> dict[str,
     """Kinds of personal data in a column and how many distinct values have each.
 
     Strong shapes (e-mail, phone, resident ID with a valid check digit) count one by one,
-    over every distinct value; weak shapes (bank card numbers that pass the Luhn check,
-    "Firstname Lastname") count only when at least :data:`WEAK_SHARE` of the column's
-    distinct values (a sample of ``sample``) have them.
+    over every value; weak shapes (bank card numbers that pass the Luhn check, "Firstname
+    Lastname") count only when at least :data:`WEAK_SHARE` of the values (a sample of
+    ``sample``) have them. The patterns run in Arrow's RE2 over the column as it is (a
+    million values in a fraction of a second); Python looks only at the matches.
 
     Returns
     -------
     dict
         ``{kind: number of distinct values}``, empty when nothing was found.
     """
-    text = values.dropna()
-    if not len(text):
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return {}  # typed numbers and dates (Parquet, SQL) hold no such text
+    try:
+        a = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        a = pa.array(values.astype("str"), from_pandas=True)
+    if not pa.types.is_string(a.type) and not pa.types.is_large_string(a.type):
+        a = pc.cast(a, pa.string())
+    a = pc.utf8_trim_whitespace(pc.drop_null(a))
+    length = pc.utf8_length(a)
+    a = a.filter(pc.and_(pc.greater_equal(length, 6), pc.less_equal(length, 254)))
+    if not len(a):
         return {}
-    uniques = pd.Series(pd.unique(text.astype("str").str.strip()), dtype="str")
-    uniques = uniques[uniques.str.len().between(6, 254)]
     found = {}
     for kind, pattern in STRONG.items():
-        hit = uniques[uniques.str.match(pattern).fillna(False).to_numpy(bool)]
+        hit = pc.unique(a.filter(pc.match_substring_regex(a, pattern)))
         if kind == "resident ID":
-            hit = hit[[_cn_id_valid(v) for v in hit]]
+            hit = [v for v in hit.to_pylist() if _cn_id_valid(v)]
         if len(hit):
             found[kind] = int(len(hit))
-    probe = uniques.sample(sample, random_state=0) if len(uniques) > sample else uniques
-    if len(probe):
-        cards = probe[probe.str.match(CARD).fillna(False).to_numpy(bool)].str.replace(r"\D", "", regex=True)
-        cards = cards[cards.str.len().between(13, 19)]
-        passing = sum(luhn_valid(d) for d in cards)
-        if passing >= max(1, WEAK_SHARE * len(probe)):
-            found["bank card"] = int(round(passing * len(uniques) / len(probe)))
-        names = int(probe.str.match(PERSON_NAME).fillna(False).sum())
-        if names >= max(2, WEAK_SHARE * len(probe)):
-            found["personal name"] = int(round(names * len(uniques) / len(probe)))
+    probe = a if len(a) <= sample else a.take(np.random.default_rng(0).choice(len(a), sample, replace=False))
+    cards = [re.sub(r"\D", "", v) for v in probe.filter(pc.match_substring_regex(probe, CARD)).to_pylist()]
+    passing = sum(13 <= len(d) <= 19 and luhn_valid(d) for d in cards)
+    if passing >= max(1, WEAK_SHARE * len(probe)):
+        found["bank card"] = int(len(set(cards)))
+    names = probe.filter(pc.match_substring_regex(probe, PERSON_NAME))
+    if len(names) >= max(2, WEAK_SHARE * len(probe)):
+        found["personal name"] = int(len(pc.unique(names)))
     return found
 
 
