@@ -22,6 +22,7 @@ import html
 import re
 from html.parser import HTMLParser
 
+
 CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
                            "base-uri 'none'; form-action 'none'")
 
@@ -34,8 +35,9 @@ _MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:@])")
 
 def escape_markdown(text) -> str:
     """``text`` as literal Markdown: no tag, link, emphasis or heading can come from it."""
-    escaped = html.escape(str(text), quote=False)
-    return _MARKDOWN_SYNTAX.sub(r"\\\1", escaped).replace("\n", " ")
+    escaped = _MARKDOWN_SYNTAX.sub(r"\\\1", str(text))
+    # then the three characters that start markup or an entity; quotes need nothing in Markdown
+    return escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
 
 
 def persona_markdown(segment: dict) -> str:
