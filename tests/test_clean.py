@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from seglab.artifacts import DateOrder
 from seglab.clean.stage import clean_stage
 from seglab.clean.standardise import (
     normalise_categories,
@@ -398,3 +399,11 @@ def test_lines_of_a_quarantined_survivor_and_its_merged_records_are_quarantined(
     s = q["sources"]["transactions"]
     assert s["quarantined_by_rule"] == {"customer_quarantined": 2} and s["rows_clean"] == 1
     assert pd.read_parquet(out / "transactions_clean.parquet")["customer_id"].tolist() == ["C3"]
+
+
+def test_an_assumed_date_order_is_part_of_the_quality_contract():
+    """Dates no value decides (03/04/2024 only) are read day first and say so; quality.json
+    accepts the note (a random export found it refused as an unknown field)."""
+    p = parse_dates(pd.Series(["03/04/2024", "05/06/2023", "01/02/2022"], dtype="str"), TOKENS)
+    assert p.info["assumed"] is True and p.info["order"] == "day first"
+    assert DateOrder.model_validate(p.info).assumed is True

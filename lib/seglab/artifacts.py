@@ -49,6 +49,8 @@ class DateOrder(Block):
     format: str | None = None
     ambiguous: int | None = None
     """Values that read both ways in a column with evidence of both orders (set aside)."""
+    assumed: bool | None = None
+    """True when no value decided the order and day first was assumed (no date format given)."""
 
 
 class Imputation(Block):
