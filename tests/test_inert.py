@@ -18,6 +18,7 @@ from seglab.pipeline.runs import write_index
 from seglab.report import inert
 from seglab.report.compare import render_comparison
 from seglab.report.render import export_appendix, render_page
+from seglab.workbench import PersonasStep
 
 HOSTILE = ["<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "[click](javascript:alert(1))",
            "<a href='javascript:alert(1)'>x</a>", "**bold** _it_ # not a heading", "<iframe src=//evil>",
@@ -71,14 +72,29 @@ def test_the_appendix_export_is_inert_whatever_a_notebook_shows(tmp_path):
     assert "document.title" in page  # the text is still there, as text
 
 
-def test_the_shipped_personas_notebook_escapes_its_markdown():
-    """Whoever rewrites 04_personas: Markdown built from data goes through seglab.report.inert."""
+def test_the_shipped_notebooks_build_no_markup_from_data_by_hand():
+    """Whoever rewrites the notebooks: Markdown or HTML shown from data goes through
+    seglab.report.inert or the escaping templates of seglab.report.display."""
     for path in sorted((Path(__file__).parents[1] / "notebooks").rglob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
-            if cell.cell_type == "code" and "Markdown(" in cell.source and "segments" in cell.source:
-                assert "inert" in cell.source or "escape_markdown" in cell.source or "persona_markdown" in cell.source, \
-                    f"{path.name}: persona Markdown built without seglab.report.inert"
+            if cell.cell_type == "code" and ("Markdown(" in cell.source or "HTML(" in cell.source):
+                assert any(safe in cell.source for safe in ("escape_markdown", "persona_markdown", "render_section")), \
+                    f"{path.name}: markup built in a notebook without seglab.report.inert or a template"
+
+
+def test_the_personas_step_a_notebook_shows_is_inert():
+    """04_personas shows Workbench.personas(): a category value <script> held by a whole segment
+    becomes its name, narrative and actions there (finding 1 of issue 13)."""
+    script, img = "<script>document.title='pwned'</script>", '<img src=x onerror="alert(1)">'
+    segments = {"segments": [
+        {"id": i, "name": f"{script} fans {i}", "size": 10, "share": 0.5, "revenue_share": 0.5,
+         "persona": {"narrative": f"They live in {img}.", "who": script, "needs": "[x](javascript:alert(1))",
+                     "behaviour": "**b**"},
+         "actions": [{"offer": script, "action": img}], "notes": img} for i in (0, 1)]}
+    shown = PersonasStep(segments, "en")._repr_html_()
+    assert inert.active_content(shown) == [], inert.active_content(shown)
+    assert "&lt;script&gt;" in shown and "pwned" in shown  # the text is there, as text
 
 
 def test_every_kind_of_page_carries_the_policy(tmp_path):
