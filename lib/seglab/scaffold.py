@@ -38,6 +38,9 @@ MAX_CATEGORIES = 200
 CATEGORY_SHARE = 0.2
 #: Integer columns with at most this many distinct values are codes (channel 1/2, region 1/2/3).
 MAX_CODES = 3
+#: Rows per distinct value an id column may have: duplicate records of a customer (merged by
+#: cleaning) repeat a few ids.
+ID_REPEATS = 1.05
 #: Columns more empty than this are left out of the segmentation features.
 MAX_MISSING_FEATURE = 0.5
 #: The transaction features a transactions-only run segments on.
@@ -238,7 +241,8 @@ def _customer_id(columns: list[Column], hint: str | None) -> str | None:
     """The column that names each customer once, or None when the file has none."""
     if hint and any(c.name == hint for c in columns):
         return hint
-    candidates = [c for c in columns if c.unique and c.missing_share == 0 and not c.date
+    # An id may repeat a little: an export's duplicate records of a customer are merged by cleaning.
+    candidates = [c for c in columns if c.present and c.repeats <= ID_REPEATS and c.missing_share == 0 and not c.date
                   and not c.name.startswith("Unnamed: ") and not (c.numeric and not c.integer)
                   and c.pii not in ("e-mail", "phone")]
 
