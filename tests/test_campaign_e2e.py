@@ -9,6 +9,7 @@ import sqlite3
 import pandas as pd
 import pytest
 from conftest import seglab
+from seglab import i18n
 from seglab.campaign.measure import MIN_RESPONDERS
 
 pytestmark = pytest.mark.slow
@@ -154,7 +155,9 @@ def test_report_and_workbook_carry_the_plan_and_the_rules(demo_run):
     segments = json.loads((demo_run / "segments.json").read_text())["segments"]
     assert page.count("How to find them in your CRM") == len(segments)
     plan = pd.read_csv(demo_run / "targeting" / "campaign_plan.csv")
-    sheet = pd.read_excel(demo_run / "segments.xlsx", sheet_name="campaign plan")
-    pd.testing.assert_frame_equal(sheet[["segment", "audience", "treatment", "control"]],
+    name = i18n.t("xl_sheet_plan", "en")
+    sheet = pd.read_excel(demo_run / "segments.xlsx", sheet_name=name)
+    headers = [i18n.t(k, "en") for k in ("xl_segment_id", "xl_audience", "col_contacted", "col_held_back")]
+    pd.testing.assert_frame_equal(sheet[headers].set_axis(["segment", "audience", "treatment", "control"], axis=1),
                                   plan[["segment", "audience", "treatment", "control"]])
-    assert openpyxl.load_workbook(demo_run / "segments.xlsx", read_only=True).sheetnames.index("campaign plan") == 2
+    assert openpyxl.load_workbook(demo_run / "segments.xlsx", read_only=True).sheetnames.index(name) == 3

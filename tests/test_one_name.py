@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import DEMO_PARAMS, seglab
+from seglab import i18n
 from seglab.features.build import RFM_MAP
 from test_sections import visible_text
 
@@ -45,14 +46,16 @@ def _names(run_dir: Path) -> dict[str, dict[int, str]]:
     per_segment = assignments.groupby("segment")["segment_name"].unique()
     assert (per_segment.map(len) == 1).all(), "one name per segment in assignments.csv"
     workbook = pd.read_excel(run_dir / "segments.xlsx", sheet_name=None)
+    sheet = {k: workbook[i18n.t(f"xl_sheet_{k}", "en")] for k in ("segments", "personas", "customers")}
+    no, name = i18n.t("xl_segment_id", "en"), i18n.t("col_segment", "en")
     return {
         "segments.json": {int(s["id"]): s["name"] for s in segments},
         "segmentation.json": {int(s["segment"]): s["name"] for s in sizes if s["n"]},
         "assignments.csv": {int(k): v[0] for k, v in per_segment.items()},
-        "segments.xlsx segments": dict(zip(workbook["segments"]["id"].astype(int), workbook["segments"]["name"])),
-        "segments.xlsx personas": dict(zip(workbook["personas"]["id"].astype(int), workbook["personas"]["name"])),
-        "segments.xlsx assignments": {int(k): v[0] for k, v in
-                                      workbook["assignments"].groupby("segment")["segment_name"].unique().items()},
+        "segments.xlsx segments": dict(zip(sheet["segments"][no].astype(int), sheet["segments"][name])),
+        "segments.xlsx personas": dict(zip(sheet["personas"][no].astype(int), sheet["personas"][name])),
+        "segments.xlsx customers": {int(k): v[0] for k, v in
+                                    sheet["customers"].groupby(no)[name].unique().items()},
     }
 
 

@@ -1193,7 +1193,7 @@ ARTIFACTS: dict[str, Artifact] = {a.name: a for a in (
     Artifact("report.html", "report", "the client report"),
     Artifact("report.pdf", "report", "the client report as PDF (report.pdf: true, Chromium installed)",
              always=False),
-    Artifact("segments.xlsx", "report", "segments, personas and assignments for consultants"),
+    Artifact("segments.xlsx", "report", "segments, personas, actions, the campaign plan and one row per customer, with a data dictionary, for consultants"),
 )}
 
 def _key(name: str) -> str:

@@ -129,12 +129,14 @@ def read_csv(path, **options) -> pd.DataFrame:
     return restore_frame(pd.read_csv(path, **options))
 
 
-def write_workbook(path, sheets: dict[str, pd.DataFrame]) -> Path:
+def write_workbook(path, sheets: dict[str, pd.DataFrame], finish=None) -> Path:
     """An .xlsx workbook, one sheet per table, in which no cell from data is a formula.
 
     openpyxl stores any string starting with ``=`` as a formula cell; here every such
     cell is turned back into a text cell, and every text cell a spreadsheet would read
     as a formula when edited is marked ``quotePrefix`` (Excel's leading apostrophe).
+    ``finish(name, worksheet)``, when given, lays a sheet out (formats, widths, filters)
+    after it is written and made safe; it must not write values.
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -149,6 +151,8 @@ def write_workbook(path, sheets: dict[str, pd.DataFrame]) -> Path:
                         cell.value = text
                         cell.data_type = "s"
                         cell.quotePrefix = True
+            if finish is not None:
+                finish(name, xl.sheets[name])
     os.replace(tmp, path)
     return path
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import logging
 import re
 import shutil
@@ -18,21 +17,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 from seglab import i18n
-from seglab.artifacts import read_assignments
 from seglab.io.files import write_text
-from seglab.io.outputs import read_csv, write_workbook as write_sheets
 from seglab.report.inert import CONTENT_SECURITY_POLICY, sanitise_html
 from seglab.report.sections import load_report_data, render_section
 from seglab.report.style import report_css
 from seglab.report.templating import Markup, render
+from seglab.report.workbook import write_workbook
 
 log = logging.getLogger("seglab")
 
 TEMPLATES = Path(__file__).parent / "templates"
-WORKBOOK_MAX_ROWS = 100_000
 
 
 # ------------------------------------------------------------ notebooks
@@ -166,28 +161,6 @@ def _finish_report(cfg, run_dir: Path, body: str) -> Path:
 
 
 # ------------------------------------------------------------ extras
-
-def write_workbook(run_dir: Path) -> Path:
-    """segments.xlsx for consultants: summary, personas, the campaign plan and assignments."""
-    run_dir = Path(run_dir)
-    segments = json.loads((run_dir / "segments.json").read_text(encoding="utf-8"))["segments"]
-    summary = pd.DataFrame([{k: s.get(k) for k in ("id", "name", "size", "share", "revenue_share")}
-                            | {"value_risk_cell": (s.get("value_risk") or {}).get("name")} for s in segments])
-    personas = pd.DataFrame([{"id": s["id"], "name": s["name"], **(s.get("persona") or {}),
-                              "actions": "; ".join(" / ".join(str(v) for v in a.values()) for a in s.get("actions", []))}
-                             for s in segments])
-    assignments = read_assignments(run_dir)
-    if len(assignments) > WORKBOOK_MAX_ROWS:
-        # Excel holds about a million rows and openpyxl writes ~10k rows a second:
-        # a large base's assignments stay in assignments.csv.
-        assignments = pd.DataFrame({"note": [f"{len(assignments):,} customers: see assignments.csv beside this workbook"]})
-    plan_path = run_dir / "targeting" / "campaign_plan.csv"
-    sheets = {"segments": summary, "personas": personas}
-    if plan_path.exists():
-        sheets["campaign plan"] = read_csv(plan_path)
-    sheets["assignments"] = assignments
-    return write_sheets(run_dir / "segments.xlsx", sheets)
-
 
 def chromium_binary() -> str | None:
     """Path of a headless-capable Chromium, if one is installed."""
