@@ -49,8 +49,8 @@ def _raw(**columns):
 
 def test_the_demo_params_read_the_labels_written_beside_the_data():
     cfg = load_config(DEMO_PARAMS)
-    assert cfg.columns.labels("zh")["interest"]["running"] == "跑步"
-    assert cfg.columns.labels("en") == {}
+    assert cfg.columns.value_labels_in("zh")["interest"]["running"] == "跑步"
+    assert cfg.columns.value_labels_in("en") == {}
     # The run folder's params.yaml carries the labels themselves: it stands on its own.
     assert "跑步" in cfg.to_yaml()
 
@@ -58,7 +58,7 @@ def test_the_demo_params_read_the_labels_written_beside_the_data():
 def test_value_labels_from_a_file_resolve_against_the_params_folder(tmp_path):
     (tmp_path / "labels.yaml").write_text("zh:\n  code:\n    1: 一级\n", encoding="utf-8")
     cfg = config_from_dict(_raw(value_labels="labels.yaml"), base_dir=tmp_path)
-    assert cfg.columns.labels("zh") == {"code": {"1": "一级"}}  # YAML numbers read as the data's text
+    assert cfg.columns.value_labels_in("zh") == {"code": {"1": "一级"}}  # YAML numbers read as the data's text
 
 
 @pytest.mark.parametrize(("labels", "message"), [

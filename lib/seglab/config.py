@@ -35,6 +35,9 @@ from seglab.errors import ParamsError, did_you_mean
 #: Environment variable naming the default reports root (see :meth:`RunConfig.reports_root`).
 REPORTS_ENV = "SEGLAB_REPORTS"
 
+# Who a run's segments are made of: the noun of names and text (report.audience).
+AUDIENCES = ("customers", "clients", "accounts", "companies", "learners", "subscribers", "members", "guests",
+             "users")
 SECTIONS = ("summary", "objectives", "quality", "segments", "personas", "value_risk",
             "actions", "targeting", "changes", "method", "glossary")
 
@@ -116,9 +119,29 @@ class ColumnsConfig(_Strict):
         description="How category values read in the report, per language: {zh: {city: {Shanghai: 上海}}}; or the "
                     "path of a YAML file of that form, e.g. beside the data. Values without a label show as written.")
 
-    def labels(self, language: str) -> dict[str, dict[str, str]]:
+    labels: dict[str, Union[str, dict[str, str]]] = Field(
+        default_factory=dict,
+        description="How columns are named in the report: {\"Annual Income (k$)\": annual income} for every language, "
+                    "or per language {zh: {\"Annual Income (k$)\": 年收入}}. Unlabelled columns read as their header "
+                    "in words (\"MntWines\" → spend on wines).")
+
+    def value_labels_in(self, language: str) -> dict[str, dict[str, str]]:
         """``{column: {value: label}}`` for one report language (loaded by :func:`config_from_dict`)."""
         return self.value_labels.get(language, {}) if isinstance(self.value_labels, dict) else {}
+
+    def column_labels(self, language: str) -> dict[str, str]:
+        """``{column: label}`` for one report language: the labels for every language, then the language's own."""
+        flat = {c: v for c, v in self.labels.items() if isinstance(v, str)}
+        own = self.labels.get(language)
+        return {**flat, **(own if isinstance(own, dict) else {})}
+
+    @model_validator(mode="after")
+    def _labels_by_language(self):
+        for key, value in self.labels.items():
+            if isinstance(value, dict) and key not in i18n.LANGUAGES:
+                raise ValueError(f"labels: {key!r} maps to a table, so it must be a report language "
+                                 f"({', '.join(i18n.LANGUAGES)}); write column: label, or language: {{column: label}}")
+        return self
 
 
 MissingStrategy = Literal["median", "mean", "mode", "constant", "zero", "quarantine", "keep"]
@@ -319,6 +342,9 @@ class ReportConfig(_Strict):
 
     sections: list[Literal[SECTIONS]] = Field(default_factory=lambda: [s for s in SECTIONS if s != "changes"], description="The report's sections, in order; 'changes' is added when compare_to is set.")  # type: ignore[valid-type]
     objectives: str | None = Field(None, description="The segmentation objective in SMART form.")
+    audience: Literal[AUDIENCES] = Field(  # type: ignore[valid-type]
+        "customers", description="Who the segments are made of, the noun of names and text: "
+                                 + ", ".join(AUDIENCES) + ".")
     pdf: bool = Field(True, description="Also print report.pdf when Chromium is installed.")
 
 

@@ -22,6 +22,7 @@ from functools import lru_cache
 from importlib import resources
 
 from seglab import numbers
+from seglab.i18n.headers import humanise, slug
 
 #: The report languages: one per table file, so a new language is a new ``<code>.json``.
 LANGUAGES = tuple(sorted(p.name.removesuffix(".json") for p in resources.files("seglab").joinpath("i18n").iterdir()
@@ -61,8 +62,20 @@ def get(key: str, language: str, default: str) -> str:
 
 
 def feature_label(feature: str, language: str) -> str:
-    """Client-facing name of a column; the column name, in words, when unknown."""
-    return get(f"feature_{feature}", language, str(feature).replace("_", " "))
+    """Client-facing name of a column.
+
+    The params' ``columns.labels`` first (:func:`value_labels`), then seglab's own
+    word for the column or for its header in words ("Annual Income (k$)" reads
+    as the table's ``annual_income``), else the header in words
+    (:func:`seglab.i18n.headers.humanise`).
+    """
+    own = _COLUMN_LABELS.get().get(str(feature).casefold())
+    if own:
+        return own
+    for key in (f"feature_{feature}", f"feature_{slug(feature)}"):
+        if has(key, language):
+            return t(key, language)
+    return humanise(feature)
 
 
 @lru_cache(maxsize=None)
@@ -72,25 +85,30 @@ def _values(language: str) -> dict[str, str]:
 
 
 _DATA_LABELS: ContextVar[Mapping] = ContextVar("seglab_value_labels", default={})
+_COLUMN_LABELS: ContextVar[Mapping] = ContextVar("seglab_column_labels", default={})
 
 
 @contextlib.contextmanager
-def value_labels(labels: Mapping[str, Mapping] | None):
-    """Within the block, :func:`value_label` reads the data's own labels first.
+def value_labels(labels: Mapping[str, Mapping] | None, columns: Mapping[str, str] | None = None):
+    """Within the block, :func:`value_label` and :func:`feature_label` read the data's own labels first.
 
     Parameters
     ----------
     labels : mapping
         ``{column: {value: label}}`` for the report's language (one language of the
         params' ``columns.value_labels``).
+    columns : mapping, optional
+        ``{column: label}`` for the report's language (the params' ``columns.labels``).
     """
     folded = {str(col): {str(v).casefold(): str(text) for v, text in (values or {}).items()}
               for col, values in (labels or {}).items()}
     token = _DATA_LABELS.set(folded)
+    col_token = _COLUMN_LABELS.set({str(c).casefold(): str(text) for c, text in (columns or {}).items()})
     try:
         yield
     finally:
         _DATA_LABELS.reset(token)
+        _COLUMN_LABELS.reset(col_token)
 
 
 def value_label(feature: str, value, language: str) -> str:

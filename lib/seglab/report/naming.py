@@ -10,10 +10,13 @@ traits ("Young running app shoppers"). Names are unique within a run.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from seglab import i18n
 from seglab.errors import ParamsError
+from seglab.i18n import headers, screening
 from seglab.report.profiles import (
     Trait,
     category_profile,
@@ -37,6 +40,18 @@ NO = {"no", "n", "false", "0"}
 LAPSED_STAGES = ("dormant", "churned")
 # Methods whose segments come with names of their own.
 NAMED_METHODS = {"rules", "rfm"}
+# A name is read at a glance: at most this many words ("big-basket" is one).
+MAX_WORDS = 5
+# A category value names a segment only when most of it holds the value.
+NAME_MIN_SHARE = 0.5
+# Words of a header that make its numbers read as one of seglab's adjectives
+# ("Annual Income (k$)" high → "affluent", "Spending Score (1-100)" low → "low-spending").
+ADJECTIVE_CONCEPTS = {"income": "income", "salary": "income", "earnings": "income", "wage": "income",
+                      "spending": "monetary", "spend": "monetary", "expenditure": "monetary", "age": "age"}
+# Words of a header whose values name a group on their own ("Chengdu", "running", "female").
+SELF_SPEAKING = {"city", "channel", "interest", "interests", "occupation", "job", "profession", "industry",
+                 "device", "platform", "gender", "sex", "genre", "hobby", "activity", "country", "province",
+                 "marital", "category", "sector", "segment", "type", "format", "language"}
 
 
 def segment_traits(features: pd.DataFrame, assignments: pd.DataFrame, cfg) -> dict[int, list[Trait]]:
@@ -83,13 +98,14 @@ def name_segments(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, met
     -------
     dict of int to str
     """
-    with i18n.value_labels(cfg.columns.labels(cfg.language)):  # the data's own words for its values
+    with i18n.value_labels(cfg.columns.value_labels_in(cfg.language), cfg.columns.column_labels(cfg.language)):  # the data's own words for its values
         return _name_segments(features, assignments, cfg, method_names=method_names, inherited=inherited)
 
 
 def _name_segments(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, method_names: dict | None,
                    inherited: dict | None) -> dict[int, str]:
     lang = cfg.language
+    audience = cfg.report.audience
     sizes = assignments["segment"].astype(int).value_counts()
     ids = set(int(s) for s in sizes.index)
     chosen: dict[int, str] = {}
@@ -126,12 +142,12 @@ def _name_segments(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, me
         for sid in sorted(missing, key=lambda s: (-sizes[s], s)):
             name = None
             for take in (3, 4, 5):
-                candidate = generate_name(found.get(sid, []), lang, take)
+                candidate = generate_name(found.get(sid, []), lang, take, audience=audience)
                 if candidate.casefold() not in used:
                     name = candidate
                     break
             if name is None:
-                name = i18n.t("name_disambiguate", lang, name=generate_name(found.get(sid, []), lang), id=sid)
+                name = i18n.t("name_disambiguate", lang, name=generate_name(found.get(sid, []), lang, audience=audience), id=sid)
             used.add(name.casefold())
             chosen[sid] = name
     return dict(sorted(chosen.items()))
@@ -175,37 +191,125 @@ def name_parts(traits: list[Trait], take: int) -> list[Trait]:
     return chosen[:take]
 
 
-def _word(tr: Trait, lang: str) -> str:
+def _adjective_key(feature: str, high: bool, lang: str) -> str | None:
+    """seglab's adjective for a number ("young", "affluent"), found by the column or its header in words."""
+    direction = "high" if high else "low"
+    words = headers.slug(feature).split("_")
+    keys = [f"name_{feature}_{direction}", f"name_{'_'.join(words)}_{direction}"]
+    keys += [f"name_{ADJECTIVE_CONCEPTS[w]}_{direction}" for w in words if w in ADJECTIVE_CONCEPTS]
+    return next((k for k in keys if i18n.has(k, lang)), None)
+
+
+def _numeric_word(tr: Trait, lang: str) -> tuple[str, str]:
+    """A number as ("adjective", text) or, for a label of several words in English, ("suffix", "with high …")."""
+    key = _adjective_key(tr.feature, tr.high, lang)
+    if key is not None:
+        return "adjective", i18n.t(key, lang)
     label = i18n.feature_label(tr.feature, lang)
-    if tr.kind == "numeric":
-        key = f"name_{tr.feature}_{'high' if tr.high else 'low'}"
-        return i18n.t(key if i18n.has(key, lang) else f"name_numeric_{'high' if tr.high else 'low'}", lang, label=label)
+    direction = "high" if tr.high else "low"
+    if " " in label.strip():
+        return "suffix", i18n.t(f"name_with_{direction}", lang, label=label)
+    return "adjective", i18n.t(f"name_numeric_{direction}", lang, label=label)
+
+
+def _speaks_alone(feature: str) -> bool:
+    """Whether the column's values name a group on their own ("Chengdu", "running") or need the column ("cold climate")."""
+    return bool(set(headers.slug(feature).split("_")) & SELF_SPEAKING)
+
+
+def _category_word(tr: Trait, lang: str) -> str:
+    """A category value as a name word; never the value twice ("west region", not "west region-region")."""
+    label = i18n.feature_label(tr.feature, lang)
     value = i18n.value_label(tr.feature, tr.value, lang)
     low = str(tr.value).strip().lower()
     if low in YES | NO:
         return i18n.t("name_cat_yes" if low in YES else "name_cat_no", lang, label=label)
-    key = f"name_cat_{tr.feature}"
-    return i18n.t(key if i18n.has(key, lang) else "name_cat", lang, value=value, label=label)
+    if screening.repeats(value, label):
+        return value  # "west region", not "west region-region"
+    for key in (f"name_cat_{tr.feature}", f"name_cat_{headers.slug(tr.feature)}"):
+        if i18n.has(key, lang):
+            return i18n.t(key, lang, value=value, label=label)
+    if not str(value).isascii() or (lang == "en" and not label.isascii()):
+        return value  # a value in another script reads on its own
+    if _speaks_alone(tr.feature) or len(label.split()) > 2:
+        return i18n.t("name_cat", lang, value=value, label=label)
+    return i18n.t("name_cat_with_label", lang, value=value, label=label)
 
 
-def generate_name(traits: list[Trait], language: str, take: int = 3) -> str:
+def nameable(tr: Trait, lang: str) -> bool:
+    """Whether a trait may enter a name: a category value most of the segment holds, that reads as a word.
+
+    A value held by a minority ("default" for 8 % of a segment) stays on the card,
+    not in the name; so do months and days (when a campaign called, not who people
+    are), placeholders ("unknown", "other"), codes, and odd or offensive words
+    (:mod:`seglab.i18n.screening`).
+    """
+    if tr.kind != "category":
+        return True
+    if tr.share is not None and tr.share < NAME_MIN_SHARE:
+        return False
+    shown = i18n.value_label(tr.feature, tr.value, lang)
+    return not (screening.temporal(tr.feature, tr.value) or screening.placeholder(tr.value)
+                or screening.offensive(shown) or screening.offensive(str(tr.value)))
+
+
+def _words(text: str) -> int:
+    """Words of a name as a reader counts them: "big-basket" is one; a Chinese name counts its parts."""
+    return len(text.split())
+
+
+def generate_name(traits: list[Trait], language: str, take: int = 3, *, audience: str = "customers",
+                  max_words: int = MAX_WORDS) -> str:
     """A short name from the most distinctive traits: "Young running app shoppers".
 
-    Numeric traits become adjectives, category traits modifiers, and the noun
-    says "shoppers" when a channel is among them. Only traits, never values of
+    Numeric traits become adjectives ("young", "affluent", "high-balance") or, for a
+    column of several words, a closing phrase ("with high spending score"); category
+    values become modifiers, read with their column when alone they would not say
+    what they are ("cold climate"). The noun is the report's audience
+    (``report.audience``: customers, learners, accounts …), "shoppers" for customers
+    when a channel is among the traits. Parts are added most distinctive first while
+    the name stays within ``max_words`` words. Only traits, never values of
     personal-data columns, enter a name.
     """
-    chosen = name_parts(traits, take)
+    chosen = name_parts([tr for tr in traits if nameable(tr, language)], take)
+    noun_key = (f"name_noun_{audience}_shoppers" if any(tr.feature in BEHAVIOUR_CATEGORICAL for tr in chosen)
+                else f"name_noun_{audience}")
+    noun = i18n.t(noun_key if i18n.has(noun_key, language) else f"name_noun_{audience}", language)
     if not chosen:
-        return i18n.t("name_mainstream", language)
-    words = [_word(tr, language) for tr in chosen if tr.kind == "numeric"]
-    words += [_word(tr, language) for tr in chosen if tr.kind == "category"]
-    noun = "name_noun_shoppers" if any(tr.feature in BEHAVIOUR_CATEGORICAL for tr in chosen) else "name_noun"
-    words.append(i18n.t(noun, language))
+        return i18n.t("name_mainstream", language, noun=noun)
+    candidates = []
+    for i, tr in enumerate(chosen):
+        if tr.kind == "numeric":
+            slot, word = _numeric_word(tr, language)
+            candidates.append(("suffix" if slot == "suffix" else ("lead" if i == 0 else "adjectives"), word))
+        elif str(tr.value).strip().lower() in YES | NO and " " in i18n.feature_label(tr.feature, language).strip():
+            # "with housing loan", not "housing loan customers" / "no-housing loan customers"
+            key = "name_with_cat" if str(tr.value).strip().lower() in YES else "name_without_cat"
+            candidates.append(("suffix", i18n.t(key, language, label=i18n.feature_label(tr.feature, language))))
+        else:
+            candidates.append(("place" if tr.concept == "place" else "categories", _category_word(tr, language)))
+    parts = {"lead": [], "adjectives": [], "place": [], "categories": [], "suffix": []}
+    budget = max_words - _words(noun)
+    # Single words first, most distinctive first; a closing phrase ("with high …") only where it still fits.
+    for slot, word in [c for c in candidates if c[0] != "suffix"] + [c for c in candidates if c[0] == "suffix"][:1]:
+        if _words(word) <= budget or not any(parts.values()):
+            parts[slot].append(word)
+            budget -= _words(word)
     sep = i18n.t("name_sep", language)
-    name = words[0]
-    for w in words[1:]:
-        # Chinese runs words together, but two Latin words still need a space.
-        glue = " " if (not sep and name[-1:].isascii() and name[-1:].isalnum() and w[:1].isascii() and w[:1].isalnum()) else sep
-        name += glue + w
+    fields = {k: _glue(v, sep) for k, v in parts.items()}
+    name = " ".join(i18n.t("name_pattern", language, noun=noun, **fields).split())
+    if not sep:  # Chinese: no spaces but between two Latin words
+        name = re.sub(r"(?<=[^A-Za-z0-9]) | (?=[^A-Za-z0-9])", "", name)
     return name[:1].upper() + name[1:]
+
+
+def _glue(words: list[str], sep: str) -> str:
+    out = ""
+    for w in words:
+        if not out:
+            out = w
+            continue
+        # Chinese runs words together, but two Latin words still need a space.
+        latin = out[-1:].isascii() and out[-1:].isalnum() and w[:1].isascii() and w[:1].isalnum()
+        out += (" " if (not sep and latin) else sep) + w
+    return out

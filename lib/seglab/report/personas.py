@@ -15,6 +15,7 @@ import re
 import pandas as pd
 
 from seglab import i18n, numbers
+from seglab.i18n import screening
 from seglab.report import naming, placement, profiles
 from seglab.report.naming import BEHAVIOUR_CATEGORICAL, BEHAVIOUR_NUMERIC
 from seglab.report.profiles import Trait
@@ -35,7 +36,7 @@ def build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, as
                    names: dict | None = None) -> dict:
     """The personas of every segment (:func:`_build_personas`), its data values in the words of the
     params' ``columns.value_labels`` for the report language."""
-    with i18n.value_labels(cfg.columns.labels(cfg.language)):
+    with i18n.value_labels(cfg.columns.value_labels_in(cfg.language), cfg.columns.column_labels(cfg.language)):
         return _build_personas(features, assignments, cfg, as_of=as_of, names=names)
 
 
@@ -211,7 +212,11 @@ def trait_phrase(tr: Trait, lang: str, *, with_numbers: bool = True) -> str:
     if tr.kind == "numeric":
         return i18n.t("short_numeric", lang, label=label, index=numbers.integer(tr.index))
     if not with_numbers:
-        return i18n.t("short_cat", lang, label=label, value=i18n.value_label(tr.feature, tr.value, lang))
+        low = str(tr.value).strip().lower()
+        if low in naming.YES | naming.NO:  # "housing loan", not "yes (housing loan)"
+            return i18n.t("short_cat_yes" if low in naming.YES else "short_cat_no", lang, label=label)
+        value = i18n.value_label(tr.feature, tr.value, lang)
+        return value if screening.repeats(value, label) else i18n.t("short_cat", lang, label=label, value=value)
     key = f"trait_cat_{tr.feature}"
     text = i18n.t(key if i18n.has(key, lang) else "trait_cat", lang, label=label,
                   value=i18n.value_label(tr.feature, tr.value, lang))

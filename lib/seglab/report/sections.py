@@ -122,7 +122,7 @@ def render_section(name: str, data: ReportData, language: str) -> str:
         renderer = RENDERERS[name]
     except KeyError:
         raise SeglabError(f"report.sections: unknown section {name!r}; choose from {', '.join(RENDERERS)}") from None
-    with i18n.value_labels(data.cfg.columns.labels(language)):
+    with i18n.value_labels(data.cfg.columns.value_labels_in(language), data.cfg.columns.column_labels(language)):
         return renderer(data, language)
 
 
