@@ -326,7 +326,7 @@ def write_workbook(run_dir: Path) -> Path:
     data = load_report_data(run_dir)
     language = data.cfg.language
     w = _Words(language)
-    with i18n.value_labels(data.cfg.columns.labels(language)):
+    with i18n.value_labels(data.cfg.columns.value_labels_in(language), data.cfg.columns.column_labels(language)):
         built = {"xl_sheet_segments": segments_sheet(data, w), "xl_sheet_personas": personas_sheet(data, w),
                  "xl_sheet_actions": actions_sheet(data, w), "xl_sheet_plan": plan_sheet(data, w),
                  "xl_sheet_customers": customers_sheet(data, w)}
