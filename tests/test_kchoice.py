@@ -8,6 +8,7 @@ import pytest
 from seglab.config import config_from_dict
 from seglab.segment.fit import fit_segmentation
 from seglab.segment.kchoice import segmentation_warnings, separation, warning_text
+from sklearn.metrics import adjusted_rand_score
 
 
 def _blob(rng, n, centre, sd=1.0):
@@ -120,3 +121,19 @@ def test_a_warning_rounds_the_measured_score_once_as_the_method_section_does():
     stability = next(w for w in segmentation_warnings(report) if w["code"] == "unstable")
     assert stability["stability"] == 0.7452
     assert "0.75" in warning_text(stability, "en") and "0.74" not in warning_text(stability, "en")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_five_groups_are_found_by_the_rule_although_two_segments_cut_through_them():
+    # A large middle group and four corners, as Mall_Customers' income and spending score: k=2
+    # halves them (each half holds several groups, not distinct), k=5 finds them.
+    rng = np.random.default_rng(0)
+    centres, sizes = np.array([[0, 0], [-3, 3], [3, 3], [-3, -3], [3, -3]], float), [160, 60, 60, 60, 60]
+    points = np.vstack([rng.normal(c, 0.8, size=(n, 2)) for c, n in zip(centres, sizes)])
+    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(len(points))], "x": points[:, 0], "y": points[:, 1]})
+    report = fit_segmentation(frame, _cfg(k="auto", k_range=[2, 8]), progress=False)
+    rows = {r["k"]: r for r in report.report["scores"]}
+    assert rows[2]["distinct"] is False and rows[5]["passes"]
+    assert report.report["k"] == 5 and report.report["k_choice"]["case"] == "rule"
+    assert adjusted_rand_score(np.repeat(np.arange(5), sizes), report.labels) > 0.9
+    assert [w["code"] for w in report.report["warnings"]] == []

@@ -93,7 +93,7 @@ def test_report_records_every_score_and_the_reason(fitted, method):
     assert [row["k"] for row in report["scores"]] == list(range(2, 9))
     for row in report["scores"]:
         assert {"k", "cost", "silhouette", "stability", "smallest_share", "eligible", "gain", "gain_ratio",
-                "elbow", "stable", "distinct", "merge_gain", "considered", "passes", "score"} <= set(row)
+                "elbow", "stable", "distinct", "merge_gain", "passes", "score"} <= set(row)
         assert -1 <= row["silhouette"] <= 1 and row["stability"] <= 1
     assert report["k_reason"].startswith("k=5 is the largest number of segments that passes the four tests")
     assert "better described as one" in report["selection_rule"] and "k=5" in report["method_text"]
@@ -238,12 +238,12 @@ def test_choose_k_takes_the_largest_k_that_passes_every_test():
     assert choose_k(rows, 0.05, total_cost=100, costs={7: 36.5})[0] == 3
 
 
-def test_no_k_beyond_the_first_that_is_not_distinct():
-    # k=4 cuts a segment that is not really two: k=5 is not considered although it passes the rest.
-    rows = [_row(2, 70), _row(3, 50), _row(4, 46, distinct=False), _row(5, 38), _row(6, 37)]
-    k, reason, _ = choose_k(rows, 0.05, total_cost=100, costs={7: 36.5})
-    assert k == 3 and [r["considered"] for r in rows] == [True, True, False, False, False]
-    assert "k=4: two segments better described as one; k=5, 6: beyond k=4" in reason
+def test_a_smaller_k_that_is_not_distinct_does_not_stop_a_larger_k_that_passes():
+    # k=2 and k=4 cut through groups (not distinct); k=5 finds them and passes every test.
+    rows = [_row(2, 70, distinct=False), _row(3, 50), _row(4, 46, distinct=False), _row(5, 38), _row(6, 37.5)]
+    k, reason, facts = choose_k(rows, 0.05, total_cost=100, costs={7: 36.9})
+    assert k == 5 and facts["case"] == "rule" and [r["passes"] for r in rows] == [False, True, False, True, False]
+    assert "k=6: no step in the cost curve" in reason and "beyond" not in reason
 
 
 def test_choose_k_without_stability_runs_uses_the_other_tests():
@@ -268,8 +268,7 @@ def test_choose_k_when_no_k_keeps_the_minimum_share():
 
 # What each failed test is called in the reason, and the flag of the scores table it must match.
 FAILED_TEST = {"a segment below min_segment_share": ("eligible", False), "not stable": ("stable", False),
-               "two segments better described as one": ("distinct", False), "no step in the cost curve": ("elbow", False),
-               "beyond k=": ("considered", False)}
+               "two segments better described as one": ("distinct", False), "no step in the cost curve": ("elbow", False)}
 
 
 def _claims(reason):
@@ -296,7 +295,7 @@ def test_the_reason_is_true_of_the_scores_table(case):
     chosen = table[k]
     if facts["case"] == "rule":
         assert reason.startswith(f"k={k} is the largest number of segments that passes")
-        assert all(chosen[f] for f in ("eligible", "stable", "considered", "elbow", "passes"))
+        assert all(chosen[f] for f in ("eligible", "stable", "distinct", "elbow", "passes"))
         assert not any(r["passes"] for r in rows if r["k"] > k)
         larger = [c for c in _claims(reason) if c[0] > k]
         assert sorted(c[0] for c in larger) == [r["k"] for r in rows if r["k"] > k]  # every larger k accounted for

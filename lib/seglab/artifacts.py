@@ -456,7 +456,8 @@ class KScore(Block):
     merge_gain: Number | None = None
     """Fall in ICL from merging its least distinct pair, per customer of the pair (> 0: better as one)."""
     considered: bool | None = None
-    """Below the first k that is not distinct."""
+    """Read from runs made under the earlier rule, which considered no k beyond the first one that is
+    not distinct; no longer written (each k is judged on its own)."""
     passes: bool | None = None
     """Passes every test of the selection rule."""
     score: Number | None = None

@@ -121,7 +121,7 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True, pass
     ``k_fitted`` (before merges), ``k_requested``, ``k_range``,
     ``selection_rule``, ``scores`` (one row per k: cost, gain, gain_ratio,
     silhouette, stability, smallest_share, eligible, stable, distinct, merge_gain,
-    considered, elbow, passes, score; see :mod:`seglab.segment.kchoice`),
+    elbow, passes, score; see :mod:`seglab.segment.kchoice`),
     ``k_choice`` (the facts the reason is told from), ``search_sample``,
     ``stability`` (of the chosen k, with each run's ARI), ``quality`` (silhouette,
     cost, explained share), ``merges``, ``empty_clusters``, ``notes``, ``warnings``

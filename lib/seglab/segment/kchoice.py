@@ -17,7 +17,9 @@ everything else, so the mixture with the two halves merged describes the custome
 with fewer parameters. The integrated completed likelihood (ICL; Biernacki, Celeux and
 Govaert 2000, IEEE PAMI 22(7)) adds the uncertainty of who belongs to which half, so halves
 of one round group (no gap between them) are merged too. A k with such a pair is "not
-distinct", and no larger k is considered, since larger k only cut further.
+distinct". Each k is judged on its own: k-means and k-prototypes solutions are not nested, so
+a small k that cuts through groups (two halves of five blobs, each half holding several) can
+fail the test while a larger k that finds the groups passes it.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ SELECTION_RULE = (
     "k is the largest k in k_range that passes four tests: (1) eligible: every segment holds at least "
     "min_segment_share of the customers; (2) stable: the mean adjusted Rand index between the clustering and "
     f"refits on bootstrap resamples of the customers is at least {STABLE_ARI} (skipped when stability_runs is 0); "
-    "(3) distinct: no two of its segments are better described as one, and no smaller k has two such segments. "
+    "(3) distinct: no two of its segments are better described as one (each k is judged on its own: a smaller k "
+    "that cuts through groups may fail this test while a larger k that finds them passes). "
     "For every pair of segments a mixture model (a diagonal Gaussian per scaled numeric feature, with variances "
     f"of at least {VARIANCE_FLOOR:g} of the whole base's, and a multinomial per categorical feature) is fitted "
     "to the pair as two components and as one; the pair is better described as one when the one component has "
@@ -146,7 +149,7 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
     rows : list of dict
         One per candidate k, ascending: ``k``, ``cost``, ``silhouette``, ``stability``,
         ``eligible`` and ``distinct`` (None when not tested). Each gains ``gain``,
-        ``gain_ratio``, ``stable``, ``elbow``, ``considered``, ``passes`` and ``score``.
+        ``gain_ratio``, ``stable``, ``elbow``, ``passes`` and ``score``.
     min_share : float
         ``min_segment_share``, for the reason.
     total_cost : float
@@ -170,7 +173,6 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
     cost = {**costs, **{r["k"]: r["cost"] for r in rows}}
     cost.setdefault(1, total_cost)
     gain = {k: (cost[k - 1] - cost[k]) / total_cost for k in cost if k - 1 in cost and total_cost > 0}
-    first_split = next((r["k"] for r in rows if r.get("distinct") is False), None)
     distinct_next = {r["k"] - 1: r.get("distinct") for r in rows}
     for r in rows:
         k = r["k"]
@@ -184,13 +186,12 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
         r["elbow"] = bool(g is not None and g > 0 and (last_distinct or (r["gain_ratio"] is not None
                                                                          and r["gain_ratio"] >= ELBOW_RATIO)))
         r["stable"] = bool(r["stability"] is None or r["stability"] >= STABLE_ARI)
-        r["considered"] = first_split is None or k < first_split
-        r["passes"] = bool(r["eligible"] and r["stable"] and r["considered"] and r["elbow"])
+        r["passes"] = bool(r["eligible"] and r["stable"] and r.get("distinct") is not False and r["elbow"])
     _scores(rows)
 
     eligible = [r for r in rows if r["eligible"]]
     passing = [r for r in rows if r["passes"]]
-    facts = {"min_share": f"{min_share:g}", "first_split": first_split}
+    facts = {"min_share": f"{min_share:g}"}
     if passing:
         row = max(passing, key=lambda r: r["k"])
         nxt = next((r for r in rows if r["k"] == row["k"] + 1), None)
@@ -198,14 +199,14 @@ def choose_k(rows: list[dict], min_share: float, *, total_cost: float, costs: di
         facts.update(k=row["k"], k_prev=row["k"] - 1, k_next=row["k"] + 1, gain=_pct(row["gain"]),
                      next_gain=_pct(gain.get(row["k"] + 1)), stability=_fmt(row["stability"]),
                      next_not_distinct=bool(nxt is not None and nxt.get("distinct") is False),
-                     larger=[_failure(r, first_split) for r in rows if r["k"] > row["k"]])
+                     larger=[_failure(r) for r in rows if r["k"] > row["k"]])
     else:
         pool = eligible or rows
         top = max(r["score"] for r in pool)
         row = min((r for r in pool if r["score"] >= top - 1e-9), key=lambda r: r["k"])
         case = "merged" if not eligible else "best_score"
         facts.update(k=row["k"], silhouette=_fmt(row["silhouette"]), stability=_fmt(row["stability"]),
-                     failures=[_failure(r, first_split) for r in rows])
+                     failures=[_failure(r) for r in rows])
     facts["excluded"] = _klist([r["k"] for r in rows if not r["eligible"]])
     return row["k"], k_reason_text(case, facts, "en"), {"case": case, **facts}
 
@@ -223,7 +224,7 @@ def _scores(rows) -> None:
         r["score"] = float(np.mean(parts)) if parts else 0.0
 
 
-def _failure(row, first_split) -> dict:
+def _failure(row) -> dict:
     """The first test a k fails, in the rule's order: what the reason says about it."""
     if not row["eligible"]:
         test = "share"
@@ -231,14 +232,11 @@ def _failure(row, first_split) -> dict:
         test = "stable"
     elif row.get("distinct") is False:
         test = "distinct"
-    elif not row["considered"]:
-        test = "after_split"
     elif not row["elbow"]:
         test = "step"
     else:
         test = "passes"
-    return {"k": int(row["k"]), "test": test, "stability": _fmt(row["stability"]),
-            "first_split": first_split}
+    return {"k": int(row["k"]), "test": test, "stability": _fmt(row["stability"])}
 
 
 def k_reason_text(case: str, facts: dict, language: str) -> str:
@@ -272,7 +270,7 @@ def _failure_list(failures: list[dict], language: str) -> str:
         items = groups[test]
         ks = _klist([f["k"] for f in items])
         extra = {"stabilities": ", ".join(f["stability"] for f in items)} if test == "stable" else {}
-        parts.append(i18n.t(f"k_fails_{test}", language, ks=ks, first_split=items[0]["first_split"], **extra))
+        parts.append(i18n.t(f"k_fails_{test}", language, ks=ks, **extra))
     return i18n.t("clause_sep", language).join(parts)
 
 
