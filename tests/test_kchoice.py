@@ -137,3 +137,15 @@ def test_five_groups_are_found_by_the_rule_although_two_segments_cut_through_the
     assert report.report["k"] == 5 and report.report["k_choice"]["case"] == "rule"
     assert adjusted_rand_score(np.repeat(np.arange(5), sizes), report.labels) > 0.9
     assert [w["code"] for w in report.report["warnings"]] == []
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_mall_customers_income_and_spending_give_the_five_published_groups(shared_data):
+    # The public Mall_Customers file: income and spending score show five groups (the figure every
+    # tutorial of this file arrives at); the rule must find them and say so, not fall back.
+    mall = pd.read_csv(shared_data / "Mall_Customers.csv", dtype={"CustomerID": str})
+    frame = pd.DataFrame({"customer_id": mall["CustomerID"], "x": mall["Annual Income (k$)"].astype(float),
+                          "y": mall["Spending Score (1-100)"].astype(float)})
+    report = fit_segmentation(frame, _cfg(k="auto", k_range=[2, 8]), progress=False).report
+    assert report["k"] == 5 and report["k_choice"]["case"] == "rule", report["k_reason"]
+    assert report["warnings"] == [] and report["quality"]["silhouette"] > 0.5

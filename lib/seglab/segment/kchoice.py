@@ -252,7 +252,8 @@ def k_reason_text(case: str, facts: dict, language: str) -> str:
         step = t("k_reason_step_last") if facts.get("next_not_distinct") else (
             t("k_reason_step_next") if facts.get("next_gain") else t("k_reason_step"))
         stable = t("k_reason_stable") if facts.get("stability") not in (None, "", "n/a") else t("k_reason_no_stability")
-        text = t("k_reason_rule", stable=stable, step=step)
+        # The share as the table beside the reason shows it (a percent), not as the params spell it.
+        text = t("k_reason_rule", stable=stable, step=step, min_share=i18n.percent(float(facts["min_share"])))
         larger = _failure_list(facts.get("larger") or [], language)
         return text + (t("k_reason_larger", items=larger) if larger else "")
     failures = _failure_list(facts.get("failures") or [], language)
