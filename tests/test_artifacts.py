@@ -129,7 +129,8 @@ def test_run_artifacts_gives_typed_objects(runs):
     run_a, run_b, _ = runs
     run = RunArtifacts(run_a)
     assert run.manifest.status == "complete"
-    assert run.segmentation.k == len(run.segments.segments) == run.assignments["segment"].nunique()
+    outside = 1 if run.segmentation.outside_segmentation else 0  # the returns group is no segment found in data
+    assert run.segmentation.k + outside == len(run.segments.segments) == run.assignments["segment"].nunique()
     assert run.quality.rows_clean == run.features_meta.customers.total == len(run.features)
     assert run.comparison is None
     assert RunArtifacts(run_b).comparison.run_a.endswith(run_a.name)

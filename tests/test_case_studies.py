@@ -53,10 +53,12 @@ def test_retail_shift_moves_the_window_grows_young_runners_and_plants_a_new_grou
     ids = set(retail.customers["customer_id"])
     late = shift.transactions[ok.to_numpy() & (shift.transactions["order_date"] > str(demo.WINDOW_END)).to_numpy()]
     assert late["customer_id"].isin(ids).mean() > 0.5
-    # every return still has its order, order ids stay unique
+    # every return still has its order but the few planted refunds of orders bought before the new
+    # months (engine.LINE_PATTERNS), order ids stay unique
     tx = shift.transactions[shift.transactions_truth["problem"].ne("exact_duplicate").to_numpy()]
     orders = set(tx.loc[~tx["order_id"].str.startswith("C"), "order_id"])
-    assert tx.loc[tx["order_id"].str.startswith("C"), "order_id"].str[1:].isin(orders).all()
+    returns = tx[tx["order_id"].str.startswith("C")]
+    assert (~returns["order_id"].str[1:].isin(orders)).sum() < 0.01 * len(returns)
     assert not tx.loc[~tx["order_id"].str.startswith("C"), "order_id"].duplicated().any()
     assert (shift.transactions_truth["order_id"] == shift.transactions["order_id"]).all()
     assert (shift.transactions_truth["source_row"] == np.arange(1, len(shift.transactions) + 1)).all()
@@ -307,7 +309,9 @@ def test_case_study_run_end_to_end(name, case_runs):
     seg = json.loads((run / "segmentation.json").read_text())
     segments = json.loads((run / "segments.json").read_text())["segments"]
     names = [s["name"] for s in segments]
-    assert seg["method"] == params["segmentation"]["method"] and seg["k"] == len(segments)
+    found = [s for s in segments if s["kind"] == "segment"]  # not the group whose returns cancel their purchases
+    assert seg["method"] == params["segmentation"]["method"] and seg["k"] == len(found)
+    assert len(segments) - len(found) == (1 if seg.get("outside_segmentation") else 0)
     if seg["method"] == "rules":
         assert names == [r["name"] for r in params["segmentation"]["rules"]] + [params["segmentation"]["default_segment"]]
     else:

@@ -231,13 +231,20 @@ def test_returns_cancellations_and_bad_lines(tmp_path):
           "C5,O4,2024-01-11,0\nC5,O5,2099-01-01,5\nC5,O6,2024-01-12,ten\nC5,O1,2024-01-01,10\n")
     q, out = run(tmp_path, DUPES, tx)
     t = pd.read_parquet(out / "transactions_clean.parquet")
-    assert t["amount"].tolist() == [10.0, -10.0, -4.0] and t["is_return"].tolist() == [False, True, True]
+    # the zero-amount line O4 is a purchase (a free sample, a 100 % voucher) by default
+    assert t["amount"].tolist() == [10.0, -10.0, -4.0, 0.0] and t["is_return"].tolist() == [False, True, True, False]
     assert t.dtypes.astype(str).to_dict() == {"customer_id": "str", "order_id": "str", "date": "datetime64[ns]",
                                               "amount": "float64", "is_return": "bool"}
     s = q["sources"]["transactions"]
+    assert s["quarantined_by_rule"] == {"negative_amount": 1, "future_date": 1, "bad_amount": 1}
+    assert s["merged_by_rule"] == {"exact_duplicate": 1} and s["returns"] == 2 and s["zero_amount_purchases"] == 1
+    assert q["as_of"] == "2024-01-11"
+    balanced(q)
+    # cleaning.zero_amount: quarantine sets it aside instead
+    q, out = run(tmp_path, DUPES, tx, cleaning={"zero_amount": "quarantine"})
+    s = q["sources"]["transactions"]
     assert s["quarantined_by_rule"] == {"negative_amount": 1, "zero_amount": 1, "future_date": 1, "bad_amount": 1}
-    assert s["merged_by_rule"] == {"exact_duplicate": 1} and s["returns"] == 2
-    assert q["as_of"] == "2024-01-09"
+    assert s["zero_amount_purchases"] == 0 and q["as_of"] == "2024-01-09"
     balanced(q)
 
 
@@ -313,7 +320,7 @@ CUSTOMER_FINDINGS = {
     "category_variant": ("repairs", {"column": "gender", "rule": "category_variant"}),
 }
 TRANSACTION_FINDINGS = {
-    "bad_amount": ("quarantine", {"rule": ["zero_amount", "negative_amount", "bad_amount"]}),
+    "bad_amount": ("quarantine", {"rule": ["negative_amount", "bad_amount"]}),
     "future_date": ("quarantine", {"rule": "future_date"}),
     "bad_date": ("quarantine", {"rule": "bad_date"}),
     "unknown_customer": ("quarantine", {"rule": "unknown_customer"}),
@@ -343,7 +350,8 @@ def test_demo_cleaning_finds_the_planted_problems_and_flags_no_clean_row(demo_cl
     # clean rows (not part of a planted duplicate pair) that got flagged anywhere
     in_pair = set(ct["duplicate_of"]) - {""}
     for truth, source, clean in ((ct, "customers", (ct["problem"] == "") & ~ct["customer_id"].isin(in_pair)),
-                                 (tt, "transactions", tt["problem"].isin(["", "return"]))):
+                                 # a free purchase (amount 0) is a purchase, not a problem
+                                 (tt, "transactions", tt["problem"].isin(["", "return", "free_purchase"]))):
         flagged = set().union(*(_rows(a, source) for a in art.values()))
         false_flags = truth.loc[clean, "source_row"].astype(int).isin(flagged).sum()
         assert false_flags == 0, f"{source}: {false_flags} of {clean.sum()} clean rows flagged"

@@ -31,13 +31,18 @@ def _cdnow_dir() -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def cdnow_summary():
+def cdnow_transactions() -> pd.DataFrame:
+    """The CDNOW sample's lines: customer_id, date, amount (and the source's other columns)."""
     raw = pd.read_csv(_cdnow_dir() / "CDNOW_sample.txt", sep=r"\s+", header=None,
                       names=["master_id", "customer_id", "date", "cds", "amount"],
                       dtype={"customer_id": str, "date": str})
     raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
-    return clv.summary_from_transactions(raw, as_of="1997-09-30", time_unit="weeks")
+    return raw
+
+
+@pytest.fixture(scope="module")
+def cdnow_summary():
+    return clv.summary_from_transactions(cdnow_transactions(), as_of="1997-09-30", time_unit="weeks")
 
 
 def test_cdnow_summary_matches_the_published_calibration_data(cdnow_summary):

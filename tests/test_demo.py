@@ -20,7 +20,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, RobustScal
 
 COMMITTED = pathlib.Path(__file__).resolve().parents[1] / "data" / "demo"
 CUSTOMER_LABELS = set(demo.CUSTOMER_PROBLEMS)
-TRANSACTION_LABELS = set(demo.TRANSACTION_PROBLEMS) | {"return"}
+TRANSACTION_LABELS = set(demo.TRANSACTION_PROBLEMS) | {"return", "free_purchase"}
 GROUP_SHARES = {g.name: g.share for g in RETAIL_GROUPS}
 
 
@@ -174,7 +174,8 @@ def test_transaction_problems_are_what_the_truth_says(written):
     assert date[clean].is_monotonic_increasing
     assert tx.loc[clean, "order_id"].is_unique
     assert tx.loc[clean, "order_id"].str.startswith("O").all()
-    assert amount[label == "bad_amount"].le(0).all()
+    assert amount[label == "bad_amount"].lt(0).all()  # an amount of 0 is a free purchase, not an error
+    assert amount[label == "free_purchase"].eq(0).all()
     assert date[label == "future_date"].gt("2060-01-01").all()
     assert date[label == "bad_date"].isna().all()
     assert not known[label == "unknown_customer"].any()
@@ -183,12 +184,29 @@ def test_transaction_problems_are_what_the_truth_says(written):
 
     returns = tx[label == "return"].assign(amount=amount, date=date)
     orders = tx[label != "return"].drop_duplicates("order_id").assign(amount=amount, date=date)
+    # a refund of an order bought before the export: the customer's only line (returns only)
+    unlisted = ~returns["order_id"].str[1:].isin(orders["order_id"])
+    lines_per_customer = tx["customer_id"].value_counts()
+    assert unlisted.sum() >= 1 and (lines_per_customer[returns.loc[unlisted, "customer_id"]] == 1).all()
+    returns = returns[~unlisted]
     orders = orders.set_index("order_id").loc[returns["order_id"].str[1:]]
     assert returns["order_id"].str.fullmatch(r"CO\d+").all()
     assert (returns["customer_id"].to_numpy() == orders["customer_id"].to_numpy()).all()
     assert (returns["date"].to_numpy() > orders["date"].to_numpy()).all()
     assert (returns["amount"].to_numpy() < 0).all()
     assert (-returns["amount"].to_numpy() <= orders["amount"].to_numpy()).all()
+
+
+def test_free_purchases_and_returns_only_customers_are_planted(written):
+    _, f = written
+    tx, label = f["transactions"], f["transactions_truth"]["problem"]
+    kinds = label.groupby(tx["customer_id"]).agg(lambda s: frozenset(s))
+    n_customers = len(f["customers"])
+    only_free = (kinds == frozenset({"free_purchase"})).sum()  # CDNOW has 8 in 2,357
+    returns_only = (kinds == frozenset({"return"})).sum()
+    assert 0.001 * n_customers <= only_free <= 0.01 * n_customers
+    assert 0.001 * n_customers <= returns_only <= 0.01 * n_customers
+    assert 0.001 <= (label == "free_purchase").mean() <= 0.005
 
 
 def test_lapsed_customers_stopped_buying(written):
@@ -206,7 +224,7 @@ def test_planted_groups_are_recoverable_by_a_simple_kmeans(written):
     c, ct = f["customers"], f["customers_truth"]
     tt = f["transactions_truth"]
     person = ct["duplicate_of"].where(ct["problem"] == "duplicate", ct["customer_id"])
-    tx = f["transactions"][tt["problem"].isin(["", "return"])]
+    tx = f["transactions"][tt["problem"].isin(["", "return", "free_purchase"])]
     tx = tx.assign(
         person=tx["customer_id"].map(dict(zip(ct["customer_id"], person))),
         date=pd.to_datetime(tx["order_date"]),
@@ -217,7 +235,7 @@ def test_planted_groups_are_recoverable_by_a_simple_kmeans(written):
         "recency": (tx["date"].max() - orders["date"].max()).dt.days,
         "frequency": orders.size(),
         "monetary": tx.groupby("person")["amount"].sum().clip(lower=0),
-    })
+    }).dropna()  # people with only a refund in the file have no order to measure
     clean = ct["problem"] == ""
     X = c[clean].set_index("customer_id")[["age", "income", "gender", "city"]]
     X = X.astype({"age": float, "income": float}).join(rfm, how="inner")

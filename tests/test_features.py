@@ -120,7 +120,7 @@ def test_rfm_values_match_a_plain_python_computation(customers, transactions):
     assert by_id.loc["c5", ["recency", "tenure_days"]].tolist() == [0, 0]
     assert by_id["clv_historical"].tolist() == by_id["monetary"].tolist()
     assert by_id["buyer_type"].to_dict() == {
-        "c1": "repeat", "c2": "repeat", "c3": "repeat", "c4": "none", "c5": "first-time",
+        "c1": "repeat", "c2": "repeat", "c3": "repeat", "c4": "returns-only", "c5": "first-time",
         "c6": "none", "c7": "none", "c8": "repeat", "c9": "first-time"}
 
 
@@ -215,7 +215,7 @@ def test_lifecycle_with_given_thresholds(customers, transactions):
         "c1": "active",    # tenure 86, recency 30
         "c2": "active",    # tenure 50, recency 40
         "c3": "dormant",   # recency 98
-        "c4": "prospect", "c5": "new", "c6": "prospect", "c7": "prospect",
+        "c4": "returns_only", "c5": "new", "c6": "prospect", "c7": "prospect",
         "c8": "churned",   # recency 669
         "c9": "new",       # tenure 16
     }
@@ -271,12 +271,14 @@ def test_customers_without_purchases(customers, transactions):
     assert (none["frequency"] == 0).all()
     assert none["recency"].isna().all() and none["tenure_days"].isna().all()
     assert none["monetary"].to_dict() == {"c4": -30.0, "c6": 0.0, "c7": 0.0}  # net, as defined
-    assert (none["lifecycle"] == "prospect").all()
+    # c4 only returned something: a state of its own, never a prospect
+    assert none["lifecycle"].to_dict() == {"c4": "returns_only", "c6": "prospect", "c7": "prospect"}
     assert (none["value_tier"] == "low").all() and none["risk_tier"].isna().all()
-    assert (none["value_risk_cell"] == "prospect").all()
+    assert none["value_risk_cell"].to_dict() == {"c4": "returns", "c6": "prospect", "c7": "prospect"}
     assert none["rfm_segment"].isna().all() and none["r_score"].isna().all()
     assert none[["expected_purchases", "p_alive", "churn_risk", "clv_predicted"]].isna().all().all()
-    assert meta["customers"] == {"total": 9, "with_purchase": 6, "without_purchase": 3}
+    assert meta["customers"] == {"total": 9, "with_purchase": 6, "without_purchase": 3, "returns_only": 1,
+                                 "net_negative": 0, "zero_amount_purchases": 0}
     assert meta["window"]["lines_after_as_of"] == 1
 
 

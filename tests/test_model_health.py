@@ -8,18 +8,15 @@ import pandas as pd
 import pytest
 from seglab.features import aggregates, churn, clv, model_health
 from seglab.features.build import build_features
-from test_clv import PUBLISHED_BGNBD, _cdnow_dir
+from test_clv import PUBLISHED_BGNBD, cdnow_transactions
+from test_features import _simulate_bgnbd
 
 DAY0 = pd.Timestamp("2021-01-01")
 
 
 @pytest.fixture(scope="module")
 def cdnow_lines():
-    raw = pd.read_csv(_cdnow_dir() / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["master_id", "customer_id", "date", "cds", "amount"],
-                      dtype={"customer_id": str, "date": str})
-    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
-    return raw[["customer_id", "date", "amount"]].assign(is_return=False)
+    return cdnow_transactions()[["customer_id", "date", "amount"]].assign(is_return=False)
 
 
 def test_cdnow_holdout_is_the_papers_split_and_passes(cdnow_lines):
@@ -140,33 +137,14 @@ def test_lapsed_buyers_are_never_rated_low_risk(lapsed_run):
 # ----------------------------------------------------------------------- the overdue rule
 
 
-def _bgnbd_population(n, seed, days=720):
-    """Purchase days of the BG/NBD story (a model that fits), rates per day."""
-    rng = np.random.default_rng(seed)
-    ids, day = [], []
-    for i in range(n):
-        lam, p = rng.gamma(0.8, 1 / 20), rng.beta(0.8, 2.5)
-        t = rng.uniform(0, days / 2)
-        while t < days:
-            ids.append(f"b{i:04d}")
-            day.append(int(t))
-            if rng.random() < p:
-                break
-            t += rng.exponential(1 / lam)
-    return ids, day
-
-
 def test_a_customer_far_past_their_usual_gap_is_never_likely_still_active():
-    ids, day = _bgnbd_population(600, seed=7)
+    customers, lines, as_of = _simulate_bgnbd(600, seed=7, days=720)
     # planted: bought every 30 days four times, last purchase 300 days before as_of
     planted = [f"o{i}" for i in range(5)]
-    for cid in planted:
-        ids += [cid] * 4
-        day += [329, 359, 389, 419]
-    lines = pd.DataFrame({"customer_id": ids, "date": DAY0 + pd.to_timedelta(day, unit="D"),
-                          "amount": 25.0, "is_return": False})
-    as_of = DAY0 + pd.Timedelta(days=719)
-    customers = pd.DataFrame({"customer_id": sorted(set(ids))})
+    days = as_of - pd.to_timedelta([390, 360, 330, 300], unit="D")
+    lines = pd.concat([lines, pd.DataFrame({"customer_id": np.repeat(planted, 4), "date": np.tile(days, 5),
+                                            "amount": 25.0, "is_return": False})], ignore_index=True)
+    customers = pd.concat([customers, pd.DataFrame({"customer_id": planted})], ignore_index=True)
     feats, meta = build_features(customers, lines, as_of=as_of)
     assert meta["clv"]["used"], meta["clv"]["reason"]
     f = feats.set_index("customer_id")

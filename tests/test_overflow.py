@@ -75,7 +75,8 @@ def test_no_inf_or_nan_reaches_any_output(absurd_run):
 def test_the_requested_k_survives_and_revenue_is_finite(absurd_run):
     folder, _ = absurd_run
     segments = json.loads((folder / "segments.json").read_text(encoding="utf-8"))["segments"]
-    assert len(segments) == 3
+    # k=3 clusters, besides the group of customers whose returns cancel their purchases
+    assert len([s for s in segments if s["kind"] == "segment"]) == 3
     shares = [s["revenue_share"] for s in segments]
     assert all(isinstance(x, float) and 0 <= x <= 1 for x in shares) and abs(sum(shares) - 1) < 1e-9
 

@@ -14,7 +14,8 @@ from seglab.features.build import build_features
 from seglab.report.personas import build_personas
 from seglab.report.profiles import profile_matrix
 from seglab.report.sections import load_report_data, render_section
-from test_model_health import _bgnbd_population, _lapsed_population
+from test_features import _simulate_bgnbd
+from test_model_health import _lapsed_population
 from test_personas import make_cfg, synthetic_run
 from test_sections import write_run
 
@@ -48,7 +49,7 @@ def test_personas_show_churn_risk_and_never_p_alive(with_p_alive, tmp_path, lang
 def test_no_client_text_calls_a_customer_still_active():
     for language in ("en", "zh"):
         table = i18n.table(language)
-        said = [k for k, v in table.items() if STILL_ACTIVE.search(v) and k != "feature_p_alive"]
+        said = [k for k, v in table.items() if STILL_ACTIVE.search(v)]
         assert said == []
         assert not any(k.startswith(("sentence_p_alive", "name_p_alive")) for k in table)
 
@@ -66,14 +67,7 @@ def failed_meta():
 
 @pytest.fixture(scope="module")
 def used_meta():
-    import pandas as pd
-
-    ids, day = _bgnbd_population(500, seed=3)
-    day0 = pd.Timestamp("2022-01-01")
-    lines = pd.DataFrame({"customer_id": ids, "date": day0 + pd.to_timedelta(day, unit="D"),
-                          "amount": 20.0, "is_return": False})
-    customers = pd.DataFrame({"customer_id": sorted(set(ids))})
-    return _features_meta((customers, lines, day0 + pd.Timedelta(days=719)))
+    return _features_meta(_simulate_bgnbd(500, seed=3, days=720))
 
 
 def _method(tmp_path, meta, language, sections=("method",)):

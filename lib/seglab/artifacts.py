@@ -155,6 +155,8 @@ class SourceQuality(RowAccounting):
     """One input file: its row accounting and how it was read."""
 
     returns: int | None = None
+    zero_amount_purchases: int | None = None
+    """Purchase lines of amount 0 kept as purchases (cleaning.zero_amount: purchase)."""
     date_order: dict[str, DateOrder] | None = None
     notes: list[str] | None = None
     path: str | None = None
@@ -227,6 +229,12 @@ class CustomerCounts(Block):
     total: int
     with_purchase: int
     without_purchase: int
+    returns_only: int | None = None
+    """Customers with return lines but no purchase in the window (lifecycle 'returns_only')."""
+    net_negative: int | None = None
+    """Customers whose returns cancel their purchases (lifecycle 'net_negative')."""
+    zero_amount_purchases: int | None = None
+    """Purchase lines of amount 0 in the window (free samples, 100 % vouchers)."""
 
 
 class RfmRule(Block):
@@ -378,6 +386,8 @@ class Tiers(Block):
     thresholds: dict[str, Number]
     rule: str
     no_purchase: str | None = None
+    returns: str | None = None
+    """Where customers whose returns cancel their purchases go (outside the grid)."""
     counts: dict[str, int]
 
 
@@ -550,6 +560,17 @@ class DefaultSegment(Block):
     assigned: int
 
 
+class OutsideGroup(Block):
+    """The group of customers whose returns cancel their purchases, segmented apart."""
+
+    segment: int
+    name: str
+    customers: int
+    share: Number
+    by_state: dict[str, int]
+    reason: str
+
+
 class SegmentationReport(Block):
     """segmentation.json: the method, the choice of k with its scores, stability and sizes."""
 
@@ -593,6 +614,8 @@ class SegmentationReport(Block):
     warnings: list[SegmentationWarning] | None = None
     """Weak separation, instability, no clear k, fewer segments than asked: said in the summary."""
     method_text: str | None = None
+    outside_segmentation: OutsideGroup | None = None
+    """Customers kept out of the segmentation as their own group (seglab.segment.outside)."""
 
 
 # ================================================================== segment_rules.json (segment)
@@ -743,6 +766,10 @@ class Segment(Block):
 
     id: int
     """The segment number in assignments.csv."""
+    kind: Literal["segment", "returns"] = "segment"
+    """'returns': the group of customers whose returns cancel their purchases, not a segment found in data."""
+    net_spend: Number | None = None
+    """Of the 'returns' group: its net spend (at or below zero)."""
     name: str
     size: int
     """Customers."""
@@ -771,6 +798,10 @@ class Base(Block):
 
     customers: int
     revenue: Number | None
+    """Positive net revenue: each customer's net spend, 0 where returns cancel the purchases."""
+    revenue_net: Number | None = None
+    """Net revenue of all customers (purchases minus returns)."""
+    revenue_rule: str | None = None
     as_of: str | None
     language: str
     min_count: int

@@ -205,6 +205,9 @@ class CleaningConfig(_Strict):
     missing_tokens: list[str] = Field(default_factory=lambda: ["", "unknown", "n/a", "na", "-", "null", "none", "nan", "未知"], description="Values that mean 'missing' (compared trimmed and in lower case).")
     missing: MissingConfig = Field(default_factory=MissingConfig, description="How missing values are filled or set aside.")
     plausibility: PlausibilityConfig = Field(default_factory=PlausibilityConfig, description="What happens to implausible values (outliers, impossible ages, placeholder dates).")
+    zero_amount: Literal["purchase", "quarantine"] = Field(
+        "purchase", description="A transaction line with amount 0 (free sample, 100 % voucher): 'purchase' counts "
+                                "it as a purchase occasion for recency and frequency; 'quarantine' sets it aside.")
 
 
 

@@ -270,7 +270,7 @@ def clean_lines(cfg, raw: pd.DataFrame, info: dict, *, future_after: pd.Timestam
         ("future_date", tx.date, future),
         ("missing_amount", tx.amount or tx.quantity, missing_amount),
         ("bad_amount", tx.amount or tx.quantity, bad_amount),
-        ("zero_amount", tx.amount or tx.quantity, amount == 0),
+        ("zero_amount", tx.amount or tx.quantity, (amount == 0) & (rules.zero_amount == "quarantine")),
         ("negative_amount", tx.amount or tx.quantity, (amount < 0) & ~is_return),
     ])
     for col, mask in ((tx.date, dates.invalid | future), (tx.amount or tx.quantity, bad_amount)):
@@ -287,6 +287,8 @@ def clean_lines(cfg, raw: pd.DataFrame, info: dict, *, future_after: pd.Timestam
                              findings=findings)
     findings.save()
     led.extra["returns"] = int((is_return & led.alive).sum())
+    # free samples and 100 % vouchers: purchase occasions unless cleaning.zero_amount says otherwise
+    led.extra["zero_amount_purchases"] = int(((amount == 0) & ~is_return & led.alive).sum())
     valid = frame["date"][led.alive]
     return Lines(frame, led, pd.Timestamp(valid.max()) if valid.notna().any() else None)
 
@@ -539,6 +541,7 @@ def _quality(cfg, customers: Customers, lines: Lines | None, derived: bool, as_o
     if lines is not None:
         led = lines.ledger
         sources_out["transactions"] = {**led.accounting(), "returns": led.extra.get("returns", 0),
+                                       "zero_amount_purchases": led.extra.get("zero_amount_purchases", 0),
                                        "date_order": led.extra.get("date_order", {}), "notes": led.notes,
                                        **_source_info(led.info)}
     top["sources"] = sources_out

@@ -97,7 +97,12 @@ TRANSACTION_PROBLEMS = {
     "unknown_customer": 0.001,
     "exact_duplicate": 0.003,
 }
-_LINE_LABELS = ("", "return", *TRANSACTION_PROBLEMS)
+#: Legitimate patterns planted beside the problems (not errors): purchase lines of amount 0 (a
+#: free sample, a 100 % voucher; share of lines), customers whose one order was free (share of
+#: customers with one unreturned order), and customers whose only line is the refund of an order
+#: bought before the export (returns only; share of customers with one returned order).
+LINE_PATTERNS = {"free_purchase": 0.002, "free_only": 0.05, "returns_only": 0.25}
+_LINE_LABELS = ("", "return", *TRANSACTION_PROBLEMS, "free_purchase")
 MISSING_NUMBER = ("", "N/A")
 MISSING_TEXT = ("", "unknown", "N/A")
 IMPOSSIBLE_AGES = ("0", "-3", "150", "999")
@@ -470,7 +475,9 @@ def transaction_table(rng, lines, ids):
     for name in ("bad_amount", "future_date", "bad_date"):
         label[rows[name]] = _LINE_LABELS.index(name)
     bad = rows["bad_amount"]
-    amount[bad] = np.where(rng.random(len(bad)) < 0.5, 0.0, -amount[bad])
+    rng.random(len(bad))  # drawn as before, so that every later draw stays the same
+    amount[bad] = -amount[bad]  # a negative amount on an order not marked as a return
+    dropped = _plant_patterns(rng.spawn(1)[0], lines, ordinary, rows)
     # Broken dates are extra entries of the date lookup table, so millions of lines stay fast.
     future, unparseable = rows["future_date"], rows["bad_date"]
     odd_dates = [*future_dates(rng, (WINDOW_START + day[future]).astype(str)), *BAD_DATES]
@@ -479,6 +486,7 @@ def transaction_table(rng, lines, ids):
     day[unparseable] = WINDOW_DAYS + len(future) + which
 
     line, is_copy = with_copies(np.arange(len(label)), rows["exact_duplicate"])
+    line, is_copy = line[~dropped[line]], is_copy[~dropped[line]]
     label = np.where(is_copy, _LINE_LABELS.index("exact_duplicate"), label[line])
     is_return = label == _LINE_LABELS.index("return")
     order_no = lines["order_no"][line]
@@ -496,6 +504,30 @@ def transaction_table(rng, lines, ids):
         "problem": pandas_text(_lookup(_LINE_LABELS, label.astype(np.int64))),
     })
     return transactions, truth
+
+
+def _plant_patterns(rng, lines, ordinary, problems) -> np.ndarray:
+    """Plant :data:`LINE_PATTERNS` (with their own random stream, so the problems are drawn as
+    before): free purchases on ordinary lines and on the one order of some customers, and
+    customers with one returned order whose purchase line is left out of the export.
+    Returns which lines to leave out."""
+    label, amount, owner = lines["label"], lines["amount"], lines["id_number"]
+    ordinary = np.setdiff1d(ordinary, np.concatenate(list(problems.values())))
+    orders = np.flatnonzero(label != _LINE_LABELS.index("return"))
+    single = (np.bincount(owner[orders], minlength=int(owner.max()) + 1) == 1)[owner]
+    returned = lines["has_return"]
+
+    def some(candidates, share):
+        return rng.choice(candidates, size=min(len(candidates), count_of(share, len(candidates))), replace=False)
+
+    free = np.union1d(some(ordinary, LINE_PATTERNS["free_purchase"]),
+                      some(ordinary[single[ordinary]], LINE_PATTERNS["free_only"]))
+    amount[free] = 0.0
+    label[free] = _LINE_LABELS.index("free_purchase")
+    gone = some(orders[single[orders] & returned[orders] & (label[orders] == 0)], LINE_PATTERNS["returns_only"])
+    dropped = np.zeros(len(label), bool)
+    dropped[gone] = True
+    return dropped
 
 
 def draw_contacts(rng, male, age) -> dict:

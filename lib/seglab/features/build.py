@@ -19,7 +19,7 @@ from seglab.features import aggregates, churn, clv
 from seglab.features import value_risk as targeting
 from seglab.features.lifetime import lifetime_value
 
-__all__ = ["RFM_MAP", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS",
+__all__ = ["RFM_MAP", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS", "REFUND_STAGES",
            "DEFAULT_LIFECYCLE", "DERIVED_COLUMNS", "build_features", "score_edges",
            "scores_from_edges", "rfm_rules", "rfm_segment", "features_from_aggregates"]
 
@@ -67,10 +67,14 @@ DEFINITIONS = {
                       "than a quarter counts as a quarter, so one early order is not read as a "
                       "yearly habit); 0 without a purchase"),
     "n_returns": "number of return occasions (distinct return order ids, else return days)",
-    "buyer_type": "'first-time' (1 occasion), 'repeat' (2 or more), 'none' (no purchase)",
-    "lifecycle": ("'new' if tenure_days <= new_days; otherwise 'active' if recency <= "
-                  "active_days, 'dormant' if recency <= churned_days, else 'churned'; "
-                  "'prospect' without a purchase"),
+    "buyer_type": ("'first-time' (1 occasion), 'repeat' (2 or more), 'returns-only' (return "
+                   "lines but no purchase in the window), 'none' (no line at all)"),
+    "lifecycle": ("'returns_only' with return lines but no purchase in the window; "
+                  "'net_negative' when returns cancel the purchases (at least one return and "
+                  "net spend, monetary, at or below 0); otherwise 'new' if tenure_days <= "
+                  "new_days, 'active' if recency <= active_days, 'dormant' if recency <= "
+                  "churned_days, else 'churned'; 'prospect' without any line. A purchase "
+                  "line of amount 0 (free sample, 100 % voucher) is a purchase"),
     "clv_historical": "= monetary",
     "expected_purchases": ("BG/NBD expected purchase days over the horizon (purchase "
                            "occasions for the lifetime-value models are calendar days)"),
@@ -117,7 +121,11 @@ DERIVED_COLUMNS = (
     "risk_tier", "value_risk_cell",
 )
 
-_LIFECYCLE_STAGES = np.array(["new", "active", "dormant", "churned", "prospect"], dtype=object)
+_LIFECYCLE_STAGES = np.array(["new", "active", "dormant", "churned", "prospect", "returns_only",
+                              "net_negative"], dtype=object)
+#: Lifecycle stages of customers whose returns cancel their purchases: outside the value x
+#: risk grid (cell 'returns'), never prospects, kept out of clustering (seglab.segment.outside).
+REFUND_STAGES = ("returns_only", "net_negative")
 
 
 # --------------------------------------------------------------------------- options
@@ -486,21 +494,28 @@ def features_from_aggregates(customers: pd.DataFrame, agg: aggregates.CustomerAg
     if buyer.any():
         tenure[buyer] = as_of_day - days.first_day[buyer]
     thresholds = _lifecycle_thresholds(days, lifecycle)
-    stage = _LIFECYCLE_STAGES[_lifecycle_codes(tenure, recency, thresholds)]
+    returned = days.returned < 0
+    returns_only = ~buyer & returned
+    net_negative = buyer & returned & (monetary <= 0)
+    refunded = returns_only | net_negative
+    stage = _LIFECYCLE_STAGES[np.select([returns_only, net_negative],
+                                        [5, 6], _lifecycle_codes(tenure, recency, thresholds))]
     value, risk_basis, clv_meta = lifetime_value(days, agg.holdout, as_of_day, clv_horizon_days,
                                                  thresholds, recency, buyer)
 
     tier_basis = "clv_predicted" if clv_meta["used"] else "clv_historical"
+    ranked = buyer & ~refunded  # net spend at or below zero: no tier, outside the grid
     value_code, value_edges = _value_tier_codes(
-        value["clv_predicted"] if clv_meta["used"] else monetary, buyer, shares)
+        value["clv_predicted"] if clv_meta["used"] else monetary, ranked, shares)
     with np.errstate(invalid="ignore"):
         risk_code = ((value["churn_risk"] >= risk_cuts["medium"]).astype(np.int64)
                      + (value["churn_risk"] >= risk_cuts["high"]))
     value_tier = _labels(value_code, ("low", "mid", "high"))
-    risk_tier = np.where(buyer, _labels(risk_code, ("low", "medium", "high")), None)
+    risk_tier = np.where(ranked, _labels(risk_code, ("low", "medium", "high")), None)
     cells = np.array([[targeting.cell_key(v, r) for r in ("low", "medium", "high")]
                       for v in ("low", "mid", "high")], dtype=object)
-    grid_cell = np.where(buyer, cells[value_code, risk_code], targeting.PROSPECT.key)
+    grid_cell = np.where(ranked, cells[value_code, risk_code],
+                         np.where(refunded, targeting.RETURNS.key, targeting.PROSPECT.key))
 
     n_returns = agg.n_returns
     columns = {
@@ -511,7 +526,8 @@ def features_from_aggregates(customers: pd.DataFrame, agg: aggregates.CustomerAg
         "aov": np.where(buyer, monetary / np.maximum(frequency, 1), np.nan),
         "purchase_rate": frequency / (np.fmax(tenure, RATE_MIN_DAYS) / 365.25),
         "n_returns": n_returns.astype(np.int64),
-        "buyer_type": _labels(np.minimum(frequency, 2), ("none", "first-time", "repeat")),
+        "buyer_type": np.where(returns_only, "returns-only",
+                               _labels(np.minimum(frequency, 2), ("none", "first-time", "repeat"))),
         "lifecycle": stage,
         "clv_historical": monetary,
         **{k: value[k] for k in ("expected_purchases", "p_alive", "churn_risk")},
@@ -534,7 +550,9 @@ def features_from_aggregates(customers: pd.DataFrame, agg: aggregates.CustomerAg
                    "first_date": span[0], "last_date": span[1],
                    "order_ids": agg.order_ids},
         "customers": {"total": int(n), "with_purchase": int(buyer.sum()),
-                      "without_purchase": int(n - buyer.sum())},
+                      "without_purchase": int(n - buyer.sum()),
+                      "returns_only": int(returns_only.sum()), "net_negative": int(net_negative.sum()),
+                      "zero_amount_purchases": agg.zero_amount_purchases},
         "definitions": dict(DEFINITIONS),
         "rfm": {"score_edges": edges, "quintiles": list(QUINTILES), "map": rules,
                 "map_rule": "rules are checked top to bottom; the first whose ranges "
@@ -543,15 +561,18 @@ def features_from_aggregates(customers: pd.DataFrame, agg: aggregates.CustomerAg
         "lifecycle": {**thresholds, "counts": _counts(stage)},
         "clv": clv_meta,
         "value_tiers": {"basis": tier_basis, "shares": shares, "thresholds": value_edges,
-                        "rule": "among customers with a purchase: 'low' up to the mid "
-                                "threshold, 'mid' up to the high threshold, 'high' above "
-                                "(thresholds are quantiles at 1-high-mid and 1-high)",
+                        "rule": "among customers with a purchase whose returns do not cancel "
+                                "it: 'low' up to the mid threshold, 'mid' up to the high "
+                                "threshold, 'high' above (thresholds are quantiles at "
+                                "1-high-mid and 1-high)",
                         "no_purchase": "value_tier 'low', risk_tier missing, cell 'prospect'",
-                        "counts": _counts(value_tier, buyer)},
+                        "returns": ("lifecycle 'returns_only' or 'net_negative': value_tier "
+                                    "'low', risk_tier missing, cell 'returns' (outside the grid)"),
+                        "counts": _counts(value_tier, ranked)},
         "risk_tiers": {"basis": "churn_risk", "thresholds": risk_cuts,
                        "rule": "'high' if churn_risk >= high, 'medium' if >= medium, "
                                "else 'low'",
-                       "counts": _counts(risk_tier, buyer)},
+                       "counts": _counts(risk_tier, ranked)},
         "value_risk_cells": _counts(grid_cell),
     }
     return features, meta

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from seglab import i18n
 from seglab.errors import did_you_mean
 
-__all__ = ["VALUE_TIERS", "RISK_TIERS", "PROSPECT", "Cell", "CELLS", "cell_key", "cell_info"]
+__all__ = ["VALUE_TIERS", "RISK_TIERS", "PROSPECT", "RETURNS", "Cell", "CELLS", "cell_key", "cell_info"]
 
 #: Value tiers, best first.
 VALUE_TIERS = ("high", "mid", "low")
@@ -45,7 +45,11 @@ CELLS: tuple[Cell, ...] = tuple(
 #: The cell of customers without any purchase, outside the grid.
 PROSPECT = Cell("prospect", None, None, 10)
 
-_BY_KEY = {cell.key: cell for cell in (*CELLS, PROSPECT)}
+#: The cell of customers whose returns cancel their purchases (only returns, or net spend at
+#: or below zero), outside the grid: not prospects to welcome, not buyers to reward.
+RETURNS = Cell("returns", None, None, 11)
+
+_BY_KEY = {cell.key: cell for cell in (*CELLS, PROSPECT, RETURNS)}
 _BY_TIERS = {(cell.value_tier, cell.risk_tier): cell.key for cell in CELLS}
 
 
@@ -77,7 +81,7 @@ def cell_info(key: str, language: str = "en") -> dict:
     Parameters
     ----------
     key : str
-        A key from :data:`CELLS` or ``"prospect"``.
+        A key from :data:`CELLS`, ``"prospect"`` or ``"returns"``.
     language : {"en", "zh"}, default="en"
 
     Returns

@@ -38,6 +38,10 @@ MATCH_THRESHOLD = 0.5
 ABSORB_SHARE = 0.5
 # Each part of a split holds at least this share of the old segment's returning customers.
 SPLIT_PART = 0.2
+# Columns that say how a run measured rather than who its customers are: which churn-risk rule
+# applied, and the outputs of a lifetime-value model that one run may use and the next may not
+# (its health checks decide). Comparing them would make every segment look changed.
+RUN_DEPENDENT = ("churn_risk_basis", "p_alive", "expected_purchases", "expected_avg_spend", "clv_predicted")
 
 
 @dataclass
@@ -72,10 +76,13 @@ def profile_matrix(runs: list[RunArtifacts], reference: RunArtifacts) -> list[pd
     """One profile row per segment and run, on scales shared by all runs.
 
     Numeric features are standardised with the reference run's base mean and
-    standard deviation; each categorical column contributes its value shares.
+    standard deviation, a customer without a value counting as the base average
+    (so the few buyers in a segment of prospects do not speak for all of it);
+    each categorical column contributes its value shares. :data:`RUN_DEPENDENT`
+    columns are left out.
     """
     feats = [r.features.merge(r.assignments[["customer_id", "segment"]], on="customer_id") for r in runs]
-    common = set.intersection(*(set(f.columns) for f in feats)) - {"customer_id", "segment"}
+    common = set.intersection(*(set(f.columns) for f in feats)) - {"customer_id", "segment", *RUN_DEPENDENT}
     ref = reference.features
     numeric = sorted(c for c in common if pd.api.types.is_numeric_dtype(ref[c]) and ref[c].nunique() > 2
                      and not c.endswith("_score"))
@@ -84,7 +91,7 @@ def profile_matrix(runs: list[RunArtifacts], reference: RunArtifacts) -> list[pd
     mu, sd = ref[numeric].mean(), ref[numeric].std().replace(0, 1)
     out = []
     for f in feats:
-        parts = [((f[numeric] - mu) / sd).groupby(f["segment"]).mean()]
+        parts = [((f[numeric] - mu) / sd).fillna(0.0).groupby(f["segment"]).mean()]
         for col in categorical:
             shares = pd.crosstab(f["segment"], f[col].astype("string").fillna("(missing)"), normalize="index")
             shares.columns = [f"{col}={v}" for v in shares.columns]
@@ -113,6 +120,14 @@ def compare(run_a, run_b, threshold: float = MATCH_THRESHOLD, *, b_finished: boo
     a, b = RunArtifacts.load(run_a), RunArtifacts.load(run_b, finished=b_finished)
     prof_a, prof_b = profile_matrix([a, b], reference=a)
     pairs, dist = match_segments(prof_a, prof_b, threshold)
+    # The group whose returns cancel their purchases is no segment found in data: it is the
+    # same group in both runs, and no segment of the data is matched to it.
+    groups_a, groups_b = (
+        [int(s["id"]) for s in r.segments if s.get("kind", "segment") != "segment"] for r in (a, b))
+    if groups_a or groups_b:
+        found_a, found_b = ([i for i in p.index if int(i) not in g] for p, g in ((prof_a, groups_a), (prof_b, groups_b)))
+        pairs = match_segments(prof_a.loc[found_a], prof_b.loc[found_b], threshold)[0]
+        pairs += [(ia, ib, float(dist.loc[ia, ib])) for ia, ib in zip(groups_a, groups_b)]
     names_a = {int(s["id"]): s["name"] for s in a.segments}
     names_b = {int(s["id"]): s["name"] for s in b.segments}
     seg_a = {int(s["id"]): s for s in a.segments}

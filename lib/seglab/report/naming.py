@@ -16,6 +16,7 @@ import pandas as pd
 
 from seglab import i18n
 from seglab.errors import ParamsError
+from seglab.features.build import REFUND_STAGES
 from seglab.i18n import headers, screening
 from seglab.report.profiles import (
     Trait,
@@ -28,7 +29,7 @@ from seglab.report.profiles import (
 )
 
 __all__ = ["BEHAVIOUR_CATEGORICAL", "BEHAVIOUR_NUMERIC", "generate_name", "name_parts", "name_segments",
-           "segment_traits"]
+           "returns_groups", "segment_traits"]
 
 # Features that describe behaviour (the rest describe who customers are).
 BEHAVIOUR_NUMERIC = ("frequency", "purchase_rate", "aov", "recency", "monetary", "n_returns", "tenure_days",
@@ -77,6 +78,16 @@ def segment_traits(features: pd.DataFrame, assignments: pd.DataFrame, cfg) -> di
     return out
 
 
+def returns_groups(features: pd.DataFrame, assignments: pd.DataFrame, cfg) -> set[int]:
+    """Segments whose every customer's returns cancel their purchases (lifecycle
+    ``returns_only`` / ``net_negative``): the group :mod:`seglab.segment.outside` keeps apart."""
+    if "lifecycle" not in features.columns:
+        return set()
+    frame = customer_frame(features, assignments, cfg)
+    refunds = frame["lifecycle"].astype("string").isin(REFUND_STAGES).groupby(frame["segment"]).all()
+    return {int(s) for s, all_refunds in refunds.items() if all_refunds}
+
+
 def name_segments(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, method_names: dict | None = None,
                   inherited: dict | None = None) -> dict[int, str]:
     """One unique name per segment of ``assignments`` (``customer_id``, ``segment``).
@@ -121,6 +132,11 @@ def _name_segments(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, me
         chosen[int(sid)] = name
         seen[name.casefold()] = int(sid)
     given = dict(inherited or {})
+    # The group of customers whose returns cancel their purchases (seglab.segment.outside) is
+    # named for what it is, never from traits or a previous run's segment (rules keep their names).
+    groups = returns_groups(features, assignments, cfg) if cfg.segmentation.method != "rules" else set()
+    for sid in sorted(groups - set(chosen)):
+        given[sid] = i18n.t("name_returns_group", lang)
     if cfg.segmentation.method in NAMED_METHODS:
         for sid, name in (method_names or {}).items():
             if isinstance(name, str) and name.strip():

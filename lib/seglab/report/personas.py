@@ -15,6 +15,8 @@ import re
 import pandas as pd
 
 from seglab import i18n, numbers
+from seglab.features import value_risk as targeting
+from seglab.features.build import REFUND_STAGES
 from seglab.i18n import screening
 from seglab.report import naming, placement, profiles
 from seglab.report.naming import BEHAVIOUR_CATEGORICAL, BEHAVIOUR_NUMERIC
@@ -26,7 +28,7 @@ PRICE_WORDS = re.compile(r"deal|discount|sale|bargain|promo|coupon|voucher|offer
 # Membership values that are the entry level: no status worth recognising.
 ENTRY_TIERS = {"basic", "standard", "regular", "none", "free", "bronze", "普通"}
 # Cells whose strategy is to spend nothing: no trait-based offer is added there.
-NO_SPEND_CELLS = {"low_value_high_risk"}
+NO_SPEND_CELLS = {"low_value_high_risk", targeting.RETURNS.key}
 DAYS_PER_MONTH = 30.44
 
 
@@ -75,7 +77,10 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
     over = profiles.over_represented(cat, cfg.personas.min_count, cfg.personas.min_lift)
     sizes = frame["segment"].value_counts().sort_index()
     n = int(len(frame))
-    revenue = frame["monetary"].astype(float) if "monetary" in frame.columns else None
+    # Shares are of positive net revenue: a customer whose returns cancel their purchases adds
+    # nothing rather than a negative amount, so no segment shows "-0 %" and shares add up.
+    net = frame["monetary"].astype(float) if "monetary" in frame.columns else None
+    revenue = net.clip(lower=0) if net is not None else None
     total = float(revenue.sum()) if revenue is not None else None
     has_tx = "value_tier" in frame.columns and "risk_tier" in frame.columns
     if names is None:
@@ -90,8 +95,10 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
         seg_over = over[over["segment"] == seg]
         share = numbers.stored(size / n)
         revenue_share = numbers.stored(revenue[part.index].sum() / total) if total else None
+        refunds = "lifecycle" in part.columns and bool(part["lifecycle"].isin(REFUND_STAGES).all())
         entry = {
             "id": int(seg),
+            "kind": "returns" if refunds else "segment",
             "name": names[int(seg)],
             "size": int(size),
             "share": share,
@@ -112,6 +119,8 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
                            if has_tx else None),
             "notes": cfg.personas.notes.get(int(seg)),
         }
+        if refunds:
+            entry["net_spend"] = numbers.stored(net[part.index].sum(), 2) if net is not None else None
         segments.append((entry, profiles.traits(seg_num, seg_over), part))
 
     shown = share_texts([entry for entry, _, _ in segments])
@@ -126,6 +135,10 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
         "base": {
             "customers": n,
             "revenue": numbers.stored(total, 2),
+            "revenue_net": numbers.stored(float(net.sum()), 2) if net is not None else None,
+            "revenue_rule": ("revenue and revenue shares are of positive net revenue: each customer's "
+                             "net spend (purchases minus returns), counted as 0 where returns cancel "
+                             "the purchases") if net is not None else None,
             "as_of": as_of,
             "language": lang,
             "min_count": cfg.personas.min_count,
@@ -264,6 +277,8 @@ def _persona(entry: dict, traits: list[Trait], shown: dict, lang: str, *, attrib
     size = dict(size=numbers.integer(entry["size"]), share=shown["share"])
     who = [i18n.t("who_size_revenue" if entry["revenue_share"] is not None else "who_size", lang,
                   revenue=shown["revenue_share"], **size)]
+    if entry["kind"] == "returns":
+        who.append(i18n.t("who_returns_group", lang, net=format_value("monetary", entry.get("net_spend"), lang)))
     notable = {tr.feature for tr in traits if tr.kind == "numeric"}
     rows = {r["feature"]: r for r in entry["profile"]["numeric"] if r["index"] is not None}
     attr_num = [f for f in rows if f not in BEHAVIOUR_NUMERIC and f in notable]
@@ -352,7 +367,7 @@ def _actions(entry: dict, traits: list[Trait], part: pd.DataFrame, lang: str) ->
         if hooks and placement["cell"] not in NO_SPEND_CELLS:
             offer = i18n.t("offer_with_hooks", lang, offer=offer, hooks=i18n.t("items_sep", lang).join(hooks))
         tier = placement.get("risk_tier")
-        message = i18n.t(f"message_risk_{tier}" if tier else "message_prospect", lang, theme=theme)
+        message = i18n.t(f"message_risk_{tier}" if tier else f"message_{placement['cell']}", lang, theme=theme)
         priority = placement.get("priority")
     else:
         offer = i18n.t("items_sep", lang).join(hooks) if hooks else i18n.t("offer_default", lang)

@@ -36,12 +36,13 @@ def cell_spread(part: pd.DataFrame) -> pd.DataFrame:
     """Share of a segment's customers and of its revenue in each cell, largest first.
 
     ``part`` holds the segment's customers with ``value_risk_cell`` and, when
-    known, ``monetary``. Revenue shares are missing when the segment's revenue
-    is not positive (returns only).
+    known, ``monetary``. Revenue shares are of positive net revenue, missing
+    when the segment has none (returns cancel its purchases).
     """
     cells = part["value_risk_cell"].astype("string").fillna(targeting.PROSPECT.key)
     out = pd.DataFrame({"customers": cells.value_counts(normalize=True)})
-    revenue = part["monetary"].astype(float) if "monetary" in part.columns else None
+    # positive net revenue, as every revenue share of the report (seglab.report.personas)
+    revenue = part["monetary"].astype(float).clip(lower=0) if "monetary" in part.columns else None
     total = float(revenue.sum()) if revenue is not None else 0.0
     out["revenue"] = revenue.groupby(cells).sum() / total if total > 0 else float("nan")
     out["revenue"] = out["revenue"].fillna(0.0) if total > 0 else out["revenue"]
@@ -76,7 +77,8 @@ def place(part: pd.DataFrame, *, share: float, revenue_share: float | None, lang
     key = str(spread.index[0])
     basis = "most_customers"
     multiple = revenue_share / share if revenue_share is not None and share else None
-    if key != targeting.PROSPECT.key and targeting.cell_info(key)["value_tier"] != "high":
+    # prospects and customers whose returns cancel their purchases are outside the grid
+    if targeting.cell_info(key)["value_tier"] not in (None, "high"):
         if revenue_share is not None and revenue_share >= TOP_REVENUE_SHARE:
             basis = "top_revenue"
         elif multiple is not None and multiple >= TOP_VALUE_MULTIPLE:

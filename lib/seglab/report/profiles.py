@@ -156,8 +156,9 @@ def numeric_profile(frame: pd.DataFrame, columns) -> pd.DataFrame:
     ``statistic`` says which typical value: ``median``, or ``mean`` capped at
     the base's 1st and 99th percentiles. ``index`` is the segment's typical
     value over the base's × 100 (100 = like all customers), missing where the
-    base's is not positive (a ratio of signed numbers does not read as "more"
-    or "less"). ``effect`` is rank-based (see the module). ``mean`` and
+    base's is not positive or the segment's is negative (a group whose returns
+    exceed its purchases): a ratio of signed numbers does not read as "more"
+    or "less". ``effect`` is rank-based (see the module). ``mean`` and
     ``base_mean`` are the plain averages, kept for reference.
     """
     rows = []
@@ -176,7 +177,7 @@ def numeric_profile(frame: pd.DataFrame, columns) -> pd.DataFrame:
                                           else typical.groupby(frame["segment"]).mean()),
                               "mean": grouped.mean(), "p25": grouped.quantile(0.25), "p75": grouped.quantile(0.75)})
         for seg, r in stats.iterrows():
-            index = r["typical"] / base * 100 if base > 0 and not math.isnan(r["typical"]) else math.nan
+            index = r["typical"] / base * 100 if base > 0 and r["typical"] >= 0 else math.nan
             rows.append({"segment": int(seg), "feature": col, "statistic": stat, "typical": _kept(r["typical"]),
                          "base_typical": _kept(base), "index": _kept(index, INDEX_DIGITS),
                          "p25": _kept(r["p25"]), "p75": _kept(r["p75"]), "mean": _kept(r["mean"]),

@@ -704,6 +704,13 @@ def method(data: ReportData, language: str) -> str:
     used = used or data.cfg.segmentation.features
     if used:
         intro.append(t("method_features", features=i18n.join([i18n.feature_label(f, language) for f in used], language)))
+    outside = seg.get("outside_segmentation")
+    if outside:
+        by_state = outside.get("by_state") or {}
+        intro.append(t("method_outside", n=numbers.integer(outside["customers"]),
+                       returns_only=numbers.integer(by_state.get("returns_only", 0)),
+                       net_negative=numbers.integer(by_state.get("net_negative", 0)),
+                       name=data.names.get(int(outside["segment"]), outside["name"])))
     as_of = data.features_meta.get("as_of") or data.segments.get("base", {}).get("as_of")
     if as_of:
         intro.append(t("method_as_of", date=as_of))
@@ -712,7 +719,8 @@ def method(data: ReportData, language: str) -> str:
     if not scores.empty and "k" in scores:
         k = seg.get("k_fitted") or seg.get("k")
         given = (seg.get("k_choice") or {}).get("case") == "given"
-        k_text = t("method_k_given" if given else "method_k", k=k, chosen=len(data.segment_list),
+        found = [s for s in data.segment_list if s.get("kind", "segment") == "segment"]  # not the returns group
+        k_text = t("method_k_given" if given else "method_k", k=k, chosen=len(found),
                    min_share=numbers.percent(seg.get("min_segment_share", data.cfg.segmentation.min_segment_share)))
         if (seg.get("k_choice") or {}).get("case") in K_CASES:
             reason = k_reason_text(seg["k_choice"]["case"], seg["k_choice"], language)

@@ -41,6 +41,7 @@ from seglab.segment.preprocess import (
     mixed_sq_distances,
     select_features,
 )
+from seglab.segment.outside import outside_mask, with_outside_group
 from seglab.segment.rules import fit_rules
 
 #: Above this many customers the k search runs on a seeded sample of this size
@@ -127,11 +128,16 @@ def fit_segmentation(features: pd.DataFrame, cfg, *, progress: bool = True, pass
     cost, explained share), ``merges``, ``empty_clusters``, ``notes``, ``warnings``
     (weak separation, instability, no clear k, fewer segments than asked; see
     :func:`seglab.segment.kchoice.segmentation_warnings`) and ``method_text``, the
-    method section's paragraph.
+    method section's paragraph.  Customers whose returns cancel their purchases
+    are segmented apart (:mod:`seglab.segment.outside`): the report then has
+    ``outside_segmentation``.
     """
     seg = cfg.segmentation
     if len(features) == 0:
         raise DataError("the feature table has no customers to segment")
+    outside = outside_mask(features, seg.method)
+    if outside.any():  # customers whose returns cancel their purchases: their own group
+        return with_outside_group(features, outside, cfg, lambda part: fit_segmentation(part, cfg, progress=progress))
     started = time.perf_counter()
     if seg.method == "rules":
         model = fit_rules(features, seg)

@@ -62,7 +62,7 @@ CASES = [
     ("date_formats.csv", "customers", "", "ok", "dates as 2024/1/5, 05.01.2024, 2024年1月5日, 45296 (Excel serial)"),
     ("placeholder_phones.csv", "customers", "", "ok", "twelve customers share phone 00000000000: a placeholder, nobody is merged on it"),
     ("no_such_file.csv", "customers", "", "file not found", "a path that does not exist (no file in the corpus)"),
-    ("tx_bad_lines.csv", "transactions", "", "ok", "zero, negative, text and missing amounts, bad and future dates: quarantined"),
+    ("tx_bad_lines.csv", "transactions", "", "ok", "negative, text and missing amounts, bad and future dates: quarantined; a zero amount is kept as a free purchase"),
     ("tx_unknown_customers.csv", "transactions", "", "no line names a customer", "transactions of another customer base"),
     ("tx_missing_amount_column.csv", "transactions", "", "'amount' (columns.transactions.amount) not found", "no amount column"),
     ("tx_month_first.csv", "transactions", "", "ok", "US dates 01/13/2024: month first, inferred from the column"),
