@@ -157,8 +157,9 @@ def _name_segments(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, me
         # Bigger segments keep the shorter name when two would collide.
         for sid in sorted(missing, key=lambda s: (-sizes[s], s)):
             name = None
-            for take in (3, 4, 5):
-                candidate = generate_name(found.get(sid, []), lang, take, audience=audience)
+            # Longer names only when a shorter one is taken: more traits, then up to two more words.
+            for take, words in ((3, MAX_WORDS), (4, MAX_WORDS), (5, MAX_WORDS), (5, MAX_WORDS + 2)):
+                candidate = generate_name(found.get(sid, []), lang, take, audience=audience, max_words=words)
                 if candidate.casefold() not in used:
                     name = candidate
                     break
