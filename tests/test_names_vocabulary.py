@@ -148,3 +148,57 @@ def test_mall_names_read_naturally(tmp_path):
         assert not re.search(r"[()$]|Score|Annual", name), name
         assert _word_count(name) <= naming.MAX_WORDS, name
     assert "spending" in names[0].lower()
+
+
+# ------------------------------------------------------------------ the Chinese edition
+
+def test_the_eight_class_rfm_map_is_selectable_and_covers_every_score(tmp_path):
+    from seglab.features.build import rfm_rules  # lazy: only this test reads the rules
+    rules = rfm_rules("eight_class")
+    assert len(rules) == 8
+    labels = {i18n.value_label("rfm_segment", r["name"], "zh") for r in rules}
+    assert labels == {f"{a}{b}客户" for a in ("重要", "一般") for b in ("价值", "发展", "保持", "挽留")}
+    first = {(r, f, m): next(rule["name"] for rule in rules if all(rule[d][0] <= s <= rule[d][1]
+                                                                    for d, s in zip("rfm", (r, f, m))))
+             for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)}
+    assert first[(5, 5, 5)] == "Important Value" and first[(1, 1, 1)] == "General Win-back"
+    assert first[(5, 1, 5)] == "Important Development" and first[(1, 5, 5)] == "Important Retention"
+    raw = {"run_name": "x", "data": {"customers": "c.csv"}, "features": {"rfm_map": "eight_class"}}
+    assert config_from_dict(raw, base_dir=tmp_path).features.rfm_map == "eight_class"
+    with pytest.raises(ParamsError, match="rfm_map"):
+        config_from_dict({**raw, "features": {"rfm_map": "nine_class"}}, base_dir=tmp_path)
+
+
+def test_chinese_rfm_terms_are_the_standard_ones():
+    assert i18n.t("term_recency", "zh").startswith("最近一次消费")
+    assert i18n.t("term_frequency", "zh").startswith("消费频率")
+    assert i18n.t("term_monetary", "zh").startswith("消费金额")
+    zh = " ".join(i18n.table("zh").values())
+    for wrong in ("近度", "频度", "额度", "冠军客户", "一个回来的好理由", "中间一半"):
+        assert wrong not in zh, wrong
+
+
+def test_ages_read_in_years_in_chinese():
+    from seglab.report.personas import format_value  # lazy: the persona module is heavy
+    assert format_value("age", 34.0, "zh") == "34岁"
+
+
+def test_title_client_and_objectives_per_language(tmp_path):
+    raw = {"run_name": "x", "language": "zh", "data": {"customers": "c.csv"},
+           "title": {"en": "Segmentation", "zh": "客户细分"}, "client": "ACME",
+           "report": {"objectives": {"en": "Find the groups"}}}
+    cfg = config_from_dict(raw, base_dir=tmp_path)
+    assert (cfg.title, cfg.client, cfg.report.objectives) == ("客户细分", "ACME", "Find the groups")
+    assert cfg.untranslated() == ["client", "report.objectives"]
+    en = config_from_dict({**raw, "language": "en"}, base_dir=tmp_path)
+    assert en.title == "Segmentation" and en.untranslated() == []
+    with pytest.raises(ParamsError, match="title"):
+        config_from_dict({**raw, "title": {"fr": "Segmentation"}}, base_dir=tmp_path)
+
+
+def test_a_chinese_report_says_which_texts_are_english_only(tmp_path):
+    from seglab.report.render import untranslated_note  # lazy: the renderer loads templates
+    raw = {"run_name": "x", "language": "zh", "data": {"customers": "c.csv"}, "title": "Segmentation",
+           "client": "客户"}
+    note = untranslated_note(config_from_dict(raw, base_dir=tmp_path))
+    assert len(note) == 1 and "标题" in note[0] and "客户名称" not in note[0]

@@ -236,7 +236,10 @@ class FeaturesConfig(_Strict):
     clv_horizon_days: int = Field(365, gt=0, description="Days ahead over which predicted lifetime value (BG/NBD + Gamma-Gamma) is summed.")
     value_tiers: tuple[float, float] | None = Field(None, description="Shares of customers in (high, mid) tiers; default (0.2, 0.3).")
     risk_tiers: tuple[float, float] | None = Field(None, description="Churn-risk cut points (low|medium, medium|high).")
-    rfm_map: list[dict[str, Any]] | None = Field(None, description="Overrides the named RFM map rules.")
+    rfm_map: Union[Literal["standard", "eight_class"], list[dict[str, Any]], None] = Field(
+        None, description="The named RFM map: 'standard' (Champions … Hibernating, the default), 'eight_class' (the "
+                          "eight-class model common in China: 重要价值客户 … 一般挽留客户, R, F and M each high at a "
+                          "score of 3 or more), or your own rules [{name, r, f, m}, ...].")
 
 
 class RuleSegment(_Strict):
@@ -344,7 +347,8 @@ class ReportConfig(_Strict):
     """Stage 05: what the client report holds."""
 
     sections: list[Literal[SECTIONS]] = Field(default_factory=lambda: [s for s in SECTIONS if s != "changes"], description="The report's sections, in order; 'changes' is added when compare_to is set.")  # type: ignore[valid-type]
-    objectives: str | None = Field(None, description="The segmentation objective in SMART form.")
+    objectives: str | None = Field(None, description="The segmentation objective in SMART form; or one per language: "
+                                                     "{en: ..., zh: ...}.")
     audience: Literal[AUDIENCES] = Field(  # type: ignore[valid-type]
         "customers", description="Who the segments are made of, the noun of names and text: "
                                  + ", ".join(AUDIENCES) + ".")
@@ -420,12 +424,27 @@ class ComputeConfig(_Strict):
         return self
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _in_language(value, language: str, key: str):
+    """A text given per language (``{en: ..., zh: ...}``) as the one for ``language`` (else English, else the first)."""
+    if not isinstance(value, dict):
+        return value
+    unknown = [k for k in value if k not in i18n.LANGUAGES]
+    if unknown or not value:
+        raise ValueError(f"{key}: give the text, or one text per report language ({', '.join(i18n.LANGUAGES)}); "
+                         f"{unknown[0]!r} is not one" if unknown else f"{key}: the table of texts is empty")
+    text = value.get(language, value.get("en", next(iter(value.values()))))
+    return None if text is None else str(text)
+
+
 class RunConfig(_Strict):
     """One segmentation run, as written in ``params/<run>.yaml``."""
 
     run_name: str = Field(description="Names the folder under reports/: lower-case letters, digits, _ and -.")
-    title: str = Field("Customer segmentation", description="The report's title.")
-    client: str = Field("", description="Who the report is for; shown under the title.")
+    title: str = Field("Customer segmentation", description="The report's title; or one per language: {en: ..., zh: ...}.")
+    client: str = Field("", description="Who the report is for, shown under the title; or one per language: {en: ..., zh: ...}.")
     language: Literal[i18n.LANGUAGES] = Field("en", description="Language of the report and its figures: en (English) or zh (Chinese).")
     seed: int = Field(42, description="Seeds everything random: the same params, data and seed give the same segments.")
     output_dir: Path | None = Field(None, description="Root of run folders; default: $SEGLAB_REPORTS when set, else reports/ beside params/.")
@@ -459,6 +478,32 @@ class RunConfig(_Strict):
         privacy = raw.get("privacy") if isinstance(raw.get("privacy"), dict) else {}
         return {**raw, "columns": {**columns, "pii": [c for c in pii if c not in ids]},
                 "privacy": {**privacy, "pseudonymise_ids": True}}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_in_the_report_language(cls, raw):
+        """``title``, ``client`` and ``report.objectives`` may be given per language
+        (``{en: ..., zh: ...}``): the run keeps the report language's text, or the English
+        one when there is none (:func:`untranslated` then names it)."""
+        if not isinstance(raw, dict):
+            return raw
+        language = raw.get("language", "en")
+        raw = dict(raw)
+        for key in ("title", "client"):
+            if key in raw:
+                raw[key] = _in_language(raw[key], language, key)
+        if isinstance(raw.get("report"), dict) and "objectives" in raw["report"]:
+            raw["report"] = {**raw["report"],
+                             "objectives": _in_language(raw["report"].get("objectives"), language, "report.objectives")}
+        return raw
+
+    def untranslated(self) -> list[str]:
+        """The params' texts a reader of a Chinese report would read in another script (title, client,
+        objectives written in English only): the report says so."""
+        if self.language != "zh":
+            return []
+        texts = {"title": self.title, "client": self.client, "report.objectives": self.report.objectives}
+        return [key for key, text in texts.items() if text and not _CJK.search(text)]
 
     @model_validator(mode="after")
     def _cleaning_names_declared_columns(self) -> "RunConfig":

@@ -19,7 +19,7 @@ from seglab.features import aggregates, churn, clv
 from seglab.features import value_risk as targeting
 from seglab.features.lifetime import lifetime_value
 
-__all__ = ["RFM_MAP", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS", "REFUND_STAGES",
+__all__ = ["RFM_MAP", "RFM_MAPS", "RFM_MAP_EIGHT_CLASS", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS", "REFUND_STAGES",
            "DEFAULT_LIFECYCLE", "DERIVED_COLUMNS", "build_features", "score_edges",
            "scores_from_edges", "rfm_rules", "rfm_segment", "features_from_aggregates"]
 
@@ -39,6 +39,23 @@ RFM_MAP: tuple[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]], ..
     ("Lost",               (1, 1), (1, 1), (1, 5)),
     ("Hibernating",        (1, 2), (1, 2), (1, 5)),
 )
+
+#: The eight-class RFM model common in China (重要价值客户 … 一般挽留客户): each of R, F and M
+#: is high at a score of 3 or more (at or above the middle quintile), low below. The names are
+#: keys the string tables translate ("Important Value" → 重要价值客户).
+RFM_MAP_EIGHT_CLASS: tuple[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]], ...] = (
+    # name                      r       f       m
+    ("Important Value",       (3, 5), (3, 5), (3, 5)),
+    ("Important Development", (3, 5), (1, 2), (3, 5)),
+    ("Important Retention",   (1, 2), (3, 5), (3, 5)),
+    ("Important Win-back",    (1, 2), (1, 2), (3, 5)),
+    ("General Value",         (3, 5), (3, 5), (1, 2)),
+    ("General Development",   (3, 5), (1, 2), (1, 2)),
+    ("General Retention",     (1, 2), (3, 5), (1, 2)),
+    ("General Win-back",      (1, 2), (1, 2), (1, 2)),
+)
+#: The RFM maps ``features.rfm_map`` may name instead of writing rules.
+RFM_MAPS = {"standard": RFM_MAP, "eight_class": RFM_MAP_EIGHT_CLASS}
 
 #: What each feature means (written into ``meta["definitions"]``).
 DEFINITIONS = {
@@ -220,7 +237,8 @@ def rfm_rules(rfm_map=None) -> list[dict]:
     rfm_map : list or mapping, optional
         Rules in priority order, as ``[{"name": ..., "r": [4, 5], "f": ..., "m": ...},
         ...]``, as ``[(name, r, f, m), ...]`` (the form of :data:`RFM_MAP`) or as
-        ``{name: {"r": ..., "f": ..., "m": ...}, ...}``.  A single score stands for
+        ``{name: {"r": ..., "f": ..., "m": ...}, ...}``, or the name of a map of
+        :data:`RFM_MAPS` ("standard", "eight_class").  A single score stands for
         ``[s, s]``; a missing range for ``[1, 5]``.  Default :data:`RFM_MAP`.  Together
         the rules must cover all 125 score combinations (a last catch-all rule does).
     """
@@ -233,6 +251,11 @@ def rfm_rules(rfm_map=None) -> list[dict]:
 
     if rfm_map is None:
         rfm_map = RFM_MAP
+    if isinstance(rfm_map, str):
+        if rfm_map not in RFM_MAPS:
+            raise ParamsError(f"features.rfm_map: {rfm_map!r} is not a named map; use one of {', '.join(RFM_MAPS)} "
+                              "or write the rules")
+        rfm_map = RFM_MAPS[rfm_map]
     if isinstance(rfm_map, Mapping):
         rows = [{"name": name, **as_row(spec)} for name, spec in rfm_map.items()]
     elif isinstance(rfm_map, Sequence) and not isinstance(rfm_map, str):

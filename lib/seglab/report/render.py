@@ -148,16 +148,29 @@ def _finish_report(cfg, run_dir: Path, body: str) -> Path:
     ``warnings``, and a note in the report's footer (print it from a browser instead).
     """
     out = Path(run_dir) / "report.html"
+    untranslated = untranslated_note(cfg)
 
     def write(notes=()):
         write_text(out, render_page(body, title=cfg.title, client=cfg.client, run_id=run_identity(run_dir),
-                                    language=cfg.language, notes=notes))
+                                    language=cfg.language, notes=[*untranslated, *notes]))
 
     write()
     write_workbook(run_dir)
     if cfg.report.pdf and print_pdf(out) is None:
         write([i18n.t("report_pdf_missing", cfg.language)])
     return out
+
+
+def untranslated_note(cfg) -> list[str]:
+    """The footer note (and run.log warning) of a Chinese report whose title, client or objectives
+    the params give in English only; empty otherwise."""
+    keys = cfg.untranslated()
+    if not keys:
+        return []
+    log.warning("report: %s given in English only; a Chinese report shows them as written. Give them per "
+                "language, e.g. title: {en: ..., zh: ...}", ", ".join(keys))
+    names = i18n.join([i18n.t(f"params_text_{k.replace('.', '_')}", cfg.language) for k in keys], cfg.language)
+    return [i18n.t("report_untranslated", cfg.language, keys=names)]
 
 
 # ------------------------------------------------------------ extras
