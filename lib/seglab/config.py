@@ -347,7 +347,7 @@ class ReportConfig(_Strict):
     """Stage 05: what the client report holds."""
 
     sections: list[Literal[SECTIONS]] = Field(default_factory=lambda: [s for s in SECTIONS if s != "changes"], description="The report's sections, in order; 'changes' is added when compare_to is set.")  # type: ignore[valid-type]
-    objectives: str | None = Field(None, description="The segmentation objective in SMART form; or one per language: "
+    objectives: Union[str, dict[str, str], None] = Field(None, description="The segmentation objective in SMART form; or one per language: "
                                                      "{en: ..., zh: ...}.")
     audience: Literal[AUDIENCES] = Field(  # type: ignore[valid-type]
         "customers", description="Who the segments are made of, the noun of names and text: "
@@ -443,8 +443,9 @@ class RunConfig(_Strict):
     """One segmentation run, as written in ``params/<run>.yaml``."""
 
     run_name: str = Field(description="Names the folder under reports/: lower-case letters, digits, _ and -.")
-    title: str = Field("Customer segmentation", description="The report's title; or one per language: {en: ..., zh: ...}.")
-    client: str = Field("", description="Who the report is for, shown under the title; or one per language: {en: ..., zh: ...}.")
+    # Given per language, these hold the report language's text after validation (_texts_in_the_report_language).
+    title: Union[str, dict[str, str]] = Field("Customer segmentation", description="The report's title; or one per language: {en: ..., zh: ...}.")
+    client: Union[str, dict[str, str]] = Field("", description="Who the report is for, shown under the title; or one per language: {en: ..., zh: ...}.")
     language: Literal[i18n.LANGUAGES] = Field("en", description="Language of the report and its figures: en (English) or zh (Chinese).")
     seed: int = Field(42, description="Seeds everything random: the same params, data and seed give the same segments.")
     output_dir: Path | None = Field(None, description="Root of run folders; default: $SEGLAB_REPORTS when set, else reports/ beside params/.")
