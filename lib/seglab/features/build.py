@@ -19,8 +19,8 @@ from seglab.features import aggregates, churn, clv
 from seglab.features import value_risk as targeting
 from seglab.features.lifetime import lifetime_value
 
-__all__ = ["RFM_MAP", "RFM_MAPS", "RFM_MAP_EIGHT_CLASS", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS", "DEFAULT_RISK_TIERS", "REFUND_STAGES",
-           "DEFAULT_LIFECYCLE", "DERIVED_COLUMNS", "build_features", "score_edges",
+__all__ = ["RFM_MAP", "RFM_MAPS", "RFM_MAP_EIGHT_CLASS", "DEFINITIONS", "QUINTILES", "DEFAULT_VALUE_TIERS",
+           "DEFAULT_RISK_TIERS", "REFUND_STAGES", "DEFAULT_LIFECYCLE", "DERIVED_COLUMNS", "build_features", "score_edges",
            "scores_from_edges", "rfm_rules", "rfm_segment", "features_from_aggregates"]
 
 #: The named RFM map.  Score ranges are inclusive; rows are checked top to bottom
