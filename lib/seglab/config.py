@@ -877,20 +877,6 @@ def _is_date(value) -> bool:
     return True
 
 
-
-
-def check_run_params(cfg) -> None:
-    """Checks that relate several keys of a whole params file (no data read).
-
-    :mod:`seglab.validation` calls this after it has checked that the declared columns
-    are in the files, so that a typo in a column name is blamed on the key where it
-    was written (``columns.numeric: [agee]``), not on another key that names the column
-    correctly (``cleaning.ranges.age``).
-    """
-    check_rule_params(cfg.segmentation)
-    check_cleaning_keys(cfg)
-
-
 # strptime's directives (what pandas' to_datetime(format=...) accepts), and pandas' own two formats.
 _DATE_DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")
 _PANDAS_FORMATS = {"ISO8601", "mixed"}
