@@ -94,7 +94,8 @@ def test_every_page_of_a_hostile_run_is_inert_in_a_browser(hostile_runs):
         assert seen["scripts"] == 0 and seen["handlers"] == 0, (page.name, seen["scripts"], seen["handlers"])
         assert seen["console"] == [] and seen["page_errors"] == [], (page.name, seen["console"], seen["page_errors"])
         assert seen["blocked"] == [], (page.name, seen["blocked"])
-        assert "pwned" not in seen["title"], page.name
+        # a script that ran sets the title to exactly this; the params' title shows the payload as text
+        assert seen["title"] != "pwned", page.name
 
 
 def test_the_hostile_values_are_shown_as_text(hostile_runs):
