@@ -115,12 +115,16 @@ def test_a_requested_k_reduced_by_the_minimum_share_is_said():
 
 
 def test_a_warning_rounds_the_measured_score_once_as_the_method_section_does():
-    # 0.7452 reads 0.75 in the method section; rounded first to 0.745 it would read 0.74 here.
-    report = {"quality": {"silhouette": 0.2449}, "stability": {"mean_ari": 0.7452}, "k_choice": {"case": "rule"},
+    # Stored as measured and rounded once, by the rule and to the decimals of the method section's
+    # table and reason: 0.7455 reads 0.746 (not 0.745 from a float's rounding of a rounded value),
+    # and 0.7961 reads 0.796, not 0.8, the threshold it is below.
+    report = {"quality": {"silhouette": 0.2449}, "stability": {"mean_ari": 0.7455}, "k_choice": {"case": "rule"},
               "k_requested": "auto", "k_fitted": 5, "k": 5}
     stability = next(w for w in segmentation_warnings(report) if w["code"] == "unstable")
-    assert stability["stability"] == 0.7452
-    assert "0.75" in warning_text(stability, "en") and "0.74" not in warning_text(stability, "en")
+    assert stability["stability"] == 0.7455 and "customers 0.746, below 0.8" in warning_text(stability, "en")
+    report["stability"]["mean_ari"] = 0.7961
+    stability = next(w for w in segmentation_warnings(report) if w["code"] == "unstable")
+    assert "customers 0.796, below 0.8" in warning_text(stability, "en")
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

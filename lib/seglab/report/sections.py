@@ -30,7 +30,7 @@ from seglab.io.outputs import read_csv
 from seglab.report import figures, personas, profiles
 from seglab.report.compare import comparison_fragment
 from seglab.report.templating import Figure, Link, Markup, Table, render
-from seglab.segment.kchoice import K_CASES, k_reason_text, warning_text
+from seglab.segment.kchoice import K_CASES, SCORE_DIGITS, k_reason_text, warning_text
 
 log = logging.getLogger("seglab")
 
@@ -727,8 +727,8 @@ def method(data: ReportData, language: str) -> str:
         elif language == "en" and seg.get("k_reason"):
             reason = seg["k_reason"]
         if len(scores) > 1:
-            alt = t("alt_k", items=i18n.join([t("alt_k_item", k=int(r.k), silhouette=numbers.number(getattr(r, "silhouette", None), 2),
-                                                stability=numbers.number(getattr(r, "stability", None), 2))
+            alt = t("alt_k", items=i18n.join([t("alt_k_item", k=int(r.k), silhouette=numbers.number(getattr(r, "silhouette", None), SCORE_DIGITS),
+                                                stability=numbers.number(getattr(r, "stability", None), SCORE_DIGITS))
                                               for r in scores.itertuples()], language))
             chart = _image(lambda: figures.k_scores(scores, chosen_k=k, language=language), alt, language)
         # One column per test of the rule, so that the reason above can be checked against the table.
@@ -738,8 +738,8 @@ def method(data: ReportData, language: str) -> str:
         def yes_no(v):
             return t("yes") if v else t("no")
 
-        fmt = {"k": lambda v: str(int(v)), "cost": lambda v: numbers.number(v), "silhouette": lambda v: numbers.number(v, 3),
-               "stability": lambda v: numbers.number(v, 3), "smallest_share": lambda v: numbers.percent(v, 1),
+        fmt = {"k": lambda v: str(int(v)), "cost": lambda v: numbers.number(v), "silhouette": lambda v: numbers.number(v, SCORE_DIGITS),
+               "stability": lambda v: numbers.number(v, SCORE_DIGITS), "smallest_share": lambda v: numbers.percent(v, 1),
                **dict.fromkeys(flags, yes_no)}
         table = Table([t(f"col_{c}") for c in cols],
                       [[fmt[c](r[c]) if r[c] is not None and r[c] == r[c] else "–" for c in cols]
@@ -747,7 +747,7 @@ def method(data: ReportData, language: str) -> str:
     notes = []
     stab = seg.get("stability") or {}
     if isinstance(stab, dict) and stab.get("mean_ari") is not None:
-        notes.append(t("method_stability", ari=numbers.number(stab["mean_ari"], 2), runs=stab.get("runs", "–")))
+        notes.append(t("method_stability", ari=numbers.number(stab["mean_ari"], SCORE_DIGITS), runs=stab.get("runs", "–")))
     gamma = seg.get("gamma")
     if isinstance(gamma, dict) and gamma.get("value") is not None:
         notes.append(t("method_gamma", gamma=numbers.number(gamma["value"], 3)))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seglab import i18n
+from seglab import i18n, numbers
 
 #: A k is stable when refits on bootstrap resamples agree with it at least this much (mean ARI).
 STABLE_ARI = 0.8
@@ -39,6 +39,10 @@ ELBOW_RATIO = 1.5
 VARIANCE_FLOOR = 0.1
 #: Below this silhouette the data shows no substantial structure (Kaufman & Rousseeuw 1990).
 WEAK_SILHOUETTE = 0.25
+#: Decimals of silhouette and stability wherever a reader sees them (the table, the reason, the
+#: chart's text, the summary's warnings): one figure per score, and three decimals so that a score
+#: just under a threshold (stability 0.796 < 0.8) does not read as the threshold, as at two decimals.
+SCORE_DIGITS = 3
 #: The ways a k is chosen (``k_choice["case"]`` in segmentation.json).
 K_CASES = ("rule", "best_score", "merged", "given")
 
@@ -316,7 +320,7 @@ def warning_text(warning: dict, language: str) -> str:
         w["causes"] = i18n.t("clause_sep", language).join(causes) or "–"
     for key in ("silhouette", "stability", "threshold"):
         if key in w:
-            w[key] = i18n.number(w[key], 2)
+            w[key] = numbers.number(w[key], SCORE_DIGITS)
     key = "warn_collapsed_fitted" if w["code"] == "collapsed" and not w.get("given") else f"warn_{w['code']}"
     return i18n.t(key, language, **w)
 
@@ -326,7 +330,7 @@ def _pct(v) -> str:
 
 
 def _fmt(v) -> str:
-    return "n/a" if v is None else f"{v:.3f}"
+    return "n/a" if v is None else numbers.number(v, SCORE_DIGITS)
 
 
 def _klist(ks) -> str:
