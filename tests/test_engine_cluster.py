@@ -37,7 +37,9 @@ def test_dask_aggregates_equal_the_reference_whatever_the_partitioning(tmp_path,
     assert_same_aggregates(ref, duck.local_aggregates(path, customers["customer_id"], as_of=as_of, horizon_days=180))
 
 
-PARAMS = sorted((ROOT / "params").glob("*.yaml"))
+# demo_shift reads data made on demand (seglab demo-data --scenario retail_shift), absent from a clone;
+# its lines come from the same generator and code path as the demo's.
+PARAMS = sorted(p for p in (ROOT / "params").glob("*.yaml") if p.stem != "demo_shift")
 
 
 @pytest.mark.slow
