@@ -18,6 +18,7 @@ from seglab.config import config_from_dict
 from seglab.demo.engine import VALUE_LABELS
 from seglab.errors import ParamsError
 from seglab.features import value_risk as targeting
+from seglab.report import actions
 from seglab.report.personas import build_personas
 from seglab.report.profiles import profile_matrix
 
@@ -309,13 +310,15 @@ def test_actions_follow_cell_and_traits(result):
     for s in segs.values():
         assert s["actions"], s["name"]
         for a in s["actions"]:
-            assert set(a) == {"channel", "offer", "message", "priority"}
+            assert {"objective", "channel", "offer", "message", "kpi", "test", "opportunity", "priority"} <= set(a)
             assert a["priority"] == s["value_risk"]["priority"]
-            assert s["value_risk"]["strategy"] in a["offer"]
+            assert a["objective"] == actions.objective(s)
     assert segs[3]["actions"][0]["channel"] == "app"
     assert segs[0]["actions"][0]["channel"] == "store"
     assert "discount" in segs[1]["actions"][0]["offer"]
-    assert "miss you" in segs[2]["actions"][0]["message"]
+    # The lapsed group (recency over a year) is won back, never thanked.
+    assert segs[2]["actions"][0]["objective"].startswith("win_back")
+    assert "loyalty" not in segs[2]["actions"][0]["message"]
 
 
 def test_without_transactions_there_is_no_value_risk_and_no_invented_behaviour(tmp_path):

@@ -93,7 +93,9 @@ def test_every_summary_number_reads_the_same_everywhere_else(page):
     grid = {r[0]: r for r in _table(parsed, "", i18n.t("col_segment", "en"))[1:] if len(r) == 7}
     actions = {r[1]: r for r in _table(parsed, "actions-table")[1:]}
     sizes_alt = next(a for a in parsed.alts if a.startswith("Bar chart of segment sizes"))
-    for name, (_, size, share, revenue, cell, priority) in summary.items():
+    worth = {r[0]: r for r in _table(parsed, "money-table")[1:]}
+    for name, (_, size, share, revenue, amount, cell, priority) in summary.items():
+        assert worth[name][1] == amount  # revenue to date, as the actions' money table reads it
         card = " ".join(next(c for c in parsed.cards.values() if name in "".join(c)))
         assert f"{size} customers ({share})" in card and f"{revenue} of revenue" in card
         assert f"value × risk: {cell}" in card

@@ -754,11 +754,63 @@ class Persona(Block):
     summary: str
 
 
+class Trial(Block):
+    """How an action is tested: a held-back control group, a metric and a duration."""
+
+    control_share: Number
+    control: int
+    treatment: int
+    metric: Literal["first_purchase", "reactivation", "retention", "revenue", "response"]
+    duration_days: int
+    """Two of the segment's typical gaps between purchases, 4 to 26 weeks."""
+    detectable_uplift: Number | None
+    """Smallest response-rate lift the split shows (80 % power, 5 % two-sided)."""
+
+
+class Opportunity(Block):
+    """What a modest success of an action is worth in a year (seglab.report.actions)."""
+
+    value: Number | None
+    kind: Literal["retention", "growth", "convert"]
+    uplift: Number
+    """The assumed improvement: retention points, share more spend, or share of prospects converted."""
+
+
 class Action(Block):
-    channel: str
-    offer: str
+    """A segment's action, derived from its own data (seglab.report.actions)."""
+
+    objective: str
+    """convert, save, win_back, win_back_low_cost, retain, retain_low_cost, reward, upgrade, develop or engage."""
+    objective_text: str
     message: str
+    offer: str
+    channel: str
+    channel_column: str | None
+    """The channel-like column the channel was read from; null when the data has none."""
+    channel_share: Number | None
+    channel_base_share: Number | None
+    kpi: str
+    test: Trial
+    opportunity: Opportunity | None
     priority: int | None
+
+
+class Money(Block):
+    """A segment's money, in report.currency (seglab.report.actions.segment_money)."""
+
+    revenue: Number | None
+    """Revenue to date."""
+    revenue_per_customer: Number | None
+    clv_predicted: Number | None
+    """Predicted spend over horizon_days, where the lifetime-value model was used."""
+    horizon_days: int | None
+    yearly_spend: Number | None
+    """Spend per year at each customer's past pace, summed."""
+    at_risk: Number | None
+    """Yearly spend weighted by each customer's churn risk."""
+    mean_churn_risk: Number | None
+    prospects: int
+    base_buyer_yearly: Number | None
 
 
 class Segment(Block):
@@ -782,6 +834,8 @@ class Segment(Block):
     lifecycle_mix: dict[str, Number] | None
     value_risk: Placement | None
     notes: str | None
+    money: Money | None
+    """Null without transactions."""
     persona: Persona
     actions: list[Action]
 
@@ -802,6 +856,10 @@ class Base(Block):
     revenue_net: Number | None = None
     """Net revenue of all customers (purchases minus returns)."""
     revenue_rule: str | None = None
+    currency: str | None
+    """report.currency: what the amounts are in."""
+    channel_column: str | None
+    """The channel-like column actions read their channel from."""
     as_of: str | None
     language: str
     min_count: int

@@ -343,6 +343,10 @@ class PrivacyConfig(_Strict):
         "hash (pseudonymise that column) or error (stop before the run).")
 
 
+# An ISO 4217 code (EUR), a symbol (€, R$) or a letter-and-symbol form (US$, HK$).
+_CURRENCY = re.compile(r"^(?:[A-Z]{3}|[^\sA-Za-z0-9]{1,3}|[A-Za-z]{1,2}[^\sA-Za-z0-9]{1,2})$")
+
+
 class ReportConfig(_Strict):
     """Stage 05: what the client report holds."""
 
@@ -352,7 +356,20 @@ class ReportConfig(_Strict):
     audience: Literal[AUDIENCES] = Field(  # type: ignore[valid-type]
         "customers", description="Who the segments are made of, the noun of names and text: "
                                  + ", ".join(AUDIENCES) + ".")
+    currency: str | None = Field(None, description=(
+        "Currency of the amounts in the data: an ISO code (EUR, USD, CNY) or a symbol (€, $, ¥); amounts "
+        "in the report are written with it. Without it they are plain numbers and the report says so."))
     pdf: bool = Field(True, description="Also print report.pdf when Chromium is installed.")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value):
+        if value is None:
+            return value
+        text = str(value).strip()
+        if not _CURRENCY.match(text):
+            raise ValueError(f"write an ISO currency code such as EUR, USD or CNY, or a symbol such as €, $ or ¥; got {value!r}")
+        return text
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)

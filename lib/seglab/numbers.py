@@ -14,7 +14,14 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-__all__ = ["integer", "number", "percent", "percents", "rounded", "stored"]
+__all__ = ["integer", "money", "number", "percent", "percents", "rounded", "stored"]
+
+#: Symbols of common ISO currency codes, written before the amount.
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "RMB": "¥", "JPY": "¥", "INR": "₹", "KRW": "₩",
+           "HKD": "HK$", "AUD": "A$", "CAD": "C$", "SGD": "S$", "NZD": "NZ$", "BRL": "R$", "TWD": "NT$"}
+#: How Chinese text names a currency after the amount (1,234元, 56美元).
+ZH_UNITS = {"CNY": "元", "RMB": "元", "¥": "元", "USD": "美元", "$": "美元", "EUR": "欧元", "€": "欧元",
+            "GBP": "英镑", "£": "英镑", "JPY": "日元", "HKD": "港元", "HK$": "港元", "TWD": "新台币"}
 
 
 def _missing(x) -> bool:
@@ -100,3 +107,30 @@ def percents(shares) -> list[str]:
         pct = next(whole)
         out.append("<1%" if pct == 0 and v > 0 else f"{pct}%")
     return out
+
+
+def money(x, currency: str | None = None, language: str = "en") -> str:
+    """An amount of money as a client reads it: ``€1,234``, ``1,234元``, ``1,234 CHF``.
+
+    Whole units from 100 up, cents below. ``currency`` is ``report.currency`` (an
+    ISO code or a symbol); without one the amount is a plain number. Chinese puts
+    the currency's name after the amount for the currencies it names (元, 美元);
+    elsewhere a known code becomes its symbol before the amount, an unknown code
+    follows it.
+    """
+    if _missing(x):
+        return "–"
+    x = float(x)
+    digits = 0 if abs(rounded(x, 2)) >= 100 else 2
+    amount = f"{abs(rounded(x, digits)):,.{digits}f}"
+    sign = "-" if rounded(x, digits) < 0 else ""
+    if not currency:
+        return sign + amount
+    code = currency.strip()
+    unit = ZH_UNITS.get(code.upper(), ZH_UNITS.get(code)) if language == "zh" else None
+    if unit:
+        return f"{sign}{amount}{unit}"
+    symbol = SYMBOLS.get(code.upper()) if code.isalpha() else code
+    if symbol is None:
+        return f"{sign}{amount} {code.upper()}"
+    return f"{sign}{symbol}{amount}"

@@ -10,25 +10,18 @@ follow. Names come from the segment stage (:mod:`seglab.report.naming`).
 from __future__ import annotations
 
 import math
-import re
 
 import pandas as pd
 
 from seglab import i18n, numbers
-from seglab.features import value_risk as targeting
 from seglab.features.build import REFUND_STAGES
 from seglab.i18n import screening
-from seglab.report import naming, placement, profiles
+from seglab.report import actions, naming, placement, profiles
+from seglab.report.actions import ENTRY_TIERS, INTEREST_FEATURES, PRICE_WORDS
 from seglab.report.naming import BEHAVIOUR_CATEGORICAL, BEHAVIOUR_NUMERIC
 from seglab.report.profiles import Trait
 
 ALWAYS_DESCRIBED = ("frequency", "aov", "recency")
-INTEREST_FEATURES = {"interest", "interests", "category", "preferred_category", "hobby"}
-PRICE_WORDS = re.compile(r"deal|discount|sale|bargain|promo|coupon|voucher|offer|cheap|优惠|折扣|促销", re.I)
-# Membership values that are the entry level: no status worth recognising.
-ENTRY_TIERS = {"basic", "standard", "regular", "none", "free", "bronze", "普通"}
-# Cells whose strategy is to spend nothing: no trait-based offer is added there.
-NO_SPEND_CELLS = {"low_value_high_risk", targeting.RETURNS.key}
 DAYS_PER_MONTH = 30.44
 
 
@@ -123,13 +116,23 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
             entry["net_spend"] = numbers.stored(net[part.index].sum(), 2) if net is not None else None
         segments.append((entry, profiles.traits(seg_num, seg_over), part))
 
+    channel_col = actions.channel_column(frame, categorical)
+    buyer_yearly = actions.buyer_yearly_median(frame)
+    horizon = cfg.features.clv_horizon_days
+    for entry, _, part in segments:
+        entry["money"] = actions.segment_money(part, horizon_days=horizon, base_buyer_yearly=buyer_yearly)
     shown = share_texts([entry for entry, _, _ in segments])
     # Who customers are can only be described from attributes (age, city), not from purchases.
     attributes = ([c for c in numeric if c not in BEHAVIOUR_NUMERIC]
                   + [c for c in categorical if c not in BEHAVIOUR_CATEGORICAL])
     for entry, found, part in segments:
         entry["persona"] = _persona(entry, found, shown[entry["id"]], lang, attributes=bool(attributes))
-        entry["actions"] = _actions(entry, found, part, lang)
+        entry["actions"] = [actions.build_action(
+            entry, found, part, frame, lang=lang, channel_col=channel_col,
+            control_share=cfg.targeting.control_share, response_rate=cfg.targeting.expected_response_rate,
+            money=entry["money"])]
+    actions.make_distinct([(entry, found) for entry, found, _ in segments], lang,
+                          lambda tr: trait_phrase(tr, lang, with_numbers=False))
 
     return {
         "base": {
@@ -139,6 +142,8 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
             "revenue_rule": ("revenue and revenue shares are of positive net revenue: each customer's "
                              "net spend (purchases minus returns), counted as 0 where returns cancel "
                              "the purchases") if net is not None else None,
+            "currency": cfg.report.currency,
+            "channel_column": channel_col,
             "as_of": as_of,
             "language": lang,
             "min_count": cfg.personas.min_count,
@@ -324,53 +329,3 @@ def _persona(entry: dict, traits: list[Trait], shown: dict, lang: str, *, attrib
                      traits=i18n.join(top, lang) if top else i18n.t("summary_no_traits", lang), **size)
     return {"who": who_text, "needs": needs, "behaviour": behaviour_text,
             "narrative": "\n\n".join([who_text, needs, behaviour_text]), "summary": summary}
-
-
-# ------------------------------------------------------------------ actions
-
-def _actions(entry: dict, traits: list[Trait], part: pd.DataFrame, lang: str) -> list[dict]:
-    """Channel, offer, message and priority from the value × risk cell and the traits."""
-    channel_trait = next((tr for tr in traits if tr.kind == "category" and tr.feature == "channel"), None)
-    if channel_trait is not None:
-        channel = i18n.value_label("channel", channel_trait.value, lang)
-    elif "channel" in part.columns and part["channel"].notna().any():
-        channel = i18n.value_label("channel", part["channel"].astype("string").mode().iloc[0], lang)
-    else:
-        channel = i18n.t("channel_default", lang)
-
-    hooks, theme = [], ""
-    for tr in traits:
-        if tr.kind == "category" and PRICE_WORDS.search(str(tr.value)):
-            hook = i18n.t("offer_price", lang)
-        elif tr.kind == "category" and tr.feature in INTEREST_FEATURES:
-            value = i18n.value_label(tr.feature, tr.value, lang)
-            hook = i18n.t("offer_interest", lang, value=value)
-            theme = theme or i18n.t("theme_interest", lang, value=value)
-        elif (tr.kind == "category" and tr.feature in ("membership_tier", "membership")
-              and str(tr.value).casefold() not in ENTRY_TIERS):
-            hook = i18n.t("offer_membership", lang, value=i18n.value_label(tr.feature, tr.value, lang))
-        elif tr.kind == "numeric" and (tr.feature, tr.high) in {("aov", True), ("income", True)}:
-            hook = i18n.t("offer_premium", lang)
-        elif tr.kind == "numeric" and (tr.feature, tr.high) in {("aov", False), ("income", False)}:
-            hook = i18n.t("offer_price", lang)
-        elif tr.kind == "numeric" and (tr.feature, tr.high) == ("n_returns", True):
-            hook = i18n.t("offer_returns", lang)
-        else:
-            continue
-        if hook not in hooks:
-            hooks.append(hook)
-    hooks = hooks[:2]
-
-    placement = entry.get("value_risk")
-    if placement:
-        offer = placement.get("strategy") or i18n.t("offer_default", lang)
-        if hooks and placement["cell"] not in NO_SPEND_CELLS:
-            offer = i18n.t("offer_with_hooks", lang, offer=offer, hooks=i18n.t("items_sep", lang).join(hooks))
-        tier = placement.get("risk_tier")
-        message = i18n.t(f"message_risk_{tier}" if tier else f"message_{placement['cell']}", lang, theme=theme)
-        priority = placement.get("priority")
-    else:
-        offer = i18n.t("items_sep", lang).join(hooks) if hooks else i18n.t("offer_default", lang)
-        message = i18n.t("message_default", lang, theme=theme)
-        priority = None
-    return [{"channel": channel, "offer": offer, "message": message, "priority": priority}]

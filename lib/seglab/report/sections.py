@@ -207,8 +207,10 @@ def summary(data: ReportData, language: str) -> str:
     method = data.segmentation.get("method") or data.cfg.segmentation.method
     intro = t("summary_intro", customers=numbers.integer(base.get("customers")), k=len(segs),
               method=i18n.get(f"method_{method}", language, method))
+    has_money = has_revenue and all(s.get("money") for s in segs)
     header = [t("col_segment"), t("col_customers"), t("col_share")]
     header += [t("col_revenue_share")] if has_revenue else []
+    header += [t("col_revenue")] if has_money else []
     header += [t("col_cell"), t("col_priority")]
     rows = []
     for s in segs:
@@ -216,17 +218,52 @@ def summary(data: ReportData, language: str) -> str:
         shown = data.shown[int(s["id"])]
         row = [_segment_link(data, s), numbers.integer(s["size"]), shown["share"]]
         row += [shown["revenue_share"]] if has_revenue else []
+        row += [_money(data, s["money"]["revenue"], language)] if has_money else []
         row += [_cell_name(s, language), _priority(vr.get("priority"), language)]
         rows.append(row)
     total = [t("col_total"), numbers.integer(sum(s["size"] for s in segs)), _total(s["share"] for s in segs)]
     total += [_total(s.get("revenue_share") for s in segs)] if has_revenue else []
+    total += [_money(data, base.get("revenue"), language)] if has_money else []
     total += ["", ""]
-    numeric = {1, 2, 3} if has_revenue else {1, 2}
+    numeric = ({1, 2, 3, 4} if has_money else {1, 2, 3}) if has_revenue else {1, 2}
     one_liners = [Link(s["persona"]["summary"], None, _swatch_colour(data, s["id"])) for s in segs]
     # Weak separation, instability, no clear k or fewer segments than asked: said before the table.
     cautions = [warning_text(w, language) for w in data.segmentation.get("warnings") or []]
-    return _render("summary", language, intro=intro, warnings=cautions,
+    money = _summary_money(data, language) if has_money else []
+    return _render("summary", language, intro=intro, warnings=cautions, money=money,
                    main_table=Table(header, rows, frozenset(numeric), "summary", footer=[total]), one_liners=one_liners)
+
+
+def _summary_money(data: ReportData, language: str) -> list:
+    """The base's money in a few sentences: revenue, yearly spend and what is at risk, predicted spend."""
+    t = _tr(language)
+    segs = data.segment_list
+    base = data.segments.get("base", {})
+
+    def total(key):
+        values = [(s.get("money") or {}).get(key) for s in segs]
+        return sum(values) if values and all(v is not None for v in values) else None
+
+    out = [t("summary_revenue", revenue=_money(data, base.get("revenue"), language),
+             customers=numbers.integer(base.get("customers")), noun=_noun(data, language),
+             as_of=base.get("as_of") or "–")]
+    yearly, at_risk = total("yearly_spend"), total("at_risk")
+    if yearly is not None and at_risk is not None:
+        out.append(t("summary_at_risk", yearly=_money(data, yearly, language), at_risk=_money(data, at_risk, language),
+                     share=numbers.percent(at_risk / yearly if yearly else None)))
+    clv, days = total("clv_predicted"), next(((s.get("money") or {}).get("horizon_days") for s in segs), None)
+    if clv is not None and days:
+        out.append(t("summary_clv", horizon=horizon_text(days, language), clv=_money(data, clv, language)))
+    note = _currency_note(data, language)
+    return out + ([note] if note else [])
+
+
+def horizon_text(days, language: str) -> str:
+    """A forecast horizon as people say it: "the next 12 months" (whole months), else in days."""
+    months = float(days) / 30.4375
+    if abs(months - round(months)) < 0.05:
+        return i18n.t("horizon_months", language, months=numbers.integer(months))
+    return i18n.t("horizon_days", language, days=numbers.integer(days))
 
 
 def _total(shares) -> str:
@@ -616,18 +653,93 @@ def _rank(p) -> float:
     return float(p) if isinstance(p, (int, float)) else math.inf
 
 
-def actions(data: ReportData, language: str) -> str:
-    """Recommendations for every segment, highest priority first."""
+def _money(data: ReportData, x, language: str) -> str:
+    """An amount in the run's currency (``report.currency``), written one way everywhere."""
+    currency = data.segments.get("base", {}).get("currency") or data.cfg.report.currency
+    return numbers.money(x, currency, language)
+
+
+def _currency_note(data: ReportData, language: str) -> Markup | None:
+    """Said once where amounts appear when the params do not name the currency."""
+    if data.segments.get("base", {}).get("currency") or data.cfg.report.currency:
+        return None
+    return _tm(language)("currency_missing", key=_code("report.currency"), example=_code("EUR"))
+
+
+def _by_priority(data: ReportData) -> list[dict]:
+    """Segments with the most urgent action first (then the larger)."""
+    return sorted(data.segment_list, key=lambda s: (min((_rank(a.get("priority")) for a in s.get("actions", [])),
+                                                        default=math.inf), -s["size"]))
+
+
+def _noun(data: ReportData, language: str) -> str:
+    """The report's audience noun (``report.audience``: customers, subscribers, learners …)."""
+    return i18n.t(f"name_noun_{data.cfg.report.audience}", language)
+
+
+def channel_text(a: dict, language: str, noun: str) -> str:
+    """The action's channel, with how much of the segment uses it against the base."""
+    if a.get("channel_share") is None:
+        return a.get("channel") or ""
+    return i18n.t("action_channel_share", language, channel=a["channel"], share=numbers.percent(a["channel_share"]),
+                  base=numbers.percent(a.get("channel_base_share")), noun=noun)
+
+
+def test_text(a: dict, language: str) -> str:
+    """The action's test design in one line: control group, metric, duration, smallest lift shown."""
+    test = a.get("test") or {}
+    if not test:
+        return ""
     t = _tr(language)
-    rows = []
-    for s in sorted(data.segment_list, key=lambda s: (min((_rank(a.get("priority")) for a in s.get("actions", [])),
-                                                           default=math.inf), -s["size"])):
+    text = t("action_test", share=numbers.percent(test["control_share"]), control=numbers.integer(test["control"]),
+             metric=t(f"metric_{test['metric']}"), weeks=numbers.integer(test["duration_days"] / 7))
+    if test.get("detectable_uplift") is not None:
+        text += t("action_test_lift", lift=numbers.number(100 * test["detectable_uplift"], 1))
+    return text if test["control"] else t("action_test_no_control", metric=t(f"metric_{test['metric']}"))
+
+
+def opportunity_text(data: ReportData, s: dict, a: dict, language: str) -> str:
+    """The assumption behind an action's opportunity, in words."""
+    o = a.get("opportunity")
+    if not o:
+        return ""
+    money = s.get("money") or {}
+    t = _tr(language)
+    if o["kind"] == "convert":
+        return t("opportunity_convert", uplift=numbers.percent(o["uplift"]), n=numbers.integer(money.get("prospects")),
+                 value=_money(data, money.get("base_buyer_yearly"), language))
+    if o["kind"] == "retention":
+        return t("opportunity_retention", points=numbers.number(100 * o["uplift"], 1))
+    return t("opportunity_growth", uplift=numbers.percent(o["uplift"]))
+
+
+def actions(data: ReportData, language: str) -> str:
+    """Recommendations for every segment, highest priority first: what to do, what it is worth, how to test it."""
+    t = _tr(language)
+    rows, money_rows = [], []
+    ordered = _by_priority(data)
+    for s in ordered:
         for a in s.get("actions", []):
-            rows.append([_priority(a.get("priority"), language), _segment_link(data, s), a.get("channel"),
-                         a.get("offer"), a.get("message")])
-    table = Table([t("col_priority"), t("col_segment"), t("col_channel"), t("col_offer"), t("col_message")],
-                  rows, cls="actions-table")
-    return _render("actions", language, intro=t("actions_intro"), main_table=table)
+            rows.append([_priority(a.get("priority"), language), _segment_link(data, s), a.get("objective_text", ""),
+                         channel_text(a, language, _noun(data, language)), a.get("offer"), a.get("message")])
+            money = s.get("money") or {}
+            money_rows.append([_segment_link(data, s), _money(data, money.get("revenue"), language),
+                               _money(data, money.get("at_risk"), language),
+                               _money(data, (a.get("opportunity") or {}).get("value"), language),
+                               opportunity_text(data, s, a, language), test_text(a, language)])
+    table = Table([t("col_priority"), t("col_segment"), t("col_objective"), t("col_channel"), t("col_offer"),
+                   t("col_message")], rows, cls="actions-table")
+    has_money = any(s.get("money") for s in ordered)
+    if has_money:
+        money_table = Table([t("col_segment"), t("col_revenue"), t("col_at_risk"), t("col_opportunity"),
+                             t("col_assumption"), t("col_test")], money_rows, frozenset({1, 2, 3}), "money-table")
+    else:
+        money_table = Table([t("col_segment"), t("col_test")], [[r[0], r[5]] for r in money_rows], cls="money-table")
+    notes = [t("actions_money_notes")] if has_money else []
+    currency = _currency_note(data, language) if has_money else None
+    return _render("actions", language, intro=t("actions_intro"), main_table=table,
+                   money_title=t("actions_money_title"), money_table=money_table,
+                   notes=notes + ([currency] if currency else []))
 
 
 def campaign(data: ReportData, language: str) -> str:
@@ -647,7 +759,7 @@ def campaign(data: ReportData, language: str) -> str:
                r.action, r.channel, r.kpi, i18n.integer(r.treatment), i18n.integer(r.control),
                "–" if pd.isna(r.detectable_uplift) else t("points", value=i18n.number(100 * r.detectable_uplift, 1))]
         if has_value:
-            row.append(i18n.integer(r.expected_value) if pd.notna(r.expected_value) else "–")
+            row.append(_money(data, r.expected_value, language) if pd.notna(r.expected_value) else "–")
         rows.append(row)
     plan = Table(header, rows, frozenset({5, 6, 7, 8}), "plan-table")
     tm = _tm(language)
