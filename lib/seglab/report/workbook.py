@@ -202,6 +202,7 @@ def actions_sheet(data: ReportData, w: _Words) -> tuple[pd.DataFrame, list[Colum
 
 PLAN_COLUMNS = {  # campaign_plan.csv column -> (header key, kind)
     "priority": ("col_priority", "int"), "segment": ("xl_segment_id", "int"), "segment_name": ("col_segment", "text"),
+    "objective": ("col_objective", "wrap"), "test_days": ("col_test_days", "int"),
     "action": ("col_offer", "wrap"), "message": ("col_message", "wrap"), "channel": ("col_channel", "text"),
     "kpi": ("col_kpi", "text"), "audience": ("xl_audience", "int"), "treatment": ("col_contacted", "int"),
     "control": ("col_held_back", "int"), "detectable_uplift": ("col_detectable", "percent"),
