@@ -202,3 +202,32 @@ def test_a_chinese_report_says_which_texts_are_english_only(tmp_path):
            "client": "客户"}
     note = untranslated_note(config_from_dict(raw, base_dir=tmp_path))
     assert len(note) == 1 and "标题" in note[0] and "客户名称" not in note[0]
+
+
+def test_a_chinese_report_names_the_columns_it_cannot_say_in_chinese(tmp_path):
+    from seglab.report.render import unlabelled_columns, untranslated_note  # lazy: the renderer loads templates
+    raw = {"run_name": "x", "language": "zh", "title": "细分", "client": "客户", "data": {"customers": "c.csv"},
+           "columns": {"numeric": ["Annual Income (k$)", "weekly_minutes"], "categorical": ["Genre", "city"],
+                       "labels": {"zh": {"Genre": "性别"}},
+                       "value_labels": {"zh": {"Genre": {"female": "女性"}}}}}
+    cfg = config_from_dict(raw, base_dir=tmp_path)
+    assert unlabelled_columns(cfg) == ["weekly_minutes", "city"]  # city's values have no Chinese labels
+    assert "weekly_minutes" in untranslated_note(cfg)[0]
+    assert unlabelled_columns(config_from_dict({**raw, "language": "en"}, base_dir=tmp_path)) == []
+
+
+def test_the_audience_counts_the_segment_in_its_sentences(tmp_path):
+    from seglab.report.personas import build_personas  # lazy: the persona module is heavy
+    from test_personas import make_cfg, synthetic_run
+    features, assignments = synthetic_run(transactions=False)
+    for language, word in (("en", "learners"), ("zh", "位学员")):
+        cfg = make_cfg(tmp_path, **{"report.audience": "learners", "language": language})
+        segment = build_personas(features, assignments, cfg)["segments"][0]
+        assert word in segment["persona"]["who"] and word in segment["persona"]["summary"]
+        assert "customers" not in segment["persona"]["who"] and "顾客" not in segment["persona"]["who"]
+
+
+def test_services_audiences_buy_tickets_not_baskets():
+    trait = _num("aov", True)
+    assert naming.generate_name([trait], "en") == "Big-basket customers"
+    assert naming.generate_name([trait], "en", audience="accounts") == "Big-ticket accounts"

@@ -45,6 +45,8 @@ NAMED_METHODS = {"rules", "rfm"}
 MAX_WORDS = 5
 # A category value names a segment only when most of it holds the value.
 NAME_MIN_SHARE = 0.5
+# Audiences that buy in baskets; the others (accounts, learners, subscribers …) buy orders, seats or plans.
+RETAIL_AUDIENCES = {"customers", "members", "guests"}
 # Words of a header that make its numbers read as one of seglab's adjectives
 # ("Annual Income (k$)" high → "affluent", "Spending Score (1-100)" low → "low-spending").
 ADJECTIVE_CONCEPTS = {"income": "income", "salary": "income", "earnings": "income", "wage": "income",
@@ -208,18 +210,20 @@ def name_parts(traits: list[Trait], take: int) -> list[Trait]:
     return chosen[:take]
 
 
-def _adjective_key(feature: str, high: bool, lang: str) -> str | None:
-    """seglab's adjective for a number ("young", "affluent"), found by the column or its header in words."""
+def _adjective_key(feature: str, high: bool, lang: str, audience: str = "customers") -> str | None:
+    """seglab's adjective for a number ("young", "affluent"), found by the column or its header in words;
+    the audience's trade first ("big-ticket" accounts, not "big-basket")."""
     direction = "high" if high else "low"
     words = headers.slug(feature).split("_")
-    keys = [f"name_{feature}_{direction}", f"name_{'_'.join(words)}_{direction}"]
+    trade = "retail" if audience in RETAIL_AUDIENCES else "services"
+    keys = [f"name_{feature}_{direction}_{trade}", f"name_{feature}_{direction}", f"name_{'_'.join(words)}_{direction}"]
     keys += [f"name_{ADJECTIVE_CONCEPTS[w]}_{direction}" for w in words if w in ADJECTIVE_CONCEPTS]
     return next((k for k in keys if i18n.has(k, lang)), None)
 
 
-def _numeric_word(tr: Trait, lang: str) -> tuple[str, str]:
+def _numeric_word(tr: Trait, lang: str, audience: str = "customers") -> tuple[str, str]:
     """A number as ("adjective", text) or, for a label of several words in English, ("suffix", "with high …")."""
-    key = _adjective_key(tr.feature, tr.high, lang)
+    key = _adjective_key(tr.feature, tr.high, lang, audience)
     if key is not None:
         return "adjective", i18n.t(key, lang)
     label = i18n.feature_label(tr.feature, lang)
@@ -297,7 +301,7 @@ def generate_name(traits: list[Trait], language: str, take: int = 3, *, audience
     candidates = []
     for i, tr in enumerate(chosen):
         if tr.kind == "numeric":
-            slot, word = _numeric_word(tr, language)
+            slot, word = _numeric_word(tr, language, audience)
             candidates.append(("suffix" if slot == "suffix" else ("lead" if i == 0 else "adjectives"), word))
         elif str(tr.value).strip().lower() in YES | NO and " " in i18n.feature_label(tr.feature, language).strip():
             # "with housing loan", not "housing loan customers" / "no-housing loan customers"

@@ -126,7 +126,8 @@ def _build_personas(features: pd.DataFrame, assignments: pd.DataFrame, cfg, *, a
     attributes = ([c for c in numeric if c not in BEHAVIOUR_NUMERIC]
                   + [c for c in categorical if c not in BEHAVIOUR_CATEGORICAL])
     for entry, found, part in segments:
-        entry["persona"] = _persona(entry, found, shown[entry["id"]], lang, attributes=bool(attributes))
+        entry["persona"] = _persona(entry, found, shown[entry["id"]], lang, attributes=bool(attributes),
+                                    audience=cfg.report.audience)
         entry["actions"] = [actions.build_action(
             entry, found, part, frame, lang=lang, channel_col=channel_col,
             control_share=cfg.targeting.control_share, response_rate=cfg.targeting.expected_response_rate,
@@ -273,13 +274,17 @@ def _needs(traits: list[Trait], lang: str) -> list[str]:
     return out[:4]
 
 
-def _persona(entry: dict, traits: list[Trait], shown: dict, lang: str, *, attributes: bool = True) -> dict:
+def _persona(entry: dict, traits: list[Trait], shown: dict, lang: str, *, attributes: bool = True,
+             audience: str = "customers") -> dict:
     """who / needs / behaviour paragraphs and a one-sentence summary (``shown``: :func:`share_texts`).
 
     ``attributes``: whether the run holds any attribute of customers; without
-    one, nothing is said of who they are beyond size and revenue.
+    one, nothing is said of who they are beyond size and revenue. ``audience``:
+    ``report.audience``, the noun that counts them.
     """
-    size = dict(size=numbers.integer(entry["size"]), share=shown["share"])
+    # The run's audience counts them: "1,200 learners", "1,200位学员", "338家企业客户".
+    size = dict(size=i18n.t(f"audience_count_{audience}", lang, n=numbers.integer(entry["size"])),
+                noun=i18n.t(f"audience_{audience}", lang), share=shown["share"])
     who = [i18n.t("who_size_revenue" if entry["revenue_share"] is not None else "who_size", lang,
                   revenue=shown["revenue_share"], **size)]
     if entry["kind"] == "returns":

@@ -164,13 +164,36 @@ def _finish_report(cfg, run_dir: Path, body: str) -> Path:
 def untranslated_note(cfg) -> list[str]:
     """The footer note (and run.log warning) of a Chinese report whose title, client or objectives
     the params give in English only; empty otherwise."""
+    notes = []
     keys = cfg.untranslated()
-    if not keys:
+    if keys:
+        log.warning("report: %s given in English only; a Chinese report shows them as written. Give them per "
+                    "language, e.g. title: {en: ..., zh: ...}", ", ".join(keys))
+        names = i18n.join([i18n.t(f"params_text_{k.replace('.', '_')}", cfg.language) for k in keys], cfg.language)
+        notes.append(i18n.t("report_untranslated", cfg.language, keys=names))
+    columns = unlabelled_columns(cfg)
+    if columns:
+        log.warning("report: columns %s have no %s label; give them in columns.labels and their values in "
+                    "columns.value_labels", ", ".join(columns), cfg.language)
+        notes.append(i18n.t("report_unlabelled_columns", cfg.language, columns=i18n.join(columns, cfg.language)))
+    return notes
+
+
+def unlabelled_columns(cfg) -> list[str]:
+    """Columns a Chinese report would name, or whose values it would show, in Latin letters: no
+    Chinese label in ``columns.labels`` or seglab's table, or category values without ``columns.value_labels``."""
+    if cfg.language != "zh":
         return []
-    log.warning("report: %s given in English only; a Chinese report shows them as written. Give them per "
-                "language, e.g. title: {en: ..., zh: ...}", ", ".join(keys))
-    names = i18n.join([i18n.t(f"params_text_{k.replace('.', '_')}", cfg.language) for k in keys], cfg.language)
-    return [i18n.t("report_untranslated", cfg.language, keys=names)]
+    values = cfg.columns.value_labels_in(cfg.language)
+    out = []
+    with i18n.value_labels(values, cfg.columns.column_labels(cfg.language)):
+        for column in [*cfg.columns.numeric, *cfg.columns.categorical]:
+            if column in cfg.columns.pii:
+                continue
+            latin_name = i18n.feature_label(column, cfg.language).isascii()
+            if latin_name or (column in cfg.columns.categorical and column not in values):
+                out.append(column)
+    return out
 
 
 # ------------------------------------------------------------ extras
