@@ -45,6 +45,9 @@ NAMED_METHODS = {"rules", "rfm"}
 MAX_WORDS = 5
 # A category value names a segment only when most of it holds the value.
 NAME_MIN_SHARE = 0.5
+# Chinese words that name people: a value ending in one needs no noun after it.
+PERSON_NOUNS = ("人员", "人士", "学生", "者", "族", "客户", "顾客", "用户", "学员", "会员", "白领", "教师", "老师",
+                "工程师", "经理", "医生", "护士", "家长", "妈妈", "女性", "男性")
 # Audiences that buy in baskets; the others (accounts, learners, subscribers …) buy orders, seats or plans.
 RETAIL_AUDIENCES = {"customers", "members", "guests"}
 # Words of a header that make its numbers read as one of seglab's adjectives
@@ -317,6 +320,10 @@ def generate_name(traits: list[Trait], language: str, take: int = 3, *, audience
             parts[slot].append(word)
             budget -= _words(word)
     sep = i18n.t("name_sep", language)
+    if not sep and parts["categories"] and not parts["suffix"] and parts["categories"][-1].endswith(PERSON_NOUNS):
+        # Chinese: a value that names people ends the name ("东北流失退休人员", not "…退休人员顾客").
+        parts["categories"].append(parts["categories"].pop(-1))
+        noun = ""
     fields = {k: _glue(v, sep) for k, v in parts.items()}
     name = " ".join(i18n.t("name_pattern", language, noun=noun, **fields).split())
     if not sep:  # Chinese: no spaces but between two Latin words
