@@ -38,8 +38,10 @@ REPORTS_ENV = "SEGLAB_REPORTS"
 # Who a run's segments are made of: the noun of names and text (report.audience).
 AUDIENCES = ("customers", "clients", "accounts", "companies", "learners", "subscribers", "members", "guests",
              "users")
-SECTIONS = ("summary", "objectives", "quality", "segments", "personas", "value_risk",
+SECTIONS = ("summary", "objectives", "quality", "segments", "personas", "value_risk", "case_study",
             "actions", "targeting", "changes", "method", "glossary")
+#: The case studies whose own analyses a report can hold (seglab.report.casesections.CASE_STUDIES).
+CASE_STUDIES = ("b2b_software", "footwear", "online_education", "retail_chain", "subscription")
 
 
 class _Strict(BaseModel):
@@ -360,6 +362,9 @@ class ReportConfig(_Strict):
         "Currency of the amounts in the data: an ISO code (EUR, USD, CNY) or a symbol (€, $, ¥); amounts "
         "in the report are written with it. Without it they are plain numbers and the report says so."))
     pdf: bool = Field(True, description="Also print report.pdf when Chromium is installed.")
+    case_study: Union[Literal[CASE_STUDIES], None] = Field(None, description=(  # type: ignore[valid-type]
+        "A case study whose own analyses (completion, seasonality, retention, win-back ...) the report "
+        "adds as the 'case_study' section; null: none."))
 
     @field_validator("currency")
     @classmethod

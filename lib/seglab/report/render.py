@@ -133,8 +133,12 @@ def write_report_direct(cfg, run_dir: Path) -> Path:
 
 
 def report_sections(cfg, run_dir: Path) -> list[str]:
-    """The params' sections, plus "what changed" after the summary when the run compared itself."""
+    """The params' sections, plus "what changed" after the summary when the run compared itself, and the
+    case study's own analyses before the actions when ``report.case_study`` names one."""
     sections = list(cfg.report.sections)
+    if cfg.report.case_study and "case_study" not in sections:
+        at = sections.index("actions") if "actions" in sections else len(sections)
+        sections.insert(at, "case_study")
     if (Path(run_dir) / "compare.json").exists() and "changes" not in sections:
         at = sections.index("summary") + 1 if "summary" in sections else 0
         sections.insert(at, "changes")

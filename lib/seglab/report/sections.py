@@ -27,7 +27,7 @@ from seglab.config import RunConfig, config_from_dict
 from seglab.errors import SeglabError
 from seglab.features import value_risk as targeting
 from seglab.io.outputs import read_csv
-from seglab.report import figures, personas, profiles
+from seglab.report import casesections, casestudy, figures, personas, profiles
 from seglab.report.compare import comparison_fragment
 from seglab.report.templating import Figure, Link, Markup, Table, render
 from seglab.segment.kchoice import K_CASES, SCORE_DIGITS, k_reason_text, warning_text
@@ -649,6 +649,23 @@ def _spread(data: ReportData, placed: list[dict], language: str) -> dict:
     return {"spread_intro": intro, "spread_table": Table([t("col_segment"), t("col_spread")], rows, cls="spread")}
 
 
+def case_study(data: ReportData, language: str) -> str:
+    """The case study's own analyses (``report.case_study``), from the run's customers and transactions."""
+    name = data.cfg.report.case_study
+    if not name or data.features is None or data.assignments is None:
+        return ""
+    customers = data.features.assign(customer_id=data.features["customer_id"].astype(str)).merge(
+        data.assignments[["customer_id", "segment", "segment_name"]].astype({"customer_id": str}), on="customer_id")
+    has_tx = data.run_dir is not None and (data.run_dir / "transactions_clean.parquet").exists()
+    transactions = casestudy.transaction_table(data.run_dir) if has_tx else None
+    parts = [{"title": p.title, "text": p.text, "table": p.table,
+              "chart": _image(p.draw, p.alt, language) if p.draw else None}
+             for p in casesections.parts(name, customers, transactions, language)]
+    if not parts:
+        return ""
+    return _render("case_study", language, intro=i18n.t("case_intro", language), parts=parts)
+
+
 def _rank(p) -> float:
     return float(p) if isinstance(p, (int, float)) else math.inf
 
@@ -941,6 +958,7 @@ def glossary(data: ReportData, language: str) -> str:
 
 
 RENDERERS = {"summary": summary, "objectives": objectives, "quality": quality, "segments": segments,
-             "personas": persona_cards, "value_risk": value_risk, "actions": actions, "targeting": campaign,
+             "personas": persona_cards, "value_risk": value_risk, "case_study": case_study, "actions": actions,
+             "targeting": campaign,
              "changes": changes,
              "method": method, "glossary": glossary}
