@@ -318,6 +318,9 @@ CUSTOMER_FINDINGS = {
     "future_date": ("repairs", {"column": "signup_date", "rule": "future_date"}),
     "bad_date": ("repairs", {"column": "signup_date", "rule": "bad_date"}),
     "category_variant": ("repairs", {"column": "gender", "rule": "category_variant"}),
+    # implausible values planted by seglab.demo.implausible, caught with no range written for them
+    "extreme_value": ("repairs", {"column": "income", "rule": "outlier_capped"}),
+    "placeholder_date": ("repairs", {"column": "signup_date", "rule": "placeholder_date"}),
 }
 TRANSACTION_FINDINGS = {
     "bad_amount": ("quarantine", {"rule": ["negative_amount", "bad_amount"]}),
@@ -325,6 +328,8 @@ TRANSACTION_FINDINGS = {
     "bad_date": ("quarantine", {"rule": "bad_date"}),
     "unknown_customer": ("quarantine", {"rule": "unknown_customer"}),
     "exact_duplicate": ("id_map", {"rule": "exact_duplicate"}),
+    "absurd_amount": ("repairs", {"column": "amount", "rule": "outlier_capped"}),
+    "placeholder_date": ("quarantine", {"column": "order_date", "rule": "placeholder_date"}),
 }
 
 

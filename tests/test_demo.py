@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from seglab.demo import engine as demo
+from seglab.demo import implausible
 from seglab.demo.retail import RETAIL_GROUPS
 from seglab.demo.generate import generate_demo, write_demo_data
 from seglab.errors import SeglabError
@@ -19,8 +20,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, RobustScaler
 
 COMMITTED = pathlib.Path(__file__).resolve().parents[1] / "data" / "demo"
-CUSTOMER_LABELS = set(demo.CUSTOMER_PROBLEMS)
-TRANSACTION_LABELS = set(demo.TRANSACTION_PROBLEMS) | {"return", "free_purchase"}
+# the retail demo plants every implausible value but mixed date orders (a case study has those)
+CUSTOMER_LABELS = set(demo.CUSTOMER_PROBLEMS) | {"extreme_value", "placeholder_date"}
+TRANSACTION_LABELS = set(demo.TRANSACTION_PROBLEMS) | {"return", "free_purchase", *implausible.TRANSACTION_LABELS}
 GROUP_SHARES = {g.name: g.share for g in RETAIL_GROUPS}
 
 

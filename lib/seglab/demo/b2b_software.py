@@ -30,6 +30,7 @@ def _firm(rng, columns) -> None:
 
 SPEC = CaseSpec(
     name="b2b_software", id_column="company_id", id_prefix="B", contacts="company",
+    extreme_value="annual_revenue",
     order_column="invoice_id", order_prefix="INV", date_column="invoice_date",
     customer_columns=("company_id", "company_name", "contact_name", "contact_email", "contact_phone", "industry",
                       "company_size", "employees", "annual_revenue", "region", "city", "plan", "seats",

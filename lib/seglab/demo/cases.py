@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from seglab.demo import implausible
 from seglab.demo.engine import (
     BAD_DATES,
     CALIBRATED_TRANSACTIONS,
@@ -110,7 +111,10 @@ class CaseSpec:
     map them back). ``billing`` = (column, {value: (price, days between payments)}) makes
     payments regular, as in a subscription (the groups' Poisson orders then come on top, as
     pay-per-view purchases). ``decimals`` formats floats. The window runs from ``window_start``
-    to the retail demo's last day, whose engine draws the lines.
+    to the retail demo's last day, whose engine draws the lines. ``extreme_value`` names a
+    money-like column that gets one value ten times its largest, ``mixed_dates`` a date column
+    partly written in both day/month orders (:mod:`seglab.demo.implausible`, which also plants
+    placeholder dates and absurd orders in every case study).
     """
 
     name: str
@@ -130,6 +134,8 @@ class CaseSpec:
     billing: tuple | None = None
     decimals: dict = field(default_factory=dict)
     window_start: np.datetime64 = CASE_WINDOW_START
+    extreme_value: str | None = None
+    mixed_dates: str | None = None
 
     @property
     def transaction_columns(self) -> tuple:
@@ -184,7 +190,10 @@ def generate_case(rng, spec: CaseSpec, n_customers: int, transactions_per_custom
         transactions["order_id"] = transactions_truth["order_id"] = pandas_text(
             transactions["order_id"].str.replace(r"^(C?)O", r"\g<1>" + spec.order_prefix, regex=True).to_numpy())
     transactions.columns = list(spec.transaction_columns)
-    return DemoData(customers, transactions, customers_truth, transactions_truth)
+    planted = implausible.Implausible(money=spec.extreme_value, mixed_dates=spec.mixed_dates, id_column=spec.id_column,
+                                      date_column=spec.date_column)
+    return implausible.plant(rng.spawn(1)[0], DemoData(customers, transactions, customers_truth, transactions_truth),
+                             planted)
 
 
 def _attributes(rng, spec, group) -> dict[str, np.ndarray]:

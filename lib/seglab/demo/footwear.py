@@ -17,6 +17,7 @@ def _survey(tech, style, durability, price, sd=0.7) -> dict:
 
 SPEC = CaseSpec(
     name="footwear",
+    extreme_value="income", mixed_dates="signup_date",
     customer_columns=("customer_id", "name", "email", "phone", "gender", "age", "city", "income", "activity",
                       "lifestyle", "core_value", *_LIKERT, "device", "platform", "signup_date"),
     missing=("age", "income", "lifestyle"), impossible={"age": IMPOSSIBLE_AGES},

@@ -3,6 +3,7 @@ export with five planted customer groups and every planted problem of the engine
 
 from __future__ import annotations
 
+from seglab.demo import implausible
 from seglab.demo.engine import (
     CALIBRATED_TRANSACTIONS,
     DemoData,
@@ -63,7 +64,14 @@ RETAIL_GROUPS = (
 )
 
 
+#: The implausible values planted in the retail demo: an income ten times the largest, besides
+#: the placeholder dates and absurd orders every data set gets.
+IMPLAUSIBLE = implausible.Implausible(money="income")
+
+
 def generate(rng, n_customers, transactions_per_customer) -> DemoData:
-    """A sports and outdoor retailer: the five retail groups and every planted problem."""
+    """A sports and outdoor retailer: the five retail groups, every planted problem of the
+    engine and the implausible values of :mod:`seglab.demo.implausible`."""
     rate_scale = transactions_per_customer / CALIBRATED_TRANSACTIONS
-    return generate_groups(rng, RETAIL_GROUPS, n_customers, rate_scale)
+    data = generate_groups(rng, RETAIL_GROUPS, n_customers, rate_scale)
+    return implausible.plant(rng.spawn(1)[0], data, IMPLAUSIBLE)
