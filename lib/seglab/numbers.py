@@ -121,7 +121,7 @@ def money(x, currency: str | None = None, language: str = "en") -> str:
     if _missing(x):
         return "–"
     x = float(x)
-    digits = 0 if abs(rounded(x, 2)) >= 100 else 2
+    digits = 0 if abs(rounded(x, 2)) >= 100 or rounded(x, 2) == 0 else 2
     amount = f"{abs(rounded(x, digits)):,.{digits}f}"
     sign = "-" if rounded(x, digits) < 0 else ""
     if not currency:

@@ -169,7 +169,7 @@ def _opportunity(goal: str, money: dict | None) -> dict | None:
     churn risk), worth their yearly spend. Growth objectives: 5 % more yearly spend.
     Prospects: 5 % of them buying, worth the base's median yearly spend of a buyer.
     """
-    if not money or money.get("yearly_spend") is None:
+    if not money or money.get("yearly_spend") is None or goal == "investigate":
         return None
     if goal == "convert":
         if not money.get("prospects") or not money.get("base_buyer_yearly"):

@@ -27,7 +27,7 @@ from seglab.config import RunConfig, config_from_dict
 from seglab.errors import SeglabError
 from seglab.features import value_risk as targeting
 from seglab.io.outputs import read_csv
-from seglab.report import casesections, casestudy, figures, personas, profiles
+from seglab.report import answers, casesections, casestudy, figures, personas, profiles
 from seglab.report.compare import comparison_fragment
 from seglab.report.templating import Figure, Link, Markup, Table, render
 from seglab.segment.kchoice import K_CASES, SCORE_DIGITS, k_reason_text, warning_text
@@ -277,7 +277,12 @@ def objectives(data: ReportData, language: str) -> str:
     text = data.cfg.report.objectives
     if not text:
         return ""
-    return _render("objectives", language, text=text.strip())
+    t = _tr(language)
+    found = answers.answers(text, data.segment_list, data.segments.get("base", {}), features=data.features,
+                            money=lambda x: _money(data, x, language), noun=_noun(data, language), language=language)
+    table = Table([t("col_question"), t("col_found"), t("col_do")],
+                  [[t(f"question_{a['topic']}"), a["found"], a["do"]] for a in found], cls="answers") if found else None
+    return _render("objectives", language, text=text.strip(), answers_intro=t("answers_intro"), answers=table)
 
 
 def _rule_label(rule: str, language: str) -> str:
