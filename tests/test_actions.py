@@ -184,3 +184,25 @@ def test_currency_param_is_checked(tmp_path):
     with pytest.raises(ParamsError, match="report.currency"):
         cfg_for(tmp_path, currency="euros please")
     assert cfg_for(tmp_path, currency="HK$").report.currency == "HK$"
+
+
+def test_objectives_are_answered_with_the_runs_numbers(run):
+    from seglab.report import answers
+
+    features, assignments, result = run
+    text = ("Find the groups that drive revenue and those at risk for a win-back campaign, "
+            "give each its own offer, and measure the response against a control group.")
+    assert answers.topics(text, has_revenue=True) == ["revenue", "risk", "offer", "measure"]
+    assert answers.topics("营销方案", has_revenue=False) == ["offer"]
+    found = {a["topic"]: a for a in answers.answers(text, result["segments"], result["base"], features=features,
+                                                      money=lambda x: money(x, "EUR"), noun="customers",
+                                                      language="en")}
+    at_risk = sum(s["money"]["at_risk"] for s in result["segments"])
+    assert money(at_risk, "EUR") in found["risk"]["found"]
+    listed = features["value_risk_cell"].isin(["high_value_high_risk", "high_value_medium_risk"]).sum()
+    assert f"holds {listed:,} customers" in found["risk"]["found"]
+    lapsing = [s for s in result["segments"] if s["actions"][0]["objective"] in answers.RETENTION]
+    for s in lapsing:
+        assert f"audience_segment_{s['id']}.csv" in found["risk"]["do"]
+    held = sum(s["actions"][0]["test"]["control"] for s in result["segments"])
+    assert f"({held:,} customers in all)" in found["measure"]["found"]
