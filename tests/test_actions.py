@@ -15,7 +15,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from seglab.campaign.audiences import detectable_uplift
 from seglab.config import config_from_dict
 from seglab.features import value_risk as targeting
@@ -189,7 +188,7 @@ def test_currency_param_is_checked(tmp_path):
 def test_objectives_are_answered_with_the_runs_numbers(run):
     from seglab.report import answers
 
-    features, assignments, result = run
+    features, _, result = run
     text = ("Find the groups that drive revenue and those at risk for a win-back campaign, "
             "give each its own offer, and measure the response against a control group.")
     assert answers.topics(text, has_revenue=True) == ["revenue", "risk", "offer", "measure"]
@@ -206,3 +205,8 @@ def test_objectives_are_answered_with_the_runs_numbers(run):
         assert f"audience_segment_{s['id']}.csv" in found["risk"]["do"]
     held = sum(s["actions"][0]["test"]["control"] for s in result["segments"])
     assert f"({held:,} customers in all)" in found["measure"]["found"]
+
+
+def test_entry_level_memberships_are_not_a_status():
+    assert actions.is_entry_tier("basic monthly") and actions.is_entry_tier("Free") and actions.is_entry_tier("普通")
+    assert not actions.is_entry_tier("premium monthly") and not actions.is_entry_tier("gold")

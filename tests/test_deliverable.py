@@ -18,7 +18,7 @@ from seglab import numbers
 from test_case_studies import CASES, case_runs  # noqa: F401  (the case runs' fixture)
 from test_report_numbers import _Page, _table
 
-LOYALTY = re.compile(r"loyal|thank|忠诚|感谢", re.I)
+LOYALTY = re.compile(r"loyal|thank|忠诚|感谢", re.IGNORECASE)
 
 
 def _read(run):
@@ -59,7 +59,7 @@ def check_report(run):
 
     # The summary: shares total 100 %, revenue in the currency, totals that add up.
     rows = _table(page, "summary")
-    header, body, total = rows[0], rows[1:-1], rows[-1]
+    body, total = rows[1:-1], rows[-1]
     for col in (2, 3):
         assert total[col] == "100%"
         assert sum(int(r[col].rstrip("%").replace("<1", "0")) for r in body) == 100
@@ -97,5 +97,5 @@ def test_demo_report_reads_as_a_deliverable(demo_run):
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_case_study_report_reads_as_a_deliverable(name, case_runs):
+def test_case_study_report_reads_as_a_deliverable(name, case_runs):  # noqa: F811 (the imported fixture)
     check_report(case_runs(name))

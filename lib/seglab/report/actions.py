@@ -33,8 +33,17 @@ from seglab import i18n, numbers
 from seglab.campaign.audiences import control_size, detectable_uplift
 from seglab.report.profiles import Trait
 
-__all__ = ["LAPSING_LIMIT", "OPPORTUNITY_UPLIFT", "channel_column", "lapsing_share", "objective",
-           "segment_money", "build_action", "make_distinct"]
+__all__ = [
+    "LAPSING_LIMIT",
+    "OPPORTUNITY_UPLIFT",
+    "build_action",
+    "channel_column",
+    "is_entry_tier",
+    "lapsing_share",
+    "make_distinct",
+    "objective",
+    "segment_money",
+]
 
 #: Lifecycle stages of customers who have stopped buying or are slipping away.
 LAPSING_STAGES = ("dormant", "churned")
@@ -43,18 +52,26 @@ LAPSING_LIMIT = 0.30
 #: ... and at or above this share it is a win-back segment.
 WIN_BACK_LIMIT = 0.50
 #: Column names that say how customers are reached or buy.
-CHANNEL_WORDS = re.compile(r"channel|platform|device|medium|touchpoint|source|渠道|平台|设备|终端|来源", re.I)
+CHANNEL_WORDS = re.compile(r"channel|platform|device|medium|touchpoint|source|渠道|平台|设备|终端|来源", re.IGNORECASE)
 #: The improvement an opportunity is sized at: 5 points of retention, 5 % more spend, 5 % of prospects converted.
 OPPORTUNITY_UPLIFT = 0.05
 #: Shortest history over which a yearly spend is read (days), as for purchase_rate.
 RATE_MIN_DAYS = 91
 #: Test length: two typical gaps between purchases, at least 4 and at most 26 weeks.
 TEST_MIN_DAYS, TEST_MAX_DAYS, TEST_DEFAULT_DAYS = 28, 182, 56
-PRICE_WORDS = re.compile(r"deal|discount|sale|bargain|promo|coupon|voucher|offer|cheap|优惠|折扣|促销", re.I)
+PRICE_WORDS = re.compile(r"deal|discount|sale|bargain|promo|coupon|voucher|offer|cheap|优惠|折扣|促销", re.IGNORECASE)
 INTEREST_FEATURES = {"interest", "interests", "category", "preferred_category", "hobby"}
 MEMBERSHIP_FEATURES = {"membership_tier", "membership", "plan", "tier"}
 # Membership values that are the entry level: no status worth recognising.
 ENTRY_TIERS = {"basic", "standard", "regular", "none", "free", "bronze", "普通"}
+
+
+def is_entry_tier(value) -> bool:
+    """A membership value at the entry level ("basic", "basic monthly", "free plan"): no status to recognise."""
+    words = str(value).casefold().replace("_", " ").replace("-", " ").split()
+    return bool(words) and (words[0] in ENTRY_TIERS or str(value).casefold() in ENTRY_TIERS)
+
+
 # Objectives whose budget is automated flows only: no hooks that cost money.
 LOW_COST = {"win_back_low_cost", "retain_low_cost", "investigate"}
 KPI = {"convert": "first_purchase", "save": "reactivation", "win_back": "reactivation",
@@ -220,7 +237,7 @@ def _hooks(traits: list[Trait], lang: str) -> tuple[list[str], str]:
             hook = i18n.t("offer_interest", lang, value=value)
             themes.setdefault("interest", i18n.t("theme_interest", lang, value=value))
         elif (tr.kind == "category" and tr.feature in MEMBERSHIP_FEATURES
-              and str(tr.value).casefold() not in ENTRY_TIERS):
+              and not is_entry_tier(tr.value)):
             value = i18n.value_label(tr.feature, tr.value, lang)
             hook = i18n.t("offer_membership", lang, value=value)
             themes.setdefault("membership", i18n.t("theme_membership", lang, value=value))

@@ -18,14 +18,14 @@ from seglab import i18n, numbers
 from seglab.features import value_risk as grid
 from seglab.report.templating import Markup
 
-__all__ = ["TOPICS", "topics", "answers"]
+__all__ = ["TOPICS", "answers", "topics"]
 
 #: Questions an objective can ask, and the words that ask them.
 TOPICS = {
-    "revenue": re.compile(r"revenue|drive|value|spend|profit|收入|价值|消费|利润", re.I),
-    "risk": re.compile(r"risk|churn|lapse|lost|win.?back|dormant|retain|retention|流失|风险|挽回|召回|沉睡|留存", re.I),
-    "offer": re.compile(r"offer|message|channel|budget|campaign|marketing|persona|方案|优惠|渠道|营销|预算|信息", re.I),
-    "measure": re.compile(r"measur|response|test|control|hold.?out|uplift|衡量|响应|对照|测试|提升", re.I),
+    "revenue": re.compile(r"revenue|drive|value|spend|profit|收入|价值|消费|利润", re.IGNORECASE),
+    "risk": re.compile(r"risk|churn|lapse|lost|win.?back|dormant|retain|retention|流失|风险|挽回|召回|沉睡|留存", re.IGNORECASE),
+    "offer": re.compile(r"offer|message|channel|budget|campaign|marketing|persona|方案|优惠|渠道|营销|预算|信息", re.IGNORECASE),
+    "measure": re.compile(r"measur|response|test|control|hold.?out|uplift|衡量|响应|对照|测试|提升", re.IGNORECASE),
 }
 #: Cells whose customers make the win-back list: high value, at high or medium risk.
 WIN_BACK_CELLS = ("high_value_high_risk", "high_value_medium_risk")

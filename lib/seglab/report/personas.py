@@ -17,7 +17,7 @@ from seglab import i18n, numbers
 from seglab.features.build import REFUND_STAGES
 from seglab.i18n import screening
 from seglab.report import actions, naming, placement, profiles
-from seglab.report.actions import ENTRY_TIERS, INTEREST_FEATURES, PRICE_WORDS
+from seglab.report.actions import INTEREST_FEATURES, PRICE_WORDS
 from seglab.report.naming import BEHAVIOUR_CATEGORICAL, BEHAVIOUR_NUMERIC
 from seglab.report.profiles import Trait
 
@@ -255,7 +255,7 @@ def _needs(traits: list[Trait], lang: str) -> list[str]:
                 key, fields = "need_interest", {"value": i18n.value_label(tr.feature, tr.value, lang)}
             elif tr.feature == "channel":
                 key, fields = "need_channel", {"value": i18n.value_label(tr.feature, tr.value, lang)}
-            elif tr.feature in ("membership_tier", "membership") and str(tr.value).casefold() not in ENTRY_TIERS:
+            elif tr.feature in ("membership_tier", "membership") and not actions.is_entry_tier(tr.value):
                 key, fields = "need_membership", {"value": i18n.value_label(tr.feature, tr.value, lang)}
             else:
                 continue
