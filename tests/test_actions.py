@@ -210,3 +210,18 @@ def test_objectives_are_answered_with_the_runs_numbers(run):
 def test_entry_level_memberships_are_not_a_status():
     assert actions.is_entry_tier("basic monthly") and actions.is_entry_tier("Free") and actions.is_entry_tier("普通")
     assert not actions.is_entry_tier("premium monthly") and not actions.is_entry_tier("gold")
+
+
+def test_segments_sharing_every_single_trait_with_some_other_still_read_apart():
+    from seglab.report.profiles import Trait
+
+    def seg(sid, *traits):
+        action = {"message": "Same.", "offer": "Same offer."}
+        return {"id": sid, "value_risk": None, "actions": [action]}, list(traits)
+
+    young, old = Trait("numeric", "age", 1.0, high=False), Trait("numeric", "age", 1.0, high=True)
+    rich, poor = Trait("numeric", "income", 1.0, high=True), Trait("numeric", "income", 1.0, high=False)
+    items = [seg(0, young, poor), seg(1, young, rich), seg(2, old, poor)]
+    actions.make_distinct(items, "en", lambda tr: f"{tr.feature} {'high' if tr.high else 'low'}")
+    offers = [entry["actions"][0]["offer"] for entry, _ in items]
+    assert len(set(offers)) == 3, offers

@@ -318,7 +318,8 @@ def make_distinct(items: list[tuple[dict, list[Trait]]], lang: str, describe) ->
         seen = [{(tr.feature, tr.value, tr.high) for tr in t} for _, t in same]
         for i, (entry, traits) in enumerate(same):
             others = set().union(*(s for j, s in enumerate(seen) if j != i))
-            own = [tr for tr in traits if (tr.feature, tr.value, tr.high) not in others]
+            # What no other segment of the group has; else its two strongest traits, which together differ.
+            own = [tr for tr in traits if (tr.feature, tr.value, tr.high) not in others] or traits[:2]
             if not own:
                 continue
             action = entry["actions"][0]
