@@ -38,7 +38,7 @@ REPORTS_ENV = "SEGLAB_REPORTS"
 # Who a run's segments are made of: the noun of names and text (report.audience).
 AUDIENCES = ("customers", "clients", "accounts", "companies", "learners", "subscribers", "members", "guests",
              "users")
-SECTIONS = ("summary", "objectives", "quality", "segments", "personas", "value_risk", "case_study",
+SECTIONS = ("summary", "objectives", "quality", "segments", "portfolio", "personas", "value_risk", "case_study",
             "actions", "targeting", "changes", "method", "glossary")
 #: The case studies whose own analyses a report can hold (seglab.report.casesections.CASE_STUDIES).
 CASE_STUDIES = ("b2b_software", "footwear", "online_education", "retail_chain", "subscription")

@@ -28,6 +28,7 @@ from seglab.errors import SeglabError
 from seglab.features import value_risk as targeting
 from seglab.io.outputs import read_csv
 from seglab.report import answers, casesections, casestudy, figures, personas, profiles
+from seglab.report import portfolio as portfolio_views
 from seglab.report.compare import comparison_fragment
 from seglab.report.templating import Figure, Link, Markup, Table, render
 from seglab.segment.kchoice import K_CASES, SCORE_DIGITS, k_reason_text, warning_text
@@ -654,6 +655,45 @@ def _spread(data: ReportData, placed: list[dict], language: str) -> dict:
     return {"spread_intro": intro, "spread_table": Table([t("col_segment"), t("col_spread")], rows, cls="spread")}
 
 
+def portfolio(data: ReportData, language: str) -> str:
+    """The whole base at a glance: segment map, recency × frequency grid, lifecycle funnel, value spread."""
+    t = _tr(language)
+    segs = data.segment_list
+    f = data.features
+    if f is None or "monetary" not in f or not f["monetary"].notna().any():
+        return ""
+    charts = []
+    if all(s.get("revenue_share") is not None for s in segs):
+        table = pd.DataFrame([{"id": s["id"], "name": s["name"], "share": s["share"],
+                               "revenue_share": s["revenue_share"]} for s in segs])
+        items = [t("alt_map_item", name=s["name"], share=data.shown[int(s["id"])]["share"],
+                   index=numbers.integer(100 * s["revenue_share"] / s["share"] if s["share"] else None)) for s in segs]
+        charts.append(_image(lambda: portfolio_views.segment_map(table, palette=data.palette, language=language),
+                             t("alt_map", items=i18n.join(items, language)), language))
+    if {"r_score", "f_score"} <= set(f.columns) and f["r_score"].notna().any():
+        buyers = f.dropna(subset=["r_score", "f_score"])
+        cells = buyers.groupby([buyers["r_score"].astype(int), buyers["f_score"].astype(int)])["monetary"].agg(["sum", "size"])
+        (r, fs), top = cells["sum"].idxmax(), cells.loc[cells["sum"].idxmax()]
+        alt = t("alt_rf", r=r, f=fs, customers=numbers.integer(top["size"]),
+                share=numbers.percent(top["sum"] / buyers["monetary"].sum()))
+        charts.append(_image(lambda: portfolio_views.rf_grid(f, language=language), alt, language))
+    if "lifecycle" in f and f["lifecycle"].notna().any():
+        n = f["lifecycle"].value_counts()
+        revenue = f.groupby("lifecycle")["monetary"].sum()
+        items = [t("alt_funnel_item", stage=i18n.value_label("lifecycle", st, language), customers=numbers.integer(n[st]),
+                   share=numbers.percent(n[st] / n.sum()), revenue=numbers.percent(revenue[st] / revenue.sum()))
+                 for st in portfolio_views.LIFECYCLE if st in n]
+        charts.append(_image(lambda: portfolio_views.lifecycle_funnel(f, language=language),
+                             t("alt_funnel", items=i18n.join(items, language)), language))
+    column = "clv_predicted" if "clv_predicted" in f and f["clv_predicted"].notna().any() else "monetary"
+    label = i18n.feature_label(column, language)
+    values = f[column].dropna()
+    charts.append(_image(lambda: portfolio_views.value_distribution(values, label=label, language=language),
+                         t("alt_value", label=label, median=numbers.number(values.median()),
+                           mean=numbers.number(values.mean())), language))
+    return _render("portfolio", language, intro=t("portfolio_intro"), charts=charts)
+
+
 def case_study(data: ReportData, language: str) -> str:
     """The case study's own analyses (``report.case_study``), from the run's customers and transactions."""
     name = data.cfg.report.case_study
@@ -963,7 +1003,8 @@ def glossary(data: ReportData, language: str) -> str:
 
 
 RENDERERS = {"summary": summary, "objectives": objectives, "quality": quality, "segments": segments,
-             "personas": persona_cards, "value_risk": value_risk, "case_study": case_study, "actions": actions,
+             "portfolio": portfolio, "personas": persona_cards, "value_risk": value_risk, "case_study": case_study,
+             "actions": actions,
              "targeting": campaign,
              "changes": changes,
              "method": method, "glossary": glossary}
