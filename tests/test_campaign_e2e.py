@@ -49,7 +49,7 @@ def test_rules_agree_with_the_model_and_say_how_far(demo_run):
     assert rules["agreement"] >= 0.85 and 1 <= rules["depth"] <= 3
     # Every demo segment can be found by its rules. The group of customers whose returns cancel
     # their purchases is not a segment found in the data (seglab.segment.outside): at 0.6 % of the
-    # demo it is below the tree's smallest leaf, and the rules do not yet state it.
+    # demo the depth-limited tree does not spend a leaf on it, and the rules do not yet state it.
     outside = (json.loads((demo_run / "segmentation.json").read_text()).get("outside_segmentation") or {}).get("segment")
     for s in rules["segments"]:
         if s["segment"] != outside:
