@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pytest
 from conftest import SMOKE_PARAMS, cli, report_of
+from offline_browser import CHROMIUM, FLAGS, watch_offline
 from seglab import i18n
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")]
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 
 
 def open_offline(report: Path, screenshot: Path) -> dict:
@@ -26,18 +24,8 @@ def open_offline(report: Path, screenshot: Path) -> dict:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
-
-        def route(r):
-            if r.request.url.startswith(("file:", "data:")):
-                r.continue_()
-            else:
-                seen["blocked"].append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
+        watch_offline(page, seen)
         page.on("requestfailed", lambda req: seen["failed"].append(req.url))
-        page.on("console", lambda msg: msg.type == "error" and seen["console"].append(msg.text))
-        page.on("pageerror", lambda exc: seen["page_errors"].append(str(exc)))
         page.goto(report.resolve().as_uri(), wait_until="load")
         seen["images"] = page.evaluate(
             "Array.from(document.images).map(i => ({ok: i.complete && i.naturalWidth > 0, alt: i.alt}))")

@@ -8,18 +8,15 @@ onerror>`` held by whole segments, so they become persona traits, names and Mark
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import seglab
 from hostile import write_hostile
+from offline_browser import CHROMIUM, FLAGS, watch_offline
 
 from seglab.report.inert import active_content, has_policy
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")]
 
@@ -58,17 +55,7 @@ def open_in_chromium(page: Path) -> dict:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         tab = browser.new_page()
-
-        def route(r):
-            if r.request.url.startswith(("file:", "data:")):
-                r.continue_()
-            else:
-                seen["blocked"].append(r.request.url)
-                r.abort()
-
-        tab.route("**/*", route)
-        tab.on("console", lambda msg: msg.type == "error" and seen["console"].append(msg.text))
-        tab.on("pageerror", lambda exc: seen["page_errors"].append(str(exc)))
+        watch_offline(tab, seen)
         tab.goto(page.resolve().as_uri(), wait_until="load")
         tab.wait_for_timeout(300)  # an onerror handler or a timer would have fired by now
         seen["scripts"] = tab.evaluate("document.querySelectorAll('script').length")
