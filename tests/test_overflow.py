@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from seglab.config import config_from_dict, load_config
+from seglab.config import load_config
 from seglab.demo.generate import write_demo_data
 from seglab.pipeline.execute import execute
 from seglab.segment.fit import fit_segmentation
+from two_kinds import two_kinds_asked_three
 
 ROOT = Path(__file__).parents[1]
 
@@ -103,15 +104,7 @@ def test_absurd_values_are_flagged_and_kept_out_of_the_analysis(absurd_run):
 @pytest.mark.parametrize("method", ["kmeans", "kprototypes"])
 def test_a_requested_k_that_collapses_is_said(tmp_path, method):
     """Customers of two kinds only: k=3 cannot give three segments, and the report must not claim it."""
-    n = 300
-    half = np.arange(n) < n // 2
-    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "age": np.where(half, 30.0, 60.0),
-                          "income": np.where(half, 100.0, 400.0), "city": np.where(half, "a", "b")})
-    cfg = config_from_dict({"run_name": "t", "data": {"customers": "c.csv"},
-                            "columns": {"numeric": ["age", "income"], "categorical": ["city"]},
-                            "segmentation": {"method": method, "k": 3, "min_segment_share": 0.0,
-                                             "features": ["age", "income", "city"], "stability_runs": 0}},
-                           base_dir=tmp_path)
+    frame, cfg = two_kinds_asked_three(tmp_path, method)
     report = fit_segmentation(frame, cfg, progress=False).report
     assert report["k"] == 2 and len(report["sizes"]) == 2
     collapsed = next(w for w in report["warnings"] if w["code"] == "collapsed")

@@ -21,6 +21,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import Pipeline
+from two_kinds import two_kinds_asked_three
 
 FEATURES = ["age", "income", "gender", "city", "channel", "recency", "frequency", "monetary"]
 
@@ -399,15 +400,7 @@ def test_rfm_without_transactions_is_a_data_error(customers):
 @pytest.mark.parametrize(("method", "engine"), [("kmeans", "seglab"), ("kprototypes", "seglab")])
 def test_a_collapsed_k_still_gives_every_cluster_a_segment(tmp_path, method, engine):
     """Two kinds of customers and k=3: a prototype holds nobody, yet a new customer may be nearest to it."""
-    n = 300
-    half = np.arange(n) < n // 2
-    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "age": np.where(half, 30.0, 60.0),
-                          "income": np.where(half, 100.0, 400.0), "city": np.where(half, "a", "b")})
-    cfg = config_from_dict({"run_name": "t", "data": {"customers": "c.csv"},
-                            "columns": {"numeric": ["age", "income"], "categorical": ["city"]},
-                            "segmentation": {"method": method, "k": 3, "min_segment_share": 0.0, "engine": engine,
-                                             "features": ["age", "income", "city"], "stability_runs": 0}},
-                           base_dir=tmp_path)
+    frame, cfg = two_kinds_asked_three(tmp_path, method, engine=engine)
     result = fit_segmentation(frame, cfg, progress=False)
     step = result.model[-1]
     assert len(step.label_map_) == step.estimator_.n_clusters == 3
